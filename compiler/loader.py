@@ -1,0 +1,104 @@
+"""From source text to a compiled, callable policy (cached by content)."""
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from typing import Optional
+
+import attrs
+
+from polc.dsl.analysis import Analysis, analyze, read_source
+from polc.dsl.diagnostics import Diagnostic, render
+
+from . import runtime
+from .codegen import generate
+from .results import EvalResult, from_runtime
+
+
+class PolcError(Exception):
+    """A policy with errors.  ``diagnostics`` holds every problem found; ``source`` the text."""
+
+    def __init__(self, diagnostics, source: Optional[str] = None):
+        self.diagnostics = tuple(diagnostics)
+        self.source = source
+        super().__init__('\n'.join(render(d, source) for d in self.diagnostics
+                                   if d.severity == 'error') or 'policy has errors')
+
+
+FactsError = runtime.FactsError
+
+
+@attrs.define(eq=False)
+class CompiledPolicy:
+    analysis: Analysis
+    python_source: str
+    namespace: dict
+
+    @property
+    def policy(self):
+        return self.analysis.policy
+
+    @property
+    def name(self) -> str:
+        return self.namespace['META'].get('name', '')
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return self.analysis.diagnostics
+
+    @property
+    def inputs(self) -> dict:
+        """name -> (kind, enum values, default, description)."""
+        return self.namespace['INPUTS']
+
+    @property
+    def meta(self) -> dict:
+        return self.namespace['META']
+
+    def evaluate_raw(self, facts: dict, date=None, explain: bool = True) -> dict:
+        """The runtime's plain-dict result (fastest; used by batch paths)."""
+        return self.namespace['evaluate'](facts, date, explain)
+
+    def evaluate(self, facts: dict, date=None, explain: bool = True) -> EvalResult:
+        """Evaluate one applicant.  Raises :class:`FactsError` for bad facts."""
+        raw = self.namespace['evaluate'](facts, date, explain)
+        return from_runtime(raw, self.namespace['ITEMS'], self.namespace['POLICY_READINGS'])
+
+
+_CACHE: 'OrderedDict[tuple, CompiledPolicy]' = OrderedDict()
+_CACHE_SIZE = 64
+
+
+def compile_analysis(analysis: Analysis) -> CompiledPolicy:
+    if not analysis.ok:
+        raise PolcError([d for d in analysis.diagnostics], analysis.source)
+    source = generate(analysis.checked, analysis.source)
+    code = compile(source, f'<polc:{analysis.file}>', 'exec')
+    namespace: dict = {'__name__': f'polc_generated'}
+    exec(code, namespace)
+    return CompiledPolicy(analysis, source, namespace)
+
+
+def loads(text: str, file: str = '<输入>') -> CompiledPolicy:
+    """Compile policy text.  Raises :class:`PolcError` carrying the diagnostics on errors."""
+    key = (file, hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest())
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        return hit
+    compiled = compile_analysis(analyze(text, file))
+    _CACHE[key] = compiled
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return compiled
+
+
+def load(path) -> CompiledPolicy:
+    """Read and compile a .pol file.  Raises :class:`PolcError` (also for unreadable files)."""
+    from polc.dsl.analysis import SourceError
+    from polc.dsl.diagnostics import error
+    try:
+        text = read_source(path)
+    except SourceError as exc:
+        raise PolcError([error('E-IO', exc.message, None).with_file(exc.file)]) from None
+    return loads(text, str(path))

@@ -1,0 +1,127 @@
+"""Evaluation results as attrs classes with stable field names (see docs/api.md)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Optional
+
+import attrs
+
+from .runtime import AMOUNT, CEILING, OUTCOME_LABELS
+
+
+_FEN = Decimal('0.01')
+
+
+def _money(v: Optional[Decimal]) -> Optional[str]:
+    """Money in JSON: a decimal string in 元 with two places ('80000.00'), never a float."""
+    return None if v is None else f'{v.quantize(_FEN):f}'
+
+
+@attrs.frozen
+class ItemResult:
+    name: str                   # 项 name
+    clause: str                 # clause number as written, e.g. （二）
+    title: str                  # clause title
+    kind: str                   # benefit kind: 补助 / 奖励 / 算力券 …
+    outcome: str                # amount | ceiling | not_applicable | deferred | case_by_case | non_cash | no_amount
+    amount: Optional[Decimal]   # computed amount (amount) or upper bound (ceiling), before groups
+    paid: Decimal               # what counts towards the totals after 就高 and group caps
+    ceiling: Optional[Decimal]  # for ceilings: the upper bound after groups
+    detail: str                 # reason when not applicable, the other policy, the non-cash benefit …
+    steps: tuple[str, ...]      # the derivation, with numbers filled in
+    notes: tuple[str, ...]      # adjustments by groups
+    set_aside: bool             # 就高: another item was paid instead
+    source: tuple[str, ...]     # 原文
+    readings: tuple[str, ...]   # 解读
+    lead: tuple[str, ...]       # 牵头单位
+    units: tuple[str, ...]      # 责任单位
+    quota: Optional[int]
+    pool: Optional[Decimal]
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOME_LABELS.get(self.outcome, self.outcome)
+
+    def to_dict(self) -> dict:
+        return {
+            'name': self.name, 'clause': self.clause, 'title': self.title, 'kind': self.kind,
+            'outcome': self.outcome, 'outcome_label': self.outcome_label,
+            'amount': _money(self.amount), 'paid': _money(self.paid),
+            'ceiling': _money(self.ceiling), 'detail': self.detail, 'steps': list(self.steps),
+            'notes': list(self.notes), 'set_aside': self.set_aside, 'source': list(self.source),
+            'readings': list(self.readings), 'lead': list(self.lead), 'units': list(self.units),
+            'quota': self.quota, 'pool': _money(self.pool),
+        }
+
+
+@attrs.frozen
+class GroupResult:
+    name: str
+    mode: str                   # highest | sum_cap
+    members: tuple[str, ...]
+    winner: Optional[str]
+    set_aside: tuple[str, ...]
+    cap: Optional[Decimal]
+    before: Optional[Decimal]
+    total: Optional[Decimal]
+    note: str
+
+    def to_dict(self) -> dict:
+        return {'name': self.name, 'mode': self.mode, 'members': list(self.members),
+                'winner': self.winner, 'set_aside': list(self.set_aside), 'cap': _money(self.cap),
+                'before': _money(self.before), 'total': _money(self.total), 'note': self.note}
+
+
+@attrs.frozen
+class EvalResult:
+    policy: str
+    date: dt.date
+    valid: bool
+    validity: str
+    items: tuple[ItemResult, ...]
+    groups: tuple[GroupResult, ...]
+    totals: dict                # benefit kind -> paid amount
+    total: Decimal
+    ceilings: dict              # benefit kind -> sum of ceilings (最高可获)
+    ceiling_total: Decimal
+    readings: tuple[str, ...]   # policy-level 解读
+
+    def item(self, name: str) -> ItemResult:
+        for it in self.items:
+            if it.name == name:
+                return it
+        raise KeyError(name)
+
+    def to_dict(self) -> dict:
+        return {
+            'policy': self.policy, 'date': self.date.isoformat(), 'valid': self.valid,
+            'validity': self.validity, 'items': [i.to_dict() for i in self.items],
+            'groups': [g.to_dict() for g in self.groups],
+            'totals': {k: _money(v) for k, v in self.totals.items()}, 'total': _money(self.total),
+            'ceilings': {k: _money(v) for k, v in self.ceilings.items()},
+            'ceiling_total': _money(self.ceiling_total), 'readings': list(self.readings),
+        }
+
+
+def from_runtime(raw: dict, item_table, readings=()) -> EvalResult:
+    infos = {info['name']: info for info, _f in item_table}
+    items = []
+    for r in raw['items']:
+        info = infos[r['name']]
+        items.append(ItemResult(
+            name=r['name'], clause=info['clause'], title=info['title'], kind=info['kind'],
+            outcome=r['outcome'], amount=r['amount'], paid=r['paid'], ceiling=r['ceiling'],
+            detail=r['detail'], steps=tuple(r['steps']), notes=tuple(r['notes']),
+            set_aside=r['set_aside'], source=tuple(info['source']), readings=tuple(info['readings']),
+            lead=tuple(info['lead']), units=tuple(info['units']), quota=info['quota'],
+            pool=Decimal(info['pool']) if info['pool'] else None))
+    groups = tuple(GroupResult(g['name'], g['mode'], tuple(g['members']), g['winner'],
+                               tuple(g['set_aside']), g['cap'], g['before'], g['total'], g['note'])
+                   for g in raw['groups'])
+    return EvalResult(raw['policy'], raw['date'], raw['valid'], raw['validity'], tuple(items), groups,
+                      dict(raw['totals']), raw['total'], dict(raw['ceilings']), raw['ceiling_total'],
+                      tuple(readings))
+
+
+__all__ = ['ItemResult', 'GroupResult', 'EvalResult', 'from_runtime', 'AMOUNT', 'CEILING']

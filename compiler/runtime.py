@@ -1,0 +1,444 @@
+"""Runtime helpers for compiled policies.
+
+Generated code calls only what ``__all__`` lists.  Standard library only (plus the
+formatting helpers of :mod:`polc.dsl.units`), so that ``polc build`` can copy this
+module into a stand-alone file.
+
+Values at run time: money is ``Decimal`` in 元, a percentage is a ``Decimal``
+fraction (30% -> 0.30), an integer is ``int``, a boolean ``bool``, a date
+``datetime.date``, an enumeration value ``str``.  Never ``float``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import decimal as _decimal
+import re as _re
+from decimal import ROUND_HALF_UP, Decimal
+
+from polc.dsl.units import format_money, format_number, format_percent
+
+__all__ = [
+    'AMOUNT', 'CEILING', 'NOT_APPLICABLE', 'DEFERRED', 'CASE_BY_CASE', 'NON_CASH', 'NO_AMOUNT',
+    'OUTCOME_LABELS', 'FactsError', 'CONTEXT', 'D', 'fmt', 'fmt_money', 'round_fen', 'floor_div',
+    'coerce_facts', 'evaluate_policy', 'parse_date', 'Inapplicable', 'div', 'pick_year',
+    'pick_category', 'progressive_level',
+]
+
+AMOUNT = 'amount'
+CEILING = 'ceiling'
+NOT_APPLICABLE = 'not_applicable'
+DEFERRED = 'deferred'
+CASE_BY_CASE = 'case_by_case'
+NON_CASH = 'non_cash'
+NO_AMOUNT = 'no_amount'
+
+OUTCOME_LABELS = {
+    AMOUNT: '金额', CEILING: '最高可获', NOT_APPLICABLE: '不适用', DEFERRED: '按规定享受其他政策',
+    CASE_BY_CASE: '一事一议', NON_CASH: '非现金待遇', NO_AMOUNT: '本措施未设金额',
+}
+
+# Exact decimal arithmetic: 60 significant digits, and every irregularity an error.
+CONTEXT = _decimal.Context(prec=60, rounding=_decimal.ROUND_HALF_EVEN, Emin=-999999, Emax=999999,
+                           traps=[_decimal.InvalidOperation, _decimal.DivisionByZero,
+                                  _decimal.Overflow])
+_FEN = Decimal('0.01')
+D = Decimal
+fmt_money = format_money
+
+
+def fmt(value, type_: str) -> str:
+    """Format a run-time value of a given type for an explanation."""
+    if type_ == 'money':
+        return format_money(value)
+    if type_ == 'percent':
+        return format_percent(value)
+    if type_ == 'bool':
+        return '是' if value else '否'
+    if type_ in ('int', 'number'):
+        return format_number(value)
+    return str(value)
+
+
+def round_fen(value: Decimal) -> Decimal:
+    """Round to 0.01 元, half up (the rounding rule of every clause amount)."""
+    return value.quantize(_FEN, rounding=ROUND_HALF_UP)
+
+
+def floor_div(a: Decimal, b: Decimal) -> Decimal:
+    """Whole steps of ``b`` in ``a`` (a ≥ 0)."""
+    return (Decimal(a) // Decimal(b)).to_integral_value(rounding=_decimal.ROUND_FLOOR)
+
+
+class Inapplicable(Exception):
+    """Raised by generated code when a value cannot be computed for this applicant
+    (a year outside a schedule, a category without an award, a division by zero)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def div(a, b):
+    if b == 0:
+        raise Inapplicable('除数为零，无法计算')
+    return a / b
+
+
+def pick_year(year, table, labels):
+    """The value for ``year`` from a schedule {year: value}."""
+    if year in table:
+        return table[year]
+    raise Inapplicable(f'第{year}年不在补助期内（{labels}）')
+
+
+def pick_category(value, table):
+    if value in table:
+        return table[value]
+    raise Inapplicable(f'「{value}」不在本项所列类别（{"、".join(table)}）之内')
+
+
+def progressive_level(base, thresholds):
+    """Index of the highest threshold reached (thresholds ascending), or -1."""
+    level = -1
+    for i, t in enumerate(thresholds):
+        if base >= t:
+            level = i
+    return level
+
+
+# ------------------------------------------------------------------ facts
+class FactsError(ValueError):
+    """Bad facts.  ``problems`` is a list of (fact name or '', Chinese message)."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__('；'.join(f'{n}：{m}' if n else m for n, m in self.problems))
+
+
+_UNIT = {'万': Decimal(10000), '萬': Decimal(10000), '亿': Decimal(100000000),
+         '億': Decimal(100000000)}
+_MONEY_STR = _re.compile(r'^\s*([+-]?\d+(?:\.\d+)?)\s*(万|萬|亿|億)?\s*(元)?\s*$')
+_FW = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FW[0x3000] = 0x20
+_DATE_ISO = _re.compile(r'^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$')
+_DATE_CN = _re.compile(r'^\s*(\d{4})年(\d{1,2})月(\d{1,2})日\s*$')
+_MAX_MONEY = Decimal(10) ** 20          # 1万亿亿元: beyond any real budget
+
+
+def parse_date(value):
+    """'2025-03-01', '2025年3月1日' or a date -> date; None if it cannot be read."""
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    if not isinstance(value, str):
+        return None
+    s = value.translate(_FW)
+    m = _DATE_ISO.match(s) or _DATE_CN.match(s)
+    if not m:
+        return None
+    try:
+        return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def _decimal_of(value, what: str):
+    """A finite Decimal from an int, Decimal or numeric string; raises ValueError with a message."""
+    if isinstance(value, bool):
+        raise ValueError(f'应为{what}，得到的是布尔值')
+    if isinstance(value, float):
+        raise ValueError(f'{what}不接受浮点数（float），请用整数、Decimal 或字符串，例如 "1000000" 或 "100万元"')
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f'{what}不能是 {value}')
+        return value
+    raise ValueError(f'应为{what}')
+
+
+def _coerce_money(value):
+    if isinstance(value, str):
+        m = _MONEY_STR.match(value.translate(_FW).replace(',', ''))
+        if not m:
+            raise ValueError(f'无法读作金额：「{value}」（可写 1000000、"100万元"、"3000元"）')
+        v = Decimal(m.group(1))
+        if m.group(2):
+            v *= _UNIT[m.group(2)]
+    else:
+        v = _decimal_of(value, '金额')
+    if v < 0:
+        raise ValueError(f'金额不能为负数：{format_money(v)}')
+    if v > _MAX_MONEY:
+        raise ValueError('金额超出可处理的范围（上限 10^20 元）')
+    if v.as_tuple().exponent < -2 and v != v.quantize(_FEN):
+        raise ValueError(f'金额精确到分（0.01元），得到 {value}')
+    return v
+
+
+def _coerce_percent(value):
+    if isinstance(value, str):
+        s = value.translate(_FW).strip()
+        if s.endswith('%'):
+            try:
+                v = Decimal(s[:-1].strip()).scaleb(-2)
+            except _decimal.InvalidOperation:
+                raise ValueError(f'无法读作百分比：「{value}」') from None
+        else:
+            try:
+                v = Decimal(s)
+            except _decimal.InvalidOperation:
+                raise ValueError(f'无法读作百分比：「{value}」（可写 "12.5%" 或 0.125）') from None
+    else:
+        v = _decimal_of(value, '百分比')
+    if not v.is_finite() or abs(v) > Decimal(10) ** 6:
+        raise ValueError(f'百分比超出范围：{value}')
+    return v
+
+
+def _coerce_int(value):
+    if isinstance(value, str) and _re.match(r'^\s*[+-]?\d+\s*$', value.translate(_FW)):
+        v = int(value.translate(_FW))
+    elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        v = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        v = value
+    else:
+        raise ValueError(f'应为整数，得到 {value!r}')
+    if abs(v) > 10 ** 12:
+        raise ValueError(f'整数超出范围：{v}')
+    return v
+
+
+def _coerce_bool(value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip() in ('是', 'true', 'True', '真'):
+        return True
+    if isinstance(value, str) and value.strip() in ('否', 'false', 'False', '假'):
+        return False
+    raise ValueError(f'应为是否（true/false 或 "是"/"否"），得到 {value!r}')
+
+
+def _coerce_date(value):
+    d = parse_date(value)
+    if d is None:
+        raise ValueError(f'应为日期（如 "2025-03-01"），得到 {value!r}')
+    return d
+
+
+_COERCE = {'money': _coerce_money, 'percent': _coerce_percent, 'int': _coerce_int,
+           'bool': _coerce_bool, 'date': _coerce_date}
+
+
+def coerce_facts(inputs, facts):
+    """Check and convert raw facts against the declared inputs.
+
+    ``inputs`` maps name -> (kind, enum values, default or None, description).
+    Returns a new dict with every declared input (defaults filled in).  Raises
+    :class:`FactsError` listing every problem, each naming its fact.
+    """
+    if not isinstance(facts, dict):
+        raise FactsError([('', f'事实应为一个对象（名称到值的映射），得到 {type(facts).__name__}')])
+    problems = []
+    out = {}
+    for name in facts:
+        if name not in inputs:
+            problems.append((str(name), '未声明的输入（政策中没有这一项）'))
+    for name, (kind, values, default, _desc) in inputs.items():
+        if name not in facts or facts[name] is None:
+            if default is None:
+                problems.append((name, '缺少必填输入'))
+            else:
+                out[name] = default
+            continue
+        raw = facts[name]
+        try:
+            if kind == 'enum':
+                if not isinstance(raw, str) or raw not in values:
+                    raise ValueError(f'应为以下之一：{"、".join(values)}，得到 {raw!r}')
+                out[name] = raw
+            else:
+                out[name] = _COERCE[kind](raw)
+        except ValueError as exc:
+            problems.append((name, str(exc)))
+        except (_decimal.InvalidOperation, ArithmeticError):
+            problems.append((name, f'无法读取的数：{raw!r}'))
+    if problems:
+        raise FactsError(problems)
+    return out
+
+
+# ------------------------------------------------------------------ evaluation
+def _validity(meta, date):
+    """(valid, note) for an evaluation date."""
+    start = meta.get('effective') or meta.get('issued')
+    end = meta.get('expiry')
+    if end is None and meta.get('duration') and start is not None:
+        years = meta['duration']
+        try:
+            end = start.replace(year=start.year + years) - _dt.timedelta(days=1)
+        except ValueError:     # 29 February
+            end = start.replace(year=start.year + years, day=28)
+    span = f'{start.isoformat() if start else "（未注明）"} 至 {end.isoformat() if end else "（未注明）"}'
+    if start is not None and date < start:
+        return False, f'评估日期 {date.isoformat()} 早于施行日期，不在有效期（{span}）内', start, end
+    if end is not None and date > end:
+        return False, f'评估日期 {date.isoformat()} 晚于有效期截止日，不在有效期（{span}）内', start, end
+    if start is None and end is None:
+        return True, '政策未注明施行日期与有效期，未检查有效期', start, end
+    if start is None or end is None:
+        return True, f'有效期 {span}；有一端未注明，只检查了已注明的一端', start, end
+    return True, f'评估日期 {date.isoformat()} 在有效期（{span}）内', start, end
+
+
+def _value_of(name, items, groups, group_total):
+    """The value an item or group contributes to its group (0 unless an amount or ceiling)."""
+    if name in items:
+        r = items[name]
+        if r['outcome'] not in (AMOUNT, CEILING) or r['amount'] is None or r['set_aside']:
+            return Decimal(0)
+        return r['paid'] if r['paid'] is not None else r['amount']
+    return group_total.get(name, Decimal(0))
+
+
+def _reduce(name, new_value, items, groups, group_total, note):
+    """Lower the paid value of an item or group to ``new_value``."""
+    if name in items:
+        r = items[name]
+        old = r['amount']
+        r['paid'] = new_value
+        r['notes'].append(f'{note}：本项由 {format_money(old)} 调整为 {format_money(new_value)}')
+        return
+    g = groups[name]
+    group_total[name] = new_value
+    remaining = new_value
+    for m in g['members']:
+        v = _value_of(m, items, groups, group_total)
+        take = min(v, remaining)
+        if take != v:
+            _reduce(m, take, items, groups, group_total, note)
+        remaining -= take
+
+
+def _apply_groups(groups_meta, items):
+    groups = {g['name']: g for g in groups_meta}
+    group_total: dict = {}
+    results = []
+    for g in groups_meta:                       # inner groups come first
+        name = g['name']
+        values = [(m, _value_of(m, items, groups, group_total)) for m in g['members']]
+        res = {'name': name, 'mode': g['mode'], 'members': list(g['members']), 'winner': None,
+               'set_aside': [], 'cap': g.get('cap'), 'before': None, 'total': None, 'note': ''}
+        if g['mode'] == 'highest':
+            candidates = [(m, v) for m, v in values if v > 0]
+            if candidates:
+                winner, best = max(candidates, key=lambda mv: mv[1])     # first of equals wins
+                res['winner'] = winner
+                for m, v in candidates:
+                    if m != winner:
+                        res['set_aside'].append(m)
+                        _set_aside(m, winner, items, groups, group_total)
+                group_total[name] = best
+                res['note'] = f'就高不重复：按「{winner}」{format_money(best)}执行'
+                if res['set_aside']:
+                    res['note'] += '，' + '、'.join(f'「{m}」' for m in res['set_aside']) + '不重复享受'
+            else:
+                group_total[name] = Decimal(0)
+                res['note'] = '组内没有可获金额的项'
+            res['before'] = res['total'] = group_total[name]
+        else:
+            total = sum((v for _m, v in values), Decimal(0))
+            res['before'] = total
+            cap = g['cap']
+            if total > cap:
+                note = f'组「{name}」合计 {format_money(total)} 超过上限 {format_money(cap)}'
+                remaining = cap
+                for m, v in values:
+                    take = min(v, remaining)
+                    if take != v:
+                        _reduce(m, take, items, groups, group_total, note)
+                    remaining -= take
+                group_total[name] = cap
+                res['note'] = note + f'，按 {format_money(cap)} 计（按书写顺序先满足前面的项）'
+            else:
+                group_total[name] = total
+                res['note'] = f'组「{name}」合计 {format_money(total)}，未超过上限 {format_money(cap)}'
+            res['total'] = group_total[name]
+        results.append(res)
+    return results
+
+
+def _set_aside(name, winner, items, groups, group_total):
+    if name in items:
+        r = items[name]
+        r['set_aside'] = True
+        r['paid'] = Decimal(0)
+        r['notes'].append(f'就高不重复：已按「{winner}」执行，本项不重复享受')
+        return
+    group_total[name] = Decimal(0)
+    for m in groups[name]['members']:
+        _set_aside(m, winner, items, groups, group_total)
+
+
+def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, explain=True):
+    """Evaluate one applicant.  Returns a plain dict (Decimal amounts); see polc.compiler.results."""
+    if date is None:
+        date = _dt.date.today()
+    else:
+        d = parse_date(date)
+        if d is None:
+            raise FactsError([('日期', f'无法读作日期：{date!r}（应为 "2025-03-01"）')])
+        date = d
+    values = coerce_facts(inputs, facts)
+    valid, validity_note, start, end = _validity(meta, date)
+    items = {}
+    order = []
+    with _decimal.localcontext(CONTEXT):
+        for info, func in item_table:
+            name = info['name']
+            order.append(name)
+            if not valid:
+                outcome, amount, steps, detail = NOT_APPLICABLE, None, [], validity_note
+            else:
+                try:
+                    outcome, amount, steps, detail = func(values, explain)
+                except Inapplicable as exc:
+                    outcome, amount, steps, detail = NOT_APPLICABLE, None, [], exc.reason
+            if amount is not None:
+                rounded = round_fen(amount)
+                if rounded != amount and steps is not None:
+                    steps.append(f'按分四舍五入：{amount} 元 → {format_money(rounded)}')
+                amount = rounded
+                if amount < 0:
+                    if steps is not None:
+                        steps.append(f'计算结果 {format_money(amount)} 为负，按 0元 计')
+                    amount = Decimal(0)
+            items[name] = {
+                'name': name, 'outcome': outcome, 'amount': amount, 'steps': steps or [],
+                'detail': detail, 'set_aside': False, 'paid': None, 'notes': [],
+            }
+        groups = _apply_groups(groups_meta, items) if valid else []
+    totals: dict = {}
+    ceilings: dict = {}
+    total = Decimal(0)
+    ceiling_total = Decimal(0)
+    for info, _f in item_table:
+        r = items[info['name']]
+        effective = r['paid'] if r['paid'] is not None else (r['amount'] or Decimal(0))
+        r['paid'] = Decimal(0)
+        r['ceiling'] = None
+        if r['outcome'] == AMOUNT:
+            r['paid'] = effective
+            totals[info['kind']] = totals.get(info['kind'], Decimal(0)) + effective
+            total += effective
+        elif r['outcome'] == CEILING:
+            r['ceiling'] = effective
+            ceilings[info['kind']] = ceilings.get(info['kind'], Decimal(0)) + effective
+            ceiling_total += effective
+    return {
+        'policy': meta.get('name', ''), 'date': date, 'valid': valid, 'validity': validity_note,
+        'items': [items[n] for n in order], 'groups': groups, 'totals': totals, 'total': total,
+        'ceilings': ceilings, 'ceiling_total': ceiling_total, 'facts': values,
+    }

@@ -1,0 +1,79 @@
+"""Parse and check in one step: the front end of polc."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import attrs
+
+from .ast import Policy
+from .checks import Checked, check
+from .diagnostics import Diagnostic, error, has_errors
+
+
+@attrs.frozen
+class Analysis:
+    file: str
+    source: str
+    policy: Optional[Policy]
+    checked: Optional[Checked]
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.checked is not None and not has_errors(self.diagnostics)
+
+
+def analyze(source: str, file: str = '<输入>') -> Analysis:
+    """Parse ``source`` and run every check.  Never raises on bad input."""
+    from .parser import parse
+    result = parse(source, file)
+    diags = list(result.diagnostics)
+    if result.policy is None:
+        return Analysis(file, source, None, None, tuple(diags))
+    try:
+        checked = check(result.policy)
+    except RecursionError:
+        diags.append(error('E-TOO-DEEP', '嵌套过深，无法检查', None))
+        return Analysis(file, source, result.policy, None, tuple(d.with_file(file) for d in diags))
+    diags.extend(checked.diagnostics)
+    diags = [d.with_file(file) for d in diags]
+    diags.sort(key=lambda d: d.sort_key)
+    return Analysis(file, source, result.policy, checked, tuple(diags))
+
+
+class SourceError(Exception):
+    """A policy file that cannot be read (missing, not UTF-8 …)."""
+
+    def __init__(self, file: str, message: str):
+        super().__init__(f'{file}: {message}')
+        self.file = file
+        self.message = message
+
+
+def read_source(path) -> str:
+    """Read a .pol file as UTF-8 (a BOM is allowed); clear errors otherwise."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise SourceError(str(path), '文件不存在') from None
+    except IsADirectoryError:
+        raise SourceError(str(path), '这是一个目录，不是政策文件') from None
+    except OSError as exc:
+        raise SourceError(str(path), f'无法读取文件（{exc.strerror}）') from None
+    if data.startswith(b'\xff\xfe') or data.startswith(b'\xfe\xff'):
+        raise SourceError(str(path), '文件是 UTF-16 编码；政策文件应使用 UTF-8 编码')
+    if b'\x00' in data:
+        raise SourceError(str(path), '文件含有空字符（NUL），不是文本文件；政策文件应为 UTF-8 文本')
+    try:
+        text = data.decode('utf-8-sig')
+    except UnicodeDecodeError as exc:
+        hint = ''
+        try:
+            data.decode('gb18030')
+            hint = '（看起来是 GBK/GB18030 编码，请另存为 UTF-8）'
+        except UnicodeDecodeError:
+            pass
+        raise SourceError(str(path), f'不是 UTF-8 编码：第 {exc.start} 字节无法解码{hint}') from None
+    return text

@@ -1,0 +1,429 @@
+"""The abstract syntax tree of a .pol policy.
+
+Every node is a frozen attrs class.  The source span is a field excluded from
+equality and hashing, so two trees that differ only in layout compare equal
+(the formatter relies on this: parse(fmt(x)) == parse(x)).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import Decimal
+from typing import Optional, Union
+
+import attrs
+
+
+@attrs.frozen
+class Span:
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    start: int = 0      # character offsets in the source
+    end: int = 0
+
+
+def _span():
+    return attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Name:
+    text: str
+    span: Optional[Span] = _span()
+
+
+# ------------------------------------------------------------------ expressions
+@attrs.frozen
+class Money:
+    value: Decimal          # in 元
+    text: str               # as written, e.g. 100万元
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Percent:
+    value: Decimal          # a fraction: 30% -> Decimal('0.30')
+    text: str
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Number:
+    value: Decimal
+    text: str
+    is_int: bool
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class DateLit:
+    value: _dt.date
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Bool:
+    value: bool
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Ref:
+    name: str
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class BinOp:
+    op: str                 # '+', '-', '*', '/'
+    left: 'Expr'
+    right: 'Expr'
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Neg:
+    operand: 'Expr'
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Compare:
+    op: str                 # '>=', '<=', '>', '<', '==', '!='
+    left: 'Expr'
+    right: 'Expr'
+    word: str               # as written: '≥', '达到', '不满' ...
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Bound:
+    value: 'Expr'
+    inclusive: bool
+    explicit: bool          # （含）/（不含） written in the text
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Range:
+    """``x 在 a（含） 至 b（不含）`` or ``x 在 a 以上`` (one side open)."""
+    subject: 'Expr'
+    low: Optional[Bound]
+    high: Optional[Bound]
+    word: str               # 以上 / 以下 / 以内 / 至
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Is:
+    subject: 'Expr'
+    value: Name
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class In:
+    subject: 'Expr'
+    values: tuple[Name, ...]
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class And:
+    left: 'Expr'
+    right: 'Expr'
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Or:
+    left: 'Expr'
+    right: 'Expr'
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Not:
+    operand: 'Expr'
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Cap:
+    """``value 最高 limit``: the smaller of the two."""
+    value: 'Expr'
+    limit: 'Expr'
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class PerStep:
+    """``base 每满 step 给予 award`` (full steps) or ``base 每 step 给予 award`` (pro rata)."""
+    base: 'Expr'
+    step: 'Expr'
+    award: 'Expr'
+    full_steps: bool
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class ScheduleEntry:
+    label: str              # 第一年 / 前三年
+    years: tuple[int, ...]  # the years it covers
+    value: 'Expr'
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Schedule:
+    """``按年(享受年度: 第一年 50%, 第二年 40%, 第三年 30%)``."""
+    index: 'Expr'
+    entries: tuple[ScheduleEntry, ...]
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class ProgressiveStep:
+    threshold: 'Expr'
+    award: 'Expr'
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Progressive:
+    """晋级补差: the award of the highest threshold reached, minus what was received."""
+    base: 'Expr'
+    steps: tuple[ProgressiveStep, ...]
+    received: Optional['Expr']
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class CategoryEntry:
+    category: Name
+    value: 'Expr'
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class ByCategory:
+    """分别: one value per enumeration value."""
+    subject: 'Expr'
+    entries: tuple[CategoryEntry, ...]
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class MaxOf:
+    values: tuple['Expr', ...]
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class MinOf:
+    values: tuple['Expr', ...]
+    span: Optional[Span] = _span()
+
+
+Expr = Union[Money, Percent, Number, DateLit, Bool, Ref, BinOp, Neg, Compare, Range, Is, In,
+             And, Or, Not, Cap, PerStep, Schedule, Progressive, ByCategory, MaxOf, MinOf]
+
+
+# ------------------------------------------------------------------ amounts (outcomes)
+@attrs.frozen
+class Ceiling:
+    """``最高 X``: the applicant may get up to X; the exact amount is set at review."""
+    value: Expr
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Tier:
+    condition: Expr
+    amount: 'Amount'
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Tiers:
+    tiers: tuple[Tier, ...]
+    otherwise: Optional['Amount']
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class CaseByCase:
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Deferred:
+    target: str
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class NonCash:
+    benefit: str
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class NoAmount:
+    note: str
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class ExplicitNA:
+    note: str
+    span: Optional[Span] = _span()
+
+
+Amount = Union[Expr, Ceiling, Tiers, CaseByCase, Deferred, NonCash, NoAmount, ExplicitNA]
+
+
+# ------------------------------------------------------------------ declarations
+@attrs.frozen
+class HeaderField:
+    key: str                # name, issuer, docno, issued, effective, expiry, duration,
+    #                         stats_start, principle, rates_are_maxima, status,
+    #                         shared_units, source, reading
+    value: object
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class TypeSpec:
+    kind: str               # money, percent, int, bool, date, enum
+    values: tuple[Name, ...] = ()
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class InputDecl:
+    name: Name
+    type: TypeSpec
+    description: str
+    default: Optional[Expr]
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Define:
+    name: Name
+    expr: Expr
+    description: str
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Item:
+    name: Name
+    kind: str               # 补助 / 奖励 / 算力券 ... ('' if not given)
+    source: tuple[str, ...]
+    readings: tuple[str, ...]
+    conditions: tuple[Expr, ...]
+    amount: Optional[Amount]
+    quota: Optional[int]
+    pool: Optional[Money]
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Clause:
+    number: str             # as written: （二） / 二、 / 2.
+    title: str
+    lead: tuple[str, ...]
+    units: tuple[str, ...]
+    source: tuple[str, ...]
+    readings: tuple[str, ...]
+    items: tuple[Item, ...]
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Group:
+    name: Name
+    mode: str               # 'highest' (就高) or 'sum_cap' (合计…最高)
+    members: tuple[Name, ...]
+    cap: Optional[Expr]
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Expectation:
+    target: Name
+    kind: str               # amount, ceiling, not_applicable, case_by_case, deferred,
+    #                         non_cash, no_amount, set_aside
+    value: Optional[Expr]
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Assignment:
+    name: Name
+    value: Expr
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Case:
+    title: str
+    date: Optional[DateLit]
+    inputs: tuple[Assignment, ...]
+    expects: tuple[Expectation, ...]
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Policy:
+    header: tuple[HeaderField, ...]
+    inputs: tuple[InputDecl, ...]
+    defines: tuple[Define, ...]
+    clauses: tuple[Clause, ...]
+    groups: tuple[Group, ...]
+    cases: tuple[Case, ...]
+    span: Optional[Span] = _span()
+
+    def header_value(self, key: str, default=None):
+        """The first value given for a header key."""
+        for f in self.header:
+            if f.key == key:
+                return f.value
+        return default
+
+    def header_values(self, key: str) -> list:
+        return [f.value for f in self.header if f.key == key]
+
+    def items(self):
+        """(clause, item) pairs in written order."""
+        for c in self.clauses:
+            for it in c.items:
+                yield c, it
+
+
+def children(node) -> list:
+    """Direct child nodes of an AST node (for generic walks)."""
+    out = []
+    if not attrs.has(type(node)):
+        return out
+    for f in attrs.fields(type(node)):
+        if f.name == 'span':
+            continue
+        v = getattr(node, f.name)
+        if isinstance(v, tuple):
+            out.extend(x for x in v if attrs.has(type(x)))
+        elif attrs.has(type(v)):
+            out.append(v)
+    return out
+
+
+def walk(node):
+    """Pre-order iteration over a node and all nodes below it (iterative, no recursion limit)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(children(n)))
