@@ -589,14 +589,14 @@ def check_tiers(p: A.Policy, sym: Symbols, types: dict[int, str]) -> list[Diagno
         if n.otherwise is None:
             domain = Interval(Decimal(0), True, None, False) if t in ('money', 'int', None) else FULL
             if not _covered(domain, intervals):
-                gap = _first_gap(domain, intervals)
+                gap = _first_gap(domain, intervals, t)
                 out.append(warning(
                     'W-TIER-GAP', f'档次没有覆盖「{var}」的全部取值（{gap}），落在其中的申请人得不到任何一档',
                     n.span, '如属原意，请加「否则：不适用 \"……\"」写明'))
     return out
 
 
-def _first_gap(domain: Interval, intervals: list[Interval]) -> str:
+def _first_gap(domain: Interval, intervals: list[Interval], t: Optional[str]) -> str:
     from .units import format_quantity
     points = sorted({iv.lo for iv in intervals if iv.lo is not None} |
                     {iv.hi for iv in intervals if iv.hi is not None} | {domain.lo or Decimal(0)})
@@ -610,7 +610,7 @@ def _first_gap(domain: Interval, intervals: list[Interval]) -> str:
         if domain.lo is not None and x < domain.lo:
             continue
         if not any(_contains(iv, x) for iv in intervals):
-            return f'例如 {format_quantity(x, None)}'
+            return f'例如 {format_quantity(x, t)}'
     return '边界处'
 
 

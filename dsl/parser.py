@@ -154,7 +154,9 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def neg_lit(self, meta, children):
-        v = children[0]
+        op, v = children
+        if str(op) == '+':
+            return v
         if isinstance(v, (A.Money, A.Percent, A.Number)):
             return attrs.evolve(v, value=-v.value, text='-' + v.text, span=_span_of(meta))
         return A.Neg(v, span=_span_of(meta))
@@ -182,13 +184,15 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def neg(self, meta, children):
-        v = children[0]
+        op, v = children
+        if str(op) == '+':
+            return v
         return A.Neg(v, span=_span_of(meta))
 
     @v_args(meta=True)
     def compare(self, meta, children):
         left, op, right = children
-        o = {'>=': '>=', '≥': '>=', '<=': '<=', '≤': '<=', '>': '>', '<': '<', '=': '==',
+        o = {'>=': '>=', '≥': '>=', '<=': '<=', '≤': '<=', '>': '>', '<': '<', '=': '==',  # noqa
              '==': '==', '!=': '!=', '≠': '!='}[str(op)]
         return A.Compare(o, left, right, str(op), span=_span_of(meta))
 
@@ -405,8 +409,9 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def define_decl(self, meta, children):
-        desc = self._string(children[2]) if len(children) > 2 else ''
-        return A.Define(children[0], children[1], desc, span=_span_of(meta))
+        name, _eq, expr = children[:3]
+        desc = self._string(children[3]) if len(children) > 3 else ''
+        return A.Define(name, expr, desc, span=_span_of(meta))
 
     def _prop(key):
         def f(self, children):
@@ -494,7 +499,7 @@ class _ToAst(Transformer):
     # ---------------------------------------------------------------- cases
     @v_args(meta=True)
     def assignment(self, meta, children):
-        return A.Assignment(children[0], children[1], span=_span_of(meta))
+        return A.Assignment(children[0], children[2], span=_span_of(meta))
 
     def _e(kind):
         @v_args(meta=True)
@@ -514,7 +519,7 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def expectation(self, meta, children):
-        target, (kind, value, _s) = children
+        target, _eq, (kind, value, _s) = children
         return A.Expectation(target, kind, value, span=_span_of(meta))
 
     def c_date(self, children):

@@ -1,0 +1,193 @@
+"""The ``polc`` command line.  Thin: every command calls library functions.
+
+Exit codes: 0 success; 1 diagnostics, failed cases; 2 usage, I/O or bad facts;
+3 an internal error (a bug in polc, reported without a traceback).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from polc.dsl.analysis import SourceError, analyze, read_source
+from polc.dsl.diagnostics import has_errors, is_clean, render
+
+from .facts import FactsFileError, read_facts
+from .loader import PolcError, compile_analysis
+from .runtime import FactsError
+
+EXIT_OK, EXIT_DIAG, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _echo_err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def _load_or_exit(path: str):
+    """Read, check and compile a policy; print diagnostics and exit on errors."""
+    try:
+        text = read_source(path)
+    except SourceError as exc:
+        _echo_err(f'{exc.file}: 错误[E-IO]: {exc.message}')
+        sys.exit(EXIT_USAGE)
+    analysis = analyze(text, path)
+    if has_errors(analysis.diagnostics):
+        for d in analysis.diagnostics:
+            _echo_err(render(d, text))
+        _echo_err(f'{path}：政策有错误，无法执行')
+        sys.exit(EXIT_DIAG)
+    return compile_analysis(analysis)
+
+
+@click.group(context_settings={'help_option_names': ['-h', '--help']})
+@click.version_option(package_name='polc', prog_name='polc')
+def cli():
+    """polc：政策语言（.pol）的编译器。check 检查，eval 计算并说明，build 生成 Python 模块，test 运行案例。"""
+
+
+@cli.command()
+@click.argument('files', nargs=-1, required=True)
+@click.option('--format', 'fmt', type=click.Choice(['text', 'json']), default='text',
+              help='输出格式：text（默认）或 json')
+def check(files, fmt):
+    """检查政策文件，列出全部错误与警告。"""
+    all_diags = []
+    io_error = False
+    sources = {}
+    for path in files:
+        try:
+            text = read_source(path)
+        except SourceError as exc:
+            io_error = True
+            if fmt == 'text':
+                _echo_err(f'{exc.file}: 错误[E-IO]: {exc.message}')
+            else:
+                all_diags.append({'file': exc.file, 'line': None, 'column': None, 'end_line': None,
+                                  'end_column': None, 'severity': 'error', 'code': 'E-IO',
+                                  'message': exc.message, 'hint': ''})
+            continue
+        sources[path] = text
+        analysis = analyze(text, path)
+        for d in analysis.diagnostics:
+            if fmt == 'text':
+                click.echo(render(d, text))
+            else:
+                all_diags.append(d.to_dict())
+        all_diags.extend([] if fmt == 'json' else analysis.diagnostics)
+    if fmt == 'json':
+        click.echo(json.dumps(all_diags, ensure_ascii=False, indent=2))
+        n_err = sum(1 for d in all_diags if d['severity'] == 'error')
+        n_warn = sum(1 for d in all_diags if d['severity'] == 'warning')
+    else:
+        n_err = sum(1 for d in all_diags if d.severity == 'error')
+        n_warn = sum(1 for d in all_diags if d.severity == 'warning')
+        summary = f'检查了 {len(files)} 个文件：{n_err} 个错误，{n_warn} 个警告'
+        click.echo(summary if (n_err or n_warn) else summary + '，全部通过')
+    if io_error:
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_DIAG if (n_err or n_warn) else EXIT_OK)
+
+
+@cli.command(name='eval')
+@click.argument('file')
+@click.option('--facts', 'facts_path', required=True, help='申请人事实：JSON 或 YAML 文件；- 表示标准输入')
+@click.option('--date', 'date', default=None, help='评估日期（如 2025-03-01）；默认今天')
+@click.option('--format', 'fmt', type=click.Choice(['text', 'json']), default='text')
+@click.option('--brief', is_flag=True, help='只列结果，不列计算过程与原文')
+def eval_(file, facts_path, date, fmt, brief):
+    """计算一个申请人可获得的奖补，并逐条说明理由。"""
+    from .explain import render_text
+    compiled = _load_or_exit(file)
+    try:
+        facts = read_facts(facts_path)
+    except FactsFileError as exc:
+        _echo_err(f'错误[E-FACTS]: {exc}')
+        sys.exit(EXIT_USAGE)
+    try:
+        result = compiled.evaluate(facts, date=date, explain=not brief or fmt == 'json')
+    except FactsError as exc:
+        for name, msg in exc.problems:
+            _echo_err(f'错误[E-FACTS]: {facts_path}: 「{name}」：{msg}' if name else
+                      f'错误[E-FACTS]: {facts_path}: {msg}')
+        sys.exit(EXIT_USAGE)
+    if fmt == 'json':
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(result, verbose=not brief), nl=False)
+
+
+@cli.command()
+@click.argument('file')
+@click.option('-o', '--output', default=None, help='输出文件；默认写到标准输出')
+def build(file, output):
+    """生成可导入的 Python 模块（evaluate(facts, date=None) -> dict）。"""
+    compiled = _load_or_exit(file)
+    if output is None:
+        click.echo(compiled.python_source, nl=False)
+        return
+    try:
+        Path(output).write_text(compiled.python_source, encoding='utf-8')
+    except OSError as exc:
+        _echo_err(f'{output}: 错误[E-IO]: 无法写入（{exc.strerror}）')
+        sys.exit(EXIT_USAGE)
+    click.echo(f'已生成 {output}')
+
+
+def _policy_files(paths) -> list[str]:
+    out = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            out.extend(str(x) for x in sorted(path.rglob('*.pol')))
+        else:
+            out.append(str(path))
+    return out
+
+
+@cli.command()
+@click.argument('paths', nargs=-1)
+@click.option('-k', 'pattern', default=None, help='只运行标题含此文字的案例')
+@click.option('--format', 'fmt', type=click.Choice(['text', 'json']), default='text')
+def test(paths, pattern, fmt):
+    """运行政策文件中的案例（默认 policies/ 目录）。"""
+    from .cases import run_cases
+    files = _policy_files(paths or ['policies'])
+    if not files:
+        _echo_err('错误[E-IO]: 没有找到 .pol 文件')
+        sys.exit(EXIT_USAGE)
+    results = []
+    for f in files:
+        compiled = _load_or_exit(f)
+        results.extend(run_cases(compiled, pattern))
+    passed = sum(1 for r in results if r.passed)
+    failed = len(results) - passed
+    if fmt == 'json':
+        click.echo(json.dumps({'passed': passed, 'failed': failed,
+                               'cases': [r.to_dict() for r in results]}, ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            if not r.passed:
+                click.echo(f'失败 {r.file}:{r.line}: 案例「{r.title}」')
+                for f in r.failures:
+                    click.echo(f'  {f}')
+        click.echo(f'{passed} passed, {failed} failed')
+    sys.exit(EXIT_DIAG if failed else EXIT_OK)
+
+
+def main(argv=None):
+    try:
+        cli.main(args=argv, prog_name='polc', standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        _echo_err('已中断')
+        sys.exit(130)
+    except Exception as exc:          # a bug in polc: say so, without a traceback
+        _echo_err(f'polc 内部错误（{type(exc).__name__}: {exc}）。请把命令与输入文件报告给 polc 维护者。')
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,75 @@
+"""Human-readable explanation of an evaluation result, in Chinese."""
+from __future__ import annotations
+
+from polc.dsl.units import format_money
+
+from .results import EvalResult, ItemResult
+from .runtime import AMOUNT, CEILING, NOT_APPLICABLE
+
+
+def _headline(it: ItemResult) -> str:
+    if it.outcome == AMOUNT:
+        if it.set_aside:
+            return f'可获 {format_money(it.amount)}，但按就高不重复未采用'
+        if it.paid != it.amount:
+            return f'{format_money(it.paid)}（计算为 {format_money(it.amount)}，经合计上限调整）'
+        return format_money(it.paid)
+    if it.outcome == CEILING:
+        if it.set_aside:
+            return f'最高可获 {format_money(it.amount)}，但按就高不重复未采用'
+        return f'最高可获 {format_money(it.ceiling)}'
+    return it.outcome_label
+
+
+def render_item(it: ItemResult, verbose: bool = True) -> list[str]:
+    sep = ' ' if it.clause and it.clause[-1] not in '）)、' else ''
+    out = [f'{it.clause}{sep}{it.title} · {it.name}【{it.kind}】', f'  结果：{_headline(it)}']
+    if it.detail and (it.outcome != AMOUNT):
+        label = '原因' if it.outcome == NOT_APPLICABLE else '说明'
+        out.append(f'  {label}：{it.detail}')
+    if verbose and it.steps:
+        out.append('  计算：')
+        out.extend(f'    · {s}' for s in it.steps)
+    for n in it.notes:
+        out.append(f'  调整：{n}')
+    if verbose:
+        for r in it.readings:
+            out.append(f'  解读：{r}')
+        for s in it.source:
+            out.append(f'  原文：{s}')
+        depts = []
+        if it.lead:
+            depts.append('牵头单位：' + '、'.join(it.lead))
+        if it.units:
+            depts.append('责任单位：' + '、'.join(it.units))
+        if depts:
+            out.append('  ' + '；'.join(depts))
+        if it.quota:
+            out.append(f'  名额：每年最多 {it.quota} 个（名额在申请人之间的分配不在单个申请人计算范围内）')
+        if it.pool is not None:
+            out.append(f'  资金总额：每年不超过 {format_money(it.pool)}')
+    return out
+
+
+def render_text(r: EvalResult, verbose: bool = True) -> str:
+    out = [r.policy, f'评估日期：{r.date.isoformat()}（{r.validity}）']
+    for reading in r.readings:
+        out.append(f'解读：{reading}')
+    out.append('')
+    for it in r.items:
+        out.extend(render_item(it, verbose))
+        out.append('')
+    if r.groups:
+        out.append('组合')
+        for g in r.groups:
+            out.append(f'  {g.name}：{g.note}')
+        out.append('')
+    out.append('合计')
+    if r.totals:
+        for kind, v in r.totals.items():
+            out.append(f'  {kind}：{format_money(v)}')
+    out.append(f'  应得合计：{format_money(r.total)}')
+    if r.ceilings:
+        parts = '，'.join(f'{k} {format_money(v)}' for k, v in r.ceilings.items())
+        out.append(f'  最高可获（以审核为准）：{parts}；共 {format_money(r.ceiling_total)}')
+    return '\n'.join(out) + '\n'

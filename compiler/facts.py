@@ -1,0 +1,99 @@
+"""Reading facts files (JSON or YAML) without ever producing a float."""
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+
+MAX_FACTS_BYTES = 50 * 1024 * 1024
+
+
+class FactsFileError(Exception):
+    """A facts file that cannot be read or parsed; the message is Chinese and names the place."""
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """YAML SafeLoader whose floats are Decimals read from the digits as written."""
+
+
+def _construct_decimal(loader, node):
+    text = loader.construct_scalar(node).replace('_', '')
+    lowered = text.lower()
+    if lowered in ('.nan', '.inf', '-.inf', '+.inf'):
+        raise FactsFileError(f'第 {node.start_mark.line + 1} 行：不接受 {text}（非数或无穷大）')
+    return Decimal(text)
+
+
+_DecimalLoader.add_constructor('tag:yaml.org,2002:float', _construct_decimal)
+
+
+def _reject_constant(name):
+    raise FactsFileError(f'JSON 中不接受 {name}（非数或无穷大）')
+
+
+def _no_duplicates(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise FactsFileError(f'键「{k}」出现了两次')
+        out[k] = v
+    return out
+
+
+def parse_facts_text(text: str, name: str = '<事实>') -> object:
+    """Parse JSON (or YAML when it is not JSON) into Python values; numbers become int/Decimal."""
+    stripped = text.lstrip('\ufeff \t\r\n')
+    if not stripped:
+        raise FactsFileError(f'{name}：文件为空')
+    if stripped[0] in '{[':
+        try:
+            return json.loads(stripped, parse_float=Decimal, parse_constant=_reject_constant,
+                              object_pairs_hook=_no_duplicates)
+        except json.JSONDecodeError as exc:
+            raise FactsFileError(f'{name}：第 {exc.lineno} 行第 {exc.colno} 列：JSON 格式错误（{exc.msg}）') from None
+        except RecursionError:
+            raise FactsFileError(f'{name}：嵌套过深') from None
+        except FactsFileError as exc:
+            raise FactsFileError(f'{name}：{exc}') from None
+    try:
+        return yaml.load(stripped, Loader=_DecimalLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f'第 {mark.line + 1} 行第 {mark.column + 1} 列：' if mark else ''
+        raise FactsFileError(f'{name}：{where}YAML 格式错误（{exc.problem}）') from None
+    except yaml.YAMLError as exc:
+        raise FactsFileError(f'{name}：YAML 格式错误（{exc}）') from None
+    except RecursionError:
+        raise FactsFileError(f'{name}：嵌套过深') from None
+    except FactsFileError as exc:
+        raise FactsFileError(f'{name}：{exc}') from None
+
+
+def read_facts(path: str) -> object:
+    """Read a facts file; ``-`` reads standard input."""
+    if path == '-':
+        data = sys.stdin.buffer.read(MAX_FACTS_BYTES + 1)
+        name = '<标准输入>'
+    else:
+        p = Path(path)
+        try:
+            if p.stat().st_size > MAX_FACTS_BYTES:
+                raise FactsFileError(f'{path}：文件过大（超过 50 MB）')
+            data = p.read_bytes()
+        except FileNotFoundError:
+            raise FactsFileError(f'{path}：文件不存在') from None
+        except IsADirectoryError:
+            raise FactsFileError(f'{path}：这是一个目录') from None
+        except OSError as exc:
+            raise FactsFileError(f'{path}：无法读取（{exc.strerror}）') from None
+        name = path
+    if len(data) > MAX_FACTS_BYTES:
+        raise FactsFileError(f'{name}：输入过大（超过 50 MB）')
+    try:
+        text = data.decode('utf-8-sig')
+    except UnicodeDecodeError as exc:
+        raise FactsFileError(f'{name}：不是 UTF-8 编码（第 {exc.start} 字节）') from None
+    return parse_facts_text(text, name)
