@@ -737,6 +737,34 @@ def check_cases(p: A.Policy, sym: Symbols) -> list[Diagnostic]:
     return out
 
 
+def check_numbers_in_text(p: A.Policy, sym: Symbols) -> list[Diagnostic]:
+    """Every number used in an item's rules appears in its 原文 (catches 100万 typed as 10万)."""
+    from .numbers import numbers_in_text
+    from .units import format_money, format_percent
+    out = []
+    for c, it in p.items():
+        text = ''.join(it.source) or ''.join(c.source)
+        if not text:
+            continue
+        found = numbers_in_text(text)
+        nodes = [n for part in (it.conditions, (it.amount,) if it.amount is not None else ())
+                 for e in part for n in A.walk(e)]
+        for n in nodes:
+            if isinstance(n, (A.Money, A.Percent, A.Number)) and n.value != 0 and \
+                    abs(n.value) not in found:
+                what = {A.Money: '金额', A.Percent: '比例', A.Number: '数'}[type(n)]
+                out.append(warning('W-NUMBER-NOT-IN-TEXT',
+                                   f'{what} {n.text} 没有出现在项「{it.name.text}」的原文中',
+                                   n.span, '核对是否抄错了数字（如把 100万 写成 10万）'))
+        if it.quota is not None and Decimal(it.quota) not in found:
+            out.append(warning('W-NUMBER-NOT-IN-TEXT',
+                               f'名额 {it.quota} 没有出现在项「{it.name.text}」的原文中', it.span))
+        if it.pool is not None and it.pool.value not in found:
+            out.append(warning('W-NUMBER-NOT-IN-TEXT',
+                               f'总额 {it.pool.text} 没有出现在项「{it.name.text}」的原文中', it.pool.span))
+    return out
+
+
 def check_unused(p: A.Policy, sym: Symbols, used: set[str]) -> list[Diagnostic]:
     out = []
     for d in p.inputs:
@@ -778,7 +806,8 @@ def check(policy: A.Policy) -> Checked:
     ty = typecheck(policy, sym)
     diags = list(ty.diags)
     simple: list[Callable[[A.Policy, Symbols], list[Diagnostic]]] = [
-        check_header, check_duplicates, check_items, check_rates, check_ranges, check_cases]
+        check_header, check_duplicates, check_items, check_rates, check_ranges, check_cases,
+        check_numbers_in_text]
     for f in simple:
         diags.extend(f(policy, sym))
     diags.extend(check_tiers(policy, sym, ty.types))

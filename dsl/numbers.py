@@ -68,3 +68,31 @@ def schedule_years(label: str) -> tuple[int, ...] | None:
         n = chinese_int(m.group(1))
         return tuple(range(1, n + 1)) if n else None
     return None
+
+
+_CN_NUM = '零〇一二两兩三四五六七八九十百千'
+_TEXT_NUMBER = re.compile(
+    r'(\d+(?:\.\d+)?|[' + _CN_NUM + r']+)\s*(%|万|萬|亿|億)?')
+
+
+def numbers_in_text(text: str) -> set[Decimal]:
+    """Every quantity a policy sentence writes: 30万元 -> 300000 (and 30), 30% -> 0.30 (and 30),
+    十亿 -> 1000000000, 第三年 -> 3.  Whitespace and full-width forms are normalised first."""
+    from .text import normalize
+    s = ''.join(normalize(text).split())
+    out: set[Decimal] = set()
+    for m in _TEXT_NUMBER.finditer(s):
+        digits, unit = m.group(1), m.group(2)
+        if digits[0].isdigit():
+            v = Decimal(digits)
+        else:
+            n = chinese_int(digits.replace('兩', '两').replace('两', '二'))
+            if n is None:
+                continue
+            v = Decimal(n)
+        out.add(v)
+        if unit == '%':
+            out.add(v.scaleb(-2))
+        elif unit:
+            out.add(v * UNIT_FACTORS[unit])
+    return out

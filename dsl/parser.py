@@ -599,7 +599,7 @@ def _glue_hint(norm: str, pos: int) -> str:
         return ''
     a, kw, b = g
     split = ' '.join(x for x in (a, kw, b) if x)
-    return f'「{word}」中连着关键字「{kw}」；关键字与名称之间要用空格或标点隔开，例如「{split}」，或把名称写成「「…」」'
+    return f'「{word}」中连着关键字「{kw}」；关键字与名称之间要用空格或标点隔开，例如「{split}」，或用「」把名称括起来'
 
 
 def _syntax_diagnostic(exc: UnexpectedInput, norm: str) -> Diagnostic:
@@ -627,8 +627,17 @@ def _syntax_diagnostic(exc: UnexpectedInput, norm: str) -> Diagnostic:
         else:
             span = _span_of(tok)
             msg = f'此处不应出现{_describe_token(tok)}'
-        hint = _glue_hint(norm, tok.start_pos if tok.start_pos is not None else len(norm))
-        expected = _expected_text(exc.expected) if exc.expected else ''
+        pos = tok.start_pos if tok.start_pos is not None else len(norm)
+        hint = _glue_hint(norm, pos)
+        if not hint and tok.type == 'LPAR' and pos > 0 and _HAN_RUN.search(norm[:pos]):
+            hint = '文字中含有括号时，请用引号把整段文字括起来，例如 "漳州市……措施（节选）"'
+        accepts = exc.expected
+        try:
+            if exc.interactive_parser is not None:
+                accepts = exc.interactive_parser.accepts() or accepts
+        except Exception:       # accepts() re-runs the parser; fall back to Lark's set
+            pass
+        expected = _expected_text(accepts) if accepts else ''
         if expected:
             msg += f'；应为：{expected}'
         return error('E-SYNTAX', msg, span, hint)

@@ -1,0 +1,61 @@
+"""The README and the tutorial say what polc really does."""
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from polc.compiler.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tutorial_policy() -> str:
+    md = (ROOT / 'docs' / 'tutorial.md').read_text(encoding='utf-8')
+    blocks = re.findall(r'```\n(.*?)```', md, re.S)
+    parts = [b for b in blocks if not b.startswith('$') and
+             any(k in b for k in ('政策：', '输入 ', '条款 ', '案例 '))]
+    return '\n'.join(parts)
+
+
+def test_tutorial_policy_checks_and_its_cases_pass(tmp_path):
+    pol = tmp_path / 'shuju.pol'
+    pol.write_text(_tutorial_policy(), encoding='utf-8')
+    runner = CliRunner()
+    r = runner.invoke(cli, ['check', str(pol)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, ['test', str(pol)])
+    assert r.exit_code == 0, r.output
+    assert r.output.strip().endswith('4 passed, 0 failed')
+
+
+def test_tutorial_eval_output_is_what_the_tutorial_shows(tmp_path):
+    md = (ROOT / 'docs' / 'tutorial.md').read_text(encoding='utf-8')
+    pol = tmp_path / 'shuju.pol'
+    pol.write_text(_tutorial_policy(), encoding='utf-8')
+    facts = tmp_path / 'applicant.json'
+    facts.write_text('{"数据集交易额": "200万元", "主体类型": "高校"}', encoding='utf-8')
+    r = CliRunner().invoke(cli, ['eval', str(pol), '--facts', str(facts), '--date', '2025-03-01'])
+    assert r.exit_code == 0, r.output
+    shown = md.split('$ polc eval shuju.pol --facts applicant.json --date 2025-03-01\n', 1)[1]
+    shown = shown.split('```', 1)[0]
+    assert r.output == shown
+
+
+def test_tutorial_typo_warning_is_what_the_tutorial_shows(tmp_path):
+    md = (ROOT / 'docs' / 'tutorial.md').read_text(encoding='utf-8')
+    pol = tmp_path / 'shuju.pol'
+    pol.write_text(_tutorial_policy().replace('最高 100万元\n', '最高 10万元\n'), encoding='utf-8')
+    r = CliRunner().invoke(cli, ['check', str(pol)])
+    assert r.exit_code == 1
+    shown = md.split('$ polc check shuju.pol\nshuju.pol:', 1)[1].split('```', 1)[0]
+    assert r.output.replace(str(pol), 'shuju.pol').startswith('shuju.pol:' + shown)
+
+
+def test_ci_runs_the_readme_commands_verbatim():
+    readme = (ROOT / 'README.md').read_text(encoding='utf-8')
+    commands = re.findall(r'```bash\n(.*?)\n```', readme, re.S)
+    assert len(commands) == 2, 'README must give exactly two set-up commands'
+    ci = (ROOT / '.ci' / 'run').read_text(encoding='utf-8')
+    for c in commands:
+        assert c.strip() in ci
+    assert 'polc eval' in commands[0] and 'pytest' in commands[1]
