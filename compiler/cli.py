@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+import attrs
 import click
 
 from polc.dsl.analysis import SourceError, analyze, read_source
@@ -51,8 +52,11 @@ def cli():
 @click.argument('files', nargs=-1, required=True)
 @click.option('--format', 'fmt', type=click.Choice(['text', 'json']), default='text',
               help='输出格式：text（默认）或 json')
-def check(files, fmt):
+@click.option('--report', is_flag=True, help='另外输出覆盖率报告：原文件条款、已编码条款、各类结果、案例数')
+def check(files, fmt, report):
     """检查政策文件，列出全部错误与警告。"""
+    from polc.dsl.coverage import coverage, render_report
+    reports = []
     all_diags = []
     io_error = False
     sources = {}
@@ -75,8 +79,20 @@ def check(files, fmt):
                 click.echo(render(d, text))
             else:
                 all_diags.append(d.to_dict())
-        all_diags.extend([] if fmt == 'json' else analysis.diagnostics)
+        if fmt == 'text':
+            all_diags.extend(analysis.diagnostics)
+        if report and analysis.checked is not None:
+            reports.append(coverage(analysis.checked, path))
+    for r in reports:
+        if fmt == 'text':
+            click.echo(render_report(r), nl=False)
     if fmt == 'json':
+        if report:
+            all_diags = {'diagnostics': all_diags, 'coverage': [attrs.asdict(r) for r in reports]}
+            click.echo(json.dumps(all_diags, ensure_ascii=False, indent=2))
+            all_diags = all_diags['diagnostics']
+        else:
+            click.echo(json.dumps(all_diags, ensure_ascii=False, indent=2))
         click.echo(json.dumps(all_diags, ensure_ascii=False, indent=2))
         n_err = sum(1 for d in all_diags if d['severity'] == 'error')
         n_warn = sum(1 for d in all_diags if d['severity'] == 'warning')
@@ -133,6 +149,38 @@ def build(file, output):
         _echo_err(f'{output}: 错误[E-IO]: 无法写入（{exc.strerror}）')
         sys.exit(EXIT_USAGE)
     click.echo(f'已生成 {output}')
+
+
+@cli.command()
+@click.argument('files', nargs=-1, required=True)
+@click.option('-o', '--output', default=None, help='输出文件；默认写到标准输出（只能配合一个文件或 --readings）')
+@click.option('--readings', is_flag=True, help='输出全部文件的解读汇总（docs/readings.md）')
+def doc(files, output, readings):
+    """从政策文件生成 Markdown 说明页：条款、类别、规则、上限、部门与解读。"""
+    from polc.dsl.docgen import policy_page, readings_page
+    pages, entries = [], []
+    for path in files:
+        try:
+            text = read_source(path)
+        except SourceError as exc:
+            _echo_err(f'{exc.file}: 错误[E-IO]: {exc.message}')
+            sys.exit(EXIT_USAGE)
+        analysis = analyze(text, path)
+        if not analysis.ok:
+            for d in analysis.diagnostics:
+                _echo_err(render(d, text))
+            sys.exit(EXIT_DIAG)
+        entries.append((path, analysis.policy))
+        pages.append(policy_page(analysis.checked, text))
+    out = readings_page(entries) if readings else '\n'.join(pages)
+    if output is None:
+        click.echo(out, nl=False)
+        return
+    try:
+        Path(output).write_text(out, encoding='utf-8')
+    except OSError as exc:
+        _echo_err(f'{output}: 错误[E-IO]: 无法写入（{exc.strerror}）')
+        sys.exit(EXIT_USAGE)
 
 
 def _policy_files(paths) -> list[str]:

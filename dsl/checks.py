@@ -403,7 +403,7 @@ def check_header(p: A.Policy, sym: Symbols) -> list[Diagnostic]:
 _HEADER_LABELS = {'name': '政策', 'issuer': '发文机关', 'docno': '文号', 'issued': '印发日期',
                   'effective': '施行日期', 'expiry': '有效期至', 'duration': '有效期',
                   'stats_start': '统计起始', 'principle': '组合原则', 'rates_are_maxima': '比例均为上限',
-                  'status': '状态', 'shared_units': '共同责任单位', 'source': '原文', 'reading': '解读'}
+                  'status': '状态', 'source_file': '来源', 'shared_units': '共同责任单位', 'source': '原文', 'reading': '解读'}
 
 
 def check_duplicates(p: A.Policy, sym: Symbols) -> list[Diagnostic]:

@@ -13,6 +13,7 @@ from lark import Token
 # spelling unless the file is written in traditional characters).
 KEYWORDS: dict[str, tuple[str, ...]] = {
     '_ZHENGCE': ('政策',),
+    '_LAIYUAN': ('来源', '來源'),
     '_FAWEN': ('发文机关', '發文機關'),
     '_WENHAO': ('文号', '文號'),
     '_YINFA': ('印发日期', '印發日期'),

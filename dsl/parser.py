@@ -363,6 +363,7 @@ class _ToAst(Transformer):
     h_shared_units = _h('shared_units')
     h_source_text = _h('source')
     h_reading = _h('reading')
+    h_source_file = _h('source_file')
     del _h
 
     def header(self, children):
