@@ -116,18 +116,7 @@ def eval_(file, facts_path, date, fmt, brief):
     """计算一个申请人可获得的奖补，并逐条说明理由。"""
     from .explain import render_text
     compiled = _load_or_exit(file)
-    try:
-        facts = read_facts(facts_path)
-    except FactsFileError as exc:
-        _echo_err(f'错误[E-FACTS]: {exc}')
-        sys.exit(EXIT_USAGE)
-    try:
-        result = compiled.evaluate(facts, date=date, explain=not brief or fmt == 'json')
-    except FactsError as exc:
-        for name, msg in exc.problems:
-            _echo_err(f'错误[E-FACTS]: {facts_path}: 「{name}」：{msg}' if name else
-                      f'错误[E-FACTS]: {facts_path}: {msg}')
-        sys.exit(EXIT_USAGE)
+    result = _evaluate_or_exit(compiled, facts_path, date, explain=not brief or fmt == 'json')
     if fmt == 'json':
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -137,14 +126,19 @@ def eval_(file, facts_path, date, fmt, brief):
 @cli.command()
 @click.argument('file')
 @click.option('-o', '--output', default=None, help='输出文件；默认写到标准输出')
-def build(file, output):
+@click.option('--runtime', type=click.Choice(['embed', 'polc']), default='embed',
+              help='embed（默认）：把运行时嵌入模块，只依赖标准库；polc：导入已安装的 polc 运行时')
+def build(file, output, runtime):
     """生成可导入的 Python 模块（evaluate(facts, date=None) -> dict）。"""
+    from .standalone import generate_standalone
     compiled = _load_or_exit(file)
+    source = compiled.python_source if runtime == 'polc' else generate_standalone(
+        compiled.analysis.checked, compiled.analysis.source)
     if output is None:
-        click.echo(compiled.python_source, nl=False)
+        click.echo(source, nl=False)
         return
     try:
-        Path(output).write_text(compiled.python_source, encoding='utf-8')
+        Path(output).write_text(source, encoding='utf-8')
     except OSError as exc:
         _echo_err(f'{output}: 错误[E-IO]: 无法写入（{exc.strerror}）')
         sys.exit(EXIT_USAGE)
@@ -181,6 +175,102 @@ def doc(files, output, readings):
     except OSError as exc:
         _echo_err(f'{output}: 错误[E-IO]: 无法写入（{exc.strerror}）')
         sys.exit(EXIT_USAGE)
+
+
+@cli.command()
+@click.argument('file')
+def schema(file):
+    """输出政策输入的 JSON Schema（draft 2020-12）。"""
+    from .schema import schema_of
+    compiled = _load_or_exit(file)
+    click.echo(json.dumps(schema_of(compiled.meta, compiled.inputs), ensure_ascii=False, indent=2))
+
+
+@cli.command()
+@click.argument('file')
+@click.option('--facts', 'facts_path', required=True, help='申请人事实：JSON 或 YAML 文件；- 表示标准输入')
+@click.argument('item')
+@click.option('--date', 'date', default=None, help='评估日期（如 2025-03-01）；默认今天')
+def explain(file, facts_path, item, date):
+    """逐步说明一项（或一个条款的全部项）的推导过程。ITEM 是项名或条款编号。"""
+    from polc.dsl.text import normalize
+    from .explain import render_item
+    compiled = _load_or_exit(file)
+    result = _evaluate_or_exit(compiled, facts_path, date, explain=True)
+    key = normalize(item).strip()
+    chosen = [it for it in result.items if it.name == item or normalize(it.clause).strip() == key
+              or normalize(it.clause).strip('()、. ') == key.strip('()、. ')]
+    if not chosen:
+        names = '、'.join(it.name for it in result.items)
+        _echo_err(f'错误[E-USAGE]: 没有名为「{item}」的项或条款；可选：{names}')
+        sys.exit(EXIT_USAGE)
+    click.echo(f'{result.policy}\n评估日期：{result.date.isoformat()}（{result.validity}）\n')
+    for it in chosen:
+        click.echo('\n'.join(render_item(it, verbose=True)) + '\n')
+    for g in result.groups:
+        if any(it.name in g.members for it in chosen):
+            click.echo(f'组「{g.name}」：{g.note}')
+
+
+def _evaluate_or_exit(compiled, facts_path, date, explain):
+    try:
+        facts = read_facts(facts_path)
+    except FactsFileError as exc:
+        _echo_err(f'错误[E-FACTS]: {exc}')
+        sys.exit(EXIT_USAGE)
+    try:
+        return compiled.evaluate(facts, date=date, explain=explain)
+    except FactsError as exc:
+        for name, msg in exc.problems:
+            _echo_err(f'错误[E-FACTS]: {facts_path}: 「{name}」：{msg}' if name else
+                      f'错误[E-FACTS]: {facts_path}: {msg}')
+        sys.exit(EXIT_USAGE)
+
+
+@cli.command()
+@click.argument('files', nargs=-1, required=True)
+@click.option('--check', 'check_only', is_flag=True, help='只检查是否已是规范格式；有需要改动的文件时退出码为 1')
+@click.option('--diff', 'show_diff', is_flag=True, help='显示将要做的改动（统一差异格式）')
+@click.option('-w', '--write', is_flag=True, help='直接改写文件')
+def fmt(files, check_only, show_diff, write):
+    """按统一格式排版政策文件（保留注释与原文，保留简体/繁体关键字写法）。"""
+    import difflib
+    from polc.dsl.formatter import format_policy
+    from polc.dsl.parser import parse
+    changed, failed = [], False
+    for path in _policy_files(files):
+        try:
+            text = read_source(path)
+        except SourceError as exc:
+            _echo_err(f'{exc.file}: 错误[E-IO]: {exc.message}')
+            failed = True
+            continue
+        result = parse(text, path)
+        if result.policy is None or any(d.severity == 'error' for d in result.diagnostics):
+            for d in result.diagnostics:
+                _echo_err(render(d, text))
+            failed = True
+            continue
+        new = format_policy(result.policy, text)
+        if not (check_only or show_diff or write):
+            click.echo(new, nl=False)
+        if new == text:
+            continue
+        changed.append(path)
+        if show_diff:
+            click.echo(''.join(difflib.unified_diff(text.splitlines(True), new.splitlines(True),
+                                                    f'{path}（原）', f'{path}（排版后）')), nl=False)
+        if write:
+            Path(path).write_text(new, encoding='utf-8')
+    if check_only:
+        for path in changed:
+            click.echo(f'需要排版：{path}')
+        click.echo(f'{len(changed)} 个文件需要排版' if changed else '全部文件已是规范格式')
+    elif write:
+        click.echo(f'已排版 {len(changed)} 个文件')
+    if failed:
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_DIAG if (check_only and changed) else EXIT_OK)
 
 
 def _policy_files(paths) -> list[str]:
