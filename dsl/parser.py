@@ -470,8 +470,9 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def clause(self, meta, children):
-        tok = children[0]
-        number = self.original[tok.start_pos:tok.end_pos] if tok.start_pos is not None else str(tok)
+        number = str(children[0]).strip()          # normalised: (二) / 二、 / 2.
+        if number.startswith('(') and number.endswith(')'):
+            number = '（' + number[1:-1] + '）'       # written the Chinese way
         rest = children[1:]
         title = ''
         if rest and isinstance(rest[0], str) and not isinstance(rest[0], tuple):
