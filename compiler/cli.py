@@ -273,6 +273,17 @@ def fmt(files, check_only, show_diff, write):
     sys.exit(EXIT_DIAG if (check_only and changed) else EXIT_OK)
 
 
+@cli.command()
+def lsp():
+    """启动语言服务器（标准输入输出，供编辑器使用；需要 pygls）。"""
+    try:
+        from polc.lsp import main as lsp_main
+    except ImportError as exc:
+        _echo_err(f'错误[E-USAGE]: 语言服务器需要 pygls：pip install "polc[lsp]"（{exc}）')
+        sys.exit(EXIT_USAGE)
+    lsp_main()
+
+
 def _policy_files(paths) -> list[str]:
     out = []
     for p in paths:
