@@ -39,7 +39,12 @@ def _load_or_exit(path: str):
             _echo_err(render(d, text))
         _echo_err(f'{path}：政策有错误，无法执行')
         sys.exit(EXIT_DIAG)
-    return compile_analysis(analysis)
+    try:
+        return compile_analysis(analysis)
+    except PolcError as exc:
+        for d in exc.diagnostics:
+            _echo_err(render(d, text))
+        sys.exit(EXIT_DIAG)
 
 
 @click.group(context_settings={'help_option_names': ['-h', '--help']})
@@ -58,13 +63,13 @@ def check(files, fmt, report):
     from polc.dsl.coverage import coverage, render_report
     reports = []
     all_diags = []
-    io_error = False
+    io_error = 0
     sources = {}
     for path in files:
         try:
             text = read_source(path)
         except SourceError as exc:
-            io_error = True
+            io_error += 1
             if fmt == 'text':
                 _echo_err(f'{exc.file}: 错误[E-IO]: {exc.message}')
             else:
@@ -97,7 +102,7 @@ def check(files, fmt, report):
         n_err = sum(1 for d in all_diags if d['severity'] == 'error')
         n_warn = sum(1 for d in all_diags if d['severity'] == 'warning')
     else:
-        n_err = sum(1 for d in all_diags if d.severity == 'error')
+        n_err = io_error + sum(1 for d in all_diags if d.severity == 'error')
         n_warn = sum(1 for d in all_diags if d.severity == 'warning')
         summary = f'检查了 {len(files)} 个文件：{n_err} 个错误，{n_warn} 个警告'
         click.echo(summary if (n_err or n_warn) else summary + '，全部通过')

@@ -123,11 +123,20 @@ class _Gen:
             return self.ref_pure(e)
         if isinstance(e, A.Neg):
             return f'(-{self.pure(e.operand)})'
+        if isinstance(e, A.BinOp) and e.op != '/':
+            # a left-nested chain a + b - c … is written flat, so long sums stay within
+            # Python's limit on nested parentheses
+            ops = ('+', '-') if e.op in '+-' else ('*',)
+            terms, node = [], e
+            while isinstance(node, A.BinOp) and node.op in ops:
+                terms.append((node.op, node.right))
+                node = node.left
+            text = self.pure(node)
+            for op, right in reversed(terms):
+                text += f' {op} {self.pure(right)}'
+            return f'({text})'
         if isinstance(e, A.BinOp):
-            a, b = self.pure(e.left), self.pure(e.right)
-            if e.op == '/':
-                return f'_R.div({a}, {b})'
-            return f'({a} {e.op} {b})'
+            return f'_R.div({self.pure(e.left)}, {self.pure(e.right)})'
         if isinstance(e, A.Compare):
             return f'({self.pure(e.left)}{_CMP[e.op]}{self.pure(e.right)})'
         if isinstance(e, A.Range):
@@ -143,10 +152,16 @@ class _Gen:
         if isinstance(e, A.In):
             vals = ', '.join(repr(v.text) for v in e.values)
             return f'({self.pure(e.subject)} in ({vals},))'
-        if isinstance(e, A.And):
-            return f'({self.pure(e.left)} and {self.pure(e.right)})'
-        if isinstance(e, A.Or):
-            return f'({self.pure(e.left)} or {self.pure(e.right)})'
+        if isinstance(e, (A.And, A.Or)):
+            kind, word = type(e), (' and ' if isinstance(e, A.And) else ' or ')
+            parts, stack = [], [e]
+            while stack:                      # flatten a chain of the same connective
+                n = stack.pop()
+                if isinstance(n, kind):
+                    stack.extend((n.right, n.left))
+                else:
+                    parts.append(self.pure(n))
+            return '(' + word.join(parts) + ')'
         if isinstance(e, A.Not):
             return f'(not {self.pure(e.operand)})'
         if isinstance(e, A.Cap):

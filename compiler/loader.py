@@ -7,7 +7,7 @@ from typing import Optional
 
 import attrs
 
-from polc.dsl.analysis import Analysis, analyze, read_source
+from polc.dsl.analysis import Analysis, analyze, read_source, with_deep_stack
 from polc.dsl.diagnostics import Diagnostic, render
 
 from . import runtime
@@ -72,11 +72,20 @@ _CACHE_SIZE = 64
 def compile_analysis(analysis: Analysis) -> CompiledPolicy:
     if not analysis.ok:
         raise PolcError([d for d in analysis.diagnostics], analysis.source)
-    source = generate(analysis.checked, analysis.source)
-    code = compile(source, f'<polc:{analysis.file}>', 'exec')
+    try:
+        source, code = with_deep_stack(_generate_and_compile, analysis)
+    except (RecursionError, MemoryError, SyntaxError) as exc:
+        from polc.dsl.diagnostics import error
+        raise PolcError([error('E-TOO-DEEP', f'表达式嵌套过深，无法编译（{type(exc).__name__}）', None)
+                         .with_file(analysis.file)], analysis.source) from None
     namespace: dict = {'__name__': f'polc_generated'}
     exec(code, namespace)
     return CompiledPolicy(analysis, source, namespace)
+
+
+def _generate_and_compile(analysis: Analysis):
+    source = generate(analysis.checked, analysis.source)
+    return source, compile(source, f'<polc:{analysis.file}>', 'exec')
 
 
 def loads(text: str, file: str = '<输入>') -> CompiledPolicy:

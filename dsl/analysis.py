@@ -24,8 +24,48 @@ class Analysis:
         return self.checked is not None and not has_errors(self.diagnostics)
 
 
+_DEEP_STACK = 256 * 1024 * 1024
+_DEEP_RECURSION = 60000
+
+
+def with_deep_stack(fn, *args):
+    """Run ``fn(*args)`` in a thread with a large stack and recursion limit, so deeply nested
+    but legitimate input (a sum of thousands of terms) is analysed instead of overflowing."""
+    import sys
+    import threading
+    out: list = []
+    err: list = []
+
+    def run():
+        try:
+            out.append(fn(*args))
+        except BaseException as exc:          # re-raised in the caller's thread
+            err.append(exc)
+
+    old_limit = sys.getrecursionlimit()
+    try:
+        old_size = threading.stack_size(_DEEP_STACK)
+    except (ValueError, RuntimeError):        # platform without settable stacks
+        return fn(*args)
+    try:
+        sys.setrecursionlimit(max(old_limit, _DEEP_RECURSION))
+        t = threading.Thread(target=run, name='polc-analysis')
+        t.start()
+        t.join()
+    finally:
+        threading.stack_size(old_size)
+        sys.setrecursionlimit(old_limit)
+    if err:
+        raise err[0]
+    return out[0]
+
+
 def analyze(source: str, file: str = '<输入>') -> Analysis:
     """Parse ``source`` and run every check.  Never raises on bad input."""
+    return with_deep_stack(_analyze, source, file)
+
+
+def _analyze(source: str, file: str) -> Analysis:
     from .parser import parse
     result = parse(source, file)
     diags = list(result.diagnostics)
