@@ -472,8 +472,9 @@ def generate(checked: Checked, source: str, runtime_import: str = RUNTIME_IMPORT
                 'title': clause.title, 'kind': _kind(item),
                 'source': tuple(item.source) or tuple(clause.source),
                 'readings': tuple(clause.readings) + tuple(item.readings),
-                'lead': tuple(clause.lead),
-                'units': tuple(clause.units) + tuple(u for u in shared if u not in clause.units),
+                'lead': tuple(item.lead or clause.lead),
+                'units': tuple(item.units or clause.units) + tuple(
+                    u for u in shared if u not in (item.units or clause.units)),
                 'quota': item.quota, 'pool': str(item.pool.value) if item.pool else None,
             }
             tables.line(f'({info!r}, {fn}),')

@@ -328,6 +328,8 @@ class Item:
     amount: Optional[Amount]
     quota: Optional[int]
     pool: Optional[Money]
+    lead: tuple[str, ...] = ()      # departments of this item, when they differ from the clause's
+    units: tuple[str, ...] = ()
     span: Optional[Span] = _span()
 
 

@@ -75,7 +75,7 @@ def policy_page(checked: Checked, source: str) -> str:
             lines.append(
                 f'| {_cell(c.number + c.title)} | {_cell(it.name.text)} | {_cell(it.kind)} | {cat} | '
                 f'{_cell(conds)} | {_cell(rule)} | {_cell(_caps(it, source))} | '
-                f'{_cell("、".join(c.lead))} | {_cell("、".join(c.units))} |')
+                f'{_cell("、".join(it.lead or c.lead))} | {_cell("、".join(it.units or c.units))} |')
     if p.groups:
         lines += ['', '## 组合', '', '| 组 | 方式 | 成员 | 合计上限 |', '|---|---|---|---|']
         for g in p.groups:

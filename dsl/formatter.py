@@ -309,6 +309,8 @@ class _Printer:
         self.emit(f'{k("项")} {self.name(it.name.text)}', it.span.line if it.span else None, 1)
         if it.kind:
             self.emit(f'{k("类别")}：{self.text(it.kind)}', None, 2)
+        self._lines_prop(k('牵头单位'), it.lead, 2, it)
+        self._lines_prop(k('责任单位'), it.units, 2, it)
         for s in it.source:
             self.emit(f'{k("原文")}：{self.string(s)}', None, 2)
         for r in it.readings:

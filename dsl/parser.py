@@ -446,9 +446,13 @@ class _ToAst(Transformer):
         name = children[0]
         props = children[1:]
         kind, amount, quota, pool = '', None, None, None
-        source, readings, conds = [], [], []
+        source, readings, conds, lead, units = [], [], [], [], []
         for key, value in props:
-            if key == 'kind':
+            if key == 'lead':
+                lead.extend(value)
+            elif key == 'units':
+                units.extend(value)
+            elif key == 'kind':
                 kind = value
             elif key == 'source':
                 source.append(value)
@@ -466,7 +470,7 @@ class _ToAst(Transformer):
             elif key == 'pool':
                 pool = value
         return A.Item(name, kind, tuple(source), tuple(readings), tuple(conds), amount, quota,
-                      pool, span=_span_of(meta))
+                      pool, tuple(lead), tuple(units), span=_span_of(meta))
 
     @v_args(meta=True)
     def clause(self, meta, children):
