@@ -655,6 +655,8 @@ def check_groups(p: A.Policy, sym: Symbols, types: dict[int, str]) -> list[Diagn
                 out.append(error('E-CYCLE', f'组「{g.name.text}」包含了自身', m.span))
         if g.cap is not None and types.get(id(g.cap)) not in (None, 'money'):
             out.append(error('E-TYPE', '组的合计上限应为金额', g.cap.span))
+        if g.cap is not None and any(isinstance(n, A.Ref) for n in A.walk(g.cap)):
+            out.append(error('E-GROUP-CAP', '组的合计上限应为固定金额（如 100万元），不能引用输入', g.cap.span))
     # cycles through nested groups
     for g in p.groups:
         seen = {g.name.text}
