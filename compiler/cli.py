@@ -61,49 +61,35 @@ def cli():
 def check(files, fmt, report):
     """检查政策文件，列出全部错误与警告。"""
     from polc.dsl.coverage import coverage, render_report
-    reports = []
-    all_diags = []
-    io_error = 0
-    sources = {}
+    from polc.dsl.diagnostics import error
+    diags, reports, io_error = [], [], False
     for path in files:
         try:
             text = read_source(path)
         except SourceError as exc:
-            io_error += 1
+            io_error = True
+            d = error('E-IO', exc.message, None).with_file(exc.file)
+            diags.append(d)
             if fmt == 'text':
-                _echo_err(f'{exc.file}: 错误[E-IO]: {exc.message}')
-            else:
-                all_diags.append({'file': exc.file, 'line': None, 'column': None, 'end_line': None,
-                                  'end_column': None, 'severity': 'error', 'code': 'E-IO',
-                                  'message': exc.message, 'hint': ''})
+                _echo_err(render(d, None))
             continue
-        sources[path] = text
         analysis = analyze(text, path)
-        for d in analysis.diagnostics:
-            if fmt == 'text':
-                click.echo(render(d, text))
-            else:
-                all_diags.append(d.to_dict())
+        diags.extend(analysis.diagnostics)
         if fmt == 'text':
-            all_diags.extend(analysis.diagnostics)
+            for d in analysis.diagnostics:
+                click.echo(render(d, text))
         if report and analysis.checked is not None:
             reports.append(coverage(analysis.checked, path))
-    for r in reports:
-        if fmt == 'text':
-            click.echo(render_report(r), nl=False)
+    n_err = sum(1 for d in diags if d.severity == 'error')
+    n_warn = sum(1 for d in diags if d.severity == 'warning')
     if fmt == 'json':
+        out = [d.to_dict() for d in diags]
         if report:
-            all_diags = {'diagnostics': all_diags, 'coverage': [attrs.asdict(r) for r in reports]}
-            click.echo(json.dumps(all_diags, ensure_ascii=False, indent=2))
-            all_diags = all_diags['diagnostics']
-        else:
-            click.echo(json.dumps(all_diags, ensure_ascii=False, indent=2))
-        click.echo(json.dumps(all_diags, ensure_ascii=False, indent=2))
-        n_err = sum(1 for d in all_diags if d['severity'] == 'error')
-        n_warn = sum(1 for d in all_diags if d['severity'] == 'warning')
+            out = {'diagnostics': out, 'coverage': [attrs.asdict(r) for r in reports]}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
-        n_err = io_error + sum(1 for d in all_diags if d.severity == 'error')
-        n_warn = sum(1 for d in all_diags if d.severity == 'warning')
+        for r in reports:
+            click.echo(render_report(r), nl=False)
         summary = f'检查了 {len(files)} 个文件：{n_err} 个错误，{n_warn} 个警告'
         click.echo(summary if (n_err or n_warn) else summary + '，全部通过')
     if io_error:
@@ -276,6 +262,49 @@ def fmt(files, check_only, show_diff, write):
     if failed:
         sys.exit(EXIT_USAGE)
     sys.exit(EXIT_DIAG if (check_only and changed) else EXIT_OK)
+
+
+@cli.command()
+@click.argument('files', nargs=-1, required=True)
+@click.option('--examples', default=500, show_default=True, help='每条保证搜索的最多例数')
+@click.option('--cliff', 'cliff', default='1万元', show_default=True,
+              help='悬崖阈值：多 1 分钱的输入使金额减少超过此数时警告')
+@click.option('--format', 'fmt', type=click.Choice(['text', 'json']), default='text')
+@click.option('--out', 'out_dir', default=None, help='把每个反例写成事实文件（JSON）放到此目录')
+@click.option('--no-solver', is_flag=True, help='不用求解器证明，只做搜索')
+def verify(files, examples, cliff, fmt, out_dir, no_solver):
+    """验证保证（保证语句与隐含保证）：能证明的用求解器证明，否则搜索反例；报告政策悬崖。"""
+    from .runtime import _coerce_money
+    from .verify import render as render_verify
+    from .verify import verify as run_verify
+    try:
+        threshold = _coerce_money(cliff)
+    except ValueError as exc:
+        _echo_err(f'错误[E-USAGE]: --cliff：{exc}')
+        sys.exit(EXIT_USAGE)
+    reports = []
+    for f in files:
+        compiled = _load_or_exit(f)
+        reports.append(run_verify(compiled, examples=examples, cliff_threshold=threshold,
+                                  use_solver=not no_solver))
+    if out_dir:
+        outp = Path(out_dir)
+        outp.mkdir(parents=True, exist_ok=True)
+        n = 0
+        for r in reports:
+            for o in r.outcomes:
+                if o.counterexample is not None:
+                    n += 1
+                    facts = dict(o.counterexample)
+                    facts.pop('日期', None)
+                    (outp / f'{Path(r.file).stem}-反例{n}.json').write_text(
+                        json.dumps(facts, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')
+    if fmt == 'json':
+        click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
+    else:
+        for r in reports:
+            click.echo(render_verify(r), nl=False)
+    sys.exit(EXIT_DIAG if any(r.failed for r in reports) else EXIT_OK)
 
 
 @cli.command()

@@ -367,6 +367,8 @@ def _apply_groups(groups_meta, items):
                 res['note'] = f'组「{name}」合计 {format_money(total)}，未超过上限 {format_money(cap)}'
             res['total'] = group_total[name]
         results.append(res)
+    for res in results:                 # an outer group may have lowered an inner group's total
+        res['total'] = group_total[res['name']]
     return results
 
 

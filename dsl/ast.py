@@ -380,6 +380,19 @@ class Case:
 
 
 @attrs.frozen
+class Guarantee:
+    """保证：a bound on an item, a group or the total (合计), or monotonicity in an input."""
+    title: str
+    target: Optional[Name]       # None: the total (合计)
+    kind: str                    # 'bound' or 'monotone'
+    op: str                      # '<=', '>=', '<', '>', '==' (bound)
+    word: str                    # as written: 不超过 / ≤ …
+    bound: Optional['Expr']
+    input: Optional[Name]        # monotone in this input
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
 class Policy:
     header: tuple[HeaderField, ...]
     inputs: tuple[InputDecl, ...]
@@ -387,6 +400,7 @@ class Policy:
     clauses: tuple[Clause, ...]
     groups: tuple[Group, ...]
     cases: tuple[Case, ...]
+    guarantees: tuple[Guarantee, ...] = ()
     span: Optional[Span] = _span()
 
     def header_value(self, key: str, default=None):

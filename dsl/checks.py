@@ -767,6 +767,26 @@ def check_numbers_in_text(p: A.Policy, sym: Symbols) -> list[Diagnostic]:
     return out
 
 
+def check_guarantees(p: A.Policy, sym: Symbols, types: dict[int, str]) -> list[Diagnostic]:
+    out = []
+    for g in p.guarantees:
+        if g.target is not None and g.target.text not in sym.items and g.target.text not in sym.groups:
+            close = difflib.get_close_matches(g.target.text, sym.target_names(), n=1, cutoff=0.5)
+            out.append(error('E-UNDEFINED', f'保证的对象「{g.target.text}」不是已声明的项或组（合计写「合计」）',
+                             g.target.span, f'是否指「{close[0]}」？' if close else ''))
+        if g.kind == 'bound' and types.get(id(g.bound)) not in (None, 'money'):
+            out.append(error('E-TYPE', f'保证的界限应为金额，这里是{type_name(types.get(id(g.bound)))}',
+                             g.bound.span))
+        if g.kind == 'monotone':
+            d = sym.inputs.get(g.input.text)
+            if d is None:
+                out.append(error('E-UNDEFINED', f'「随」后应是已声明的输入，「{g.input.text}」不是', g.input.span))
+            elif d.type.kind not in ('money', 'int', 'percent'):
+                out.append(error('E-TYPE', f'「随…不减」只用于金额、整数或百分比输入，「{g.input.text}」是'
+                                           f'{type_name(d.type.kind)}', g.input.span))
+    return out
+
+
 def check_unused(p: A.Policy, sym: Symbols, used: set[str]) -> list[Diagnostic]:
     out = []
     for d in p.inputs:
@@ -791,6 +811,11 @@ def typecheck(p: A.Policy, sym: Symbols) -> _Typer:
                 ty.diags.append(error('E-TYPE', f'「条件」应是条件（比较、是否……），这里是{type_name(t)}',
                                       cond.span))
         ty.amount(it.amount)
+    for gu in p.guarantees:
+        if gu.bound is not None:
+            ty.expr(gu.bound)
+        if gu.input is not None and gu.input.text in sym.inputs:
+            ty.used.add(gu.input.text)
     for g in p.groups:
         if g.cap is not None:
             ty.expr(g.cap)
@@ -815,6 +840,7 @@ def check(policy: A.Policy) -> Checked:
     diags.extend(check_tiers(policy, sym, ty.types))
     diags.extend(check_groups(policy, sym, ty.types))
     diags.extend(check_inputs(policy, sym, ty.types))
+    diags.extend(check_guarantees(policy, sym, ty.types))
     diags.extend(check_unused(policy, sym, ty.used))
     # one diagnostic per (place, code, message)
     unique = {(d.sort_key, d.code): d for d in diags}

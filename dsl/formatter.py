@@ -341,8 +341,11 @@ class _Printer:
             self.emit(f'{k("日期")}：{c.date.value.isoformat()}', c.date.span.line if c.date.span else None, 1)
         self._entries(k('输入'), [(f'{self.name(a.name.text)} = {self.literal(a.value)}',
                                    a.span.line if a.span else None) for a in c.inputs])
-        self._entries(k('期望'), [(f'{self.name(e.target.text)} = {self.expected(e)}',
+        self._entries(k('期望'), [(f'{self._etarget(e.target.text)} = {self.expected(e)}',
                                    e.span.line if e.span else None) for e in c.expects])
+
+    def _etarget(self, text: str) -> str:
+        return self.kw('合计') if text in ('合计', '合計') else self.name(text)
 
     def _entries(self, label: str, entries) -> None:
         if not entries:
@@ -366,6 +369,16 @@ class _Printer:
             return f'{k("最高")} {self.literal(e.value)}'
         return self.literal(e.value)
 
+    def guarantee(self, g: A.Guarantee) -> None:
+        k = self.kw
+        head = k('保证') + (f' {self.text(g.title)}' if g.title else '') + '：'
+        target = self.name(g.target.text) if g.target is not None else k('合计')
+        line = g.span.line if g.span else None
+        if g.kind == 'monotone':
+            self.emit(f'{head}{target} {k("随")} {self.name(g.input.text)} {k("不减")}', line)
+        else:
+            self.emit(f'{head}{target} {g.word} {self.expr(g.bound, 5)}', line)
+
     # ---------------------------------------------------------------- whole file
     def policy(self) -> None:
         for f in self.p.header:
@@ -374,11 +387,12 @@ class _Printer:
                  [(d.span.start if d.span else 0, 'define', d) for d in self.p.defines] +
                  [(d.span.start if d.span else 0, 'clause', d) for d in self.p.clauses] +
                  [(d.span.start if d.span else 0, 'group', d) for d in self.p.groups] +
-                 [(d.span.start if d.span else 0, 'case', d) for d in self.p.cases])
+                 [(d.span.start if d.span else 0, 'case', d) for d in self.p.cases] +
+                 [(d.span.start if d.span else 0, 'guarantee', d) for d in self.p.guarantees])
         decls.sort(key=lambda x: x[0])
         prev = 'header' if self.p.header else None
         for _pos, kind, d in decls:
-            grouped = kind in ('input', 'define', 'group') and prev == kind
+            grouped = kind in ('input', 'define', 'group', 'guarantee') and prev == kind
             if prev is not None and not grouped:
                 self.lines.append(('', None))
             getattr(self, {'input': 'input_decl'}.get(kind, kind))(d)

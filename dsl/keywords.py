@@ -13,6 +13,9 @@ from lark import Token
 # spelling unless the file is written in traditional characters).
 KEYWORDS: dict[str, tuple[str, ...]] = {
     '_ZHENGCE': ('政策',),
+    '_BAOZHENG': ('保证', '保證'),
+    '_SUI': ('随', '隨'),
+    '_BUJIAN': ('不减', '不減'),
     '_LAIYUAN': ('来源', '來源'),
     '_FAWEN': ('发文机关', '發文機關'),
     '_WENHAO': ('文号', '文號'),

@@ -524,6 +524,12 @@ class _ToAst(Transformer):
     del _e
 
     @v_args(meta=True)
+    def etarget(self, meta, children):
+        if children:
+            return children[0]
+        return A.Name('合计', span=_span_of(meta))
+
+    @v_args(meta=True)
     def expectation(self, meta, children):
         target, _eq, (kind, value, _s) = children
         return A.Expectation(target, kind, value, span=_span_of(meta))
@@ -553,6 +559,25 @@ class _ToAst(Transformer):
                 expects.extend(value)
         return A.Case(title, date, tuple(inputs), tuple(expects), span=_span_of(meta))
 
+    # ---------------------------------------------------------------- guarantees
+    def gtarget(self, children):
+        return children[0] if children else None
+
+    @v_args(meta=True)
+    def g_bound(self, meta, children):
+        title = children[0] if len(children) == 4 else ''
+        target, word, bound = children[-3], children[-2], children[-1]
+        w = str(word)
+        op = LEGAL_WORDS.get(w) or {'>=': '>=', '≥': '>=', '<=': '<=', '≤': '<=', '>': '>', '<': '<',
+                                    '==': '==', '!=': '!=', '≠': '!='}.get(w, '==')
+        return A.Guarantee(title, target, 'bound', op, w, bound, None, span=_span_of(meta))
+
+    @v_args(meta=True)
+    def g_monotone(self, meta, children):
+        target, name = children[-2], children[-1]
+        title = children[0] if len(children) == 3 else ''
+        return A.Guarantee(title, target, 'monotone', '', '', None, name, span=_span_of(meta))
+
     # ---------------------------------------------------------------- policy
     @v_args(meta=True)
     def start(self, meta, children):
@@ -564,6 +589,7 @@ class _ToAst(Transformer):
             clauses=tuple(c for c in children if isinstance(c, A.Clause)),
             groups=tuple(c for c in children if isinstance(c, A.Group)),
             cases=tuple(c for c in children if isinstance(c, A.Case)),
+            guarantees=tuple(c for c in children if isinstance(c, A.Guarantee)),
             span=_span_of(meta))
 
 
