@@ -526,7 +526,8 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def etarget(self, meta, children):
         if children:
-            return children[0]
+            n = children[0]
+            return A.Name('合计', span=n.span) if n.text == '合計' else n   # one name for the total
         return A.Name('合计', span=_span_of(meta))
 
     @v_args(meta=True)
