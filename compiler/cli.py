@@ -308,6 +308,22 @@ def verify(files, examples, cliff, fmt, out_dir, no_solver):
 
 
 @cli.command()
+@click.argument('files', nargs=-1, required=True)
+@click.option('--examples', default=100, show_default=True, help='每个存活变异体用 polc verify 搜索的例数')
+def mutate(files, examples):
+    """变异测试：改错规则（比例、上限、区间端点、门槛），看案例与保证能否发现。"""
+    from .mutation import render as render_mutation
+    from .mutation import run as run_mutation
+    survived = 0
+    for f in files:
+        compiled = _load_or_exit(f)
+        results = run_mutation(compiled.analysis.source, f, verify_examples=examples)
+        survived += sum(1 for r in results if not r.caught_by)
+        click.echo(render_mutation(f, results), nl=False)
+    sys.exit(EXIT_DIAG if survived else EXIT_OK)
+
+
+@cli.command()
 def lsp():
     """启动语言服务器（标准输入输出，供编辑器使用；需要 pygls）。"""
     try:

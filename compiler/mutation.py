@@ -1,0 +1,158 @@
+"""Mutation testing of a policy file: derive wrong versions of the rules and see that the
+file's own cases (or its guarantees, through ``polc verify``) notice each one.
+
+Mutants: raise a rate by 5 percentage points; drop a cap (最高 X); flip a written range end
+（含）↔（不含）; move a threshold in a condition by one fen.  A mutant survives when every case
+still passes and no guarantee fails: that is a missing case or guarantee.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Iterator, Optional
+
+import attrs
+
+from polc.dsl import ast as A
+from polc.dsl.formatter import format_policy
+
+from .cases import run_cases
+from .loader import PolcError, loads
+
+
+@attrs.frozen
+class Mutant:
+    description: str
+    text: str
+    item: str = ''          # the item whose rules were changed
+
+
+@attrs.frozen
+class MutantResult:
+    description: str
+    caught_by: str          # 'cases', 'verify', or '' when it survived
+    detail: str
+
+
+def _replace(node, target, new):
+    """A copy of ``node`` with the node ``target`` (by identity) replaced by ``new``."""
+    if node is target:
+        return new
+    if not attrs.has(type(node)):
+        return node
+    changes = {}
+    for f in attrs.fields(type(node)):
+        if f.name == 'span':
+            continue
+        v = getattr(node, f.name)
+        if isinstance(v, tuple):
+            nv = tuple(_replace(x, target, new) for x in v)
+            if any(a is not b for a, b in zip(nv, v)):
+                changes[f.name] = nv
+        elif attrs.has(type(v)):
+            nv = _replace(v, target, new)
+            if nv is not v:
+                changes[f.name] = nv
+    return attrs.evolve(node, **changes) if changes else node
+
+
+def _where(policy: A.Policy, node) -> tuple[str, str]:
+    for c, it in policy.items():
+        if any(n is node for n in A.walk(it)):
+            return f'{c.number}「{it.name.text}」', it.name.text
+    return '', ''
+
+
+def mutants(policy: A.Policy, source: str) -> Iterator[Mutant]:
+    in_condition: set[int] = set()
+    for _c, it in policy.items():
+        for cond in it.conditions:
+            in_condition.update(id(n) for n in A.walk(cond))
+        for n in A.walk(it.amount) if it.amount is not None else ():
+            if isinstance(n, A.Tier):
+                in_condition.update(id(m) for m in A.walk(n.condition))
+    items = [it for _c, it in policy.items()]
+    for it in items:
+        for n in A.walk(it):
+            where, item = _where(policy, n)
+            if isinstance(n, A.Percent) and id(n) not in in_condition and n.value <= Decimal('0.95'):
+                v = n.value + Decimal('0.05')
+                new = A.Percent(v, f'{(v * 100).normalize():f}%')
+                yield Mutant(f'{where} 比例 {n.text} → {new.text}', _text(policy, source, n, new), item)
+            elif isinstance(n, A.Cap):
+                yield Mutant(f'{where} 去掉上限「最高 {getattr(n.limit, "text", "…")}」',
+                             _text(policy, source, n, n.value), item)
+            elif isinstance(n, A.Bound) and n.explicit:
+                new = attrs.evolve(n, inclusive=not n.inclusive)
+                word = '（含）→（不含）' if n.inclusive else '（不含）→（含）'
+                yield Mutant(f'{where} 区间端点 {getattr(n.value, "text", "")}{word}',
+                             _text(policy, source, n, new), item)
+            elif isinstance(n, A.Money) and id(n) in in_condition and n.value > 0:
+                new = A.Money(n.value + Decimal('0.01'), f'{n.value + Decimal("0.01")}元')
+                yield Mutant(f'{where} 条件中的门槛 {n.text} → {new.text}', _text(policy, source, n, new),
+                             item)
+
+
+def _text(policy, source, target, new) -> str:
+    return format_policy(_replace(policy, target, new), source)
+
+
+def run(policy_text: str, file: str, verify_examples: int = 100) -> list[MutantResult]:
+    from .verify import verify
+    original = loads(policy_text, file)
+    out = []
+    for m in mutants(original.policy, policy_text):
+        try:
+            compiled = loads(m.text, f'{file}#mutant')
+        except PolcError as exc:
+            out.append(MutantResult(m.description, 'check', str(exc).splitlines()[0]))
+            continue
+        failed = [r for r in run_cases(compiled) if not r.passed]
+        if failed:
+            out.append(MutantResult(m.description, 'cases', f'案例「{failed[0].title}」'))
+            continue
+        report = verify(compiled, examples=verify_examples)
+        bad = [o for o in report.outcomes if o.status == 'failed']
+        if bad:
+            out.append(MutantResult(m.description, 'verify', bad[0].guarantee.label))
+        elif equivalent(original, compiled, m.item):
+            out.append(MutantResult(m.description, 'equivalent', '求解器证明：对任何申请人结果都不变'))
+        else:
+            out.append(MutantResult(m.description, '', ''))
+    return out
+
+
+def equivalent(a, b, item: str) -> bool:
+    """Does the item compute the same outcome and amount in both policies, for every applicant?
+    (Proved with z3 for linear rules; False when it cannot be proved.)"""
+    from .verify import NotLinear, _Z3
+    try:
+        import z3
+    except ImportError:
+        return False
+    try:
+        ta, tb = _Z3(a), _Z3(b)
+        va, oka = ta.item(a.analysis.checked.symbols.items[item][1])
+        vb, okb = tb.item(b.analysis.checked.symbols.items[item][1])
+        s = z3.Solver()
+        s.set('timeout', 10000)
+        s.add(ta.constraints + tb.constraints)
+        s.add(z3.Or(oka != okb, z3.And(oka, va != vb)))
+        return s.check() == z3.unsat
+    except (NotLinear, z3.Z3Exception, KeyError, ValueError):
+        return False
+
+
+def render(file: str, results: list[MutantResult]) -> str:
+    caught = sum(1 for r in results if r.caught_by and r.caught_by != 'equivalent')
+    equiv = sum(1 for r in results if r.caught_by == 'equivalent')
+    real = len(results) - equiv
+    lines = [f'{file}：{len(results)} 个变异体（其中 {equiv} 个经证明与原规则等价），'
+             f'其余 {real} 个发现 {caught} 个（{caught / real:.0%}）' if real
+             else f'{file}：没有可生成的变异体']
+    for r in results:
+        if r.caught_by == 'equivalent':
+            lines.append(f'  等价：{r.description}')
+    for r in results:
+        if not r.caught_by:
+            lines.append(f'  存活：{r.description}')
+    return '\n'.join(lines) + '\n'
