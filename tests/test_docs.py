@@ -59,3 +59,12 @@ def test_ci_runs_the_readme_commands_verbatim():
     for c in commands:
         assert c.strip() in ci
     assert 'polc eval' in commands[0] and 'pytest' in commands[1]
+
+
+def test_verify_page_shows_real_output(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    md = (ROOT / 'docs' / 'verify.md').read_text(encoding='utf-8')
+    shown = md.split('$ polc verify docs/examples/verify.pol --examples 200\n', 1)[1].split('```', 1)[0]
+    r = CliRunner().invoke(cli, ['verify', 'docs/examples/verify.pol', '--examples', '200'])
+    assert r.exit_code == 1
+    assert r.output == shown
