@@ -1,19 +1,36 @@
 """polc: a compiler for a Chinese-keyword subsidy-policy language.
 
     >>> import polc
-    >>> policy = polc.load('policies/zhangzhou.pol')
-    >>> result = policy.evaluate({'年度算力服务费': '20万元'}, date='2025-03-01')
-    >>> result.total
+    >>> policy = polc.load('policies/xiamen.pol')
+    >>> result = policy.evaluate({'年度營業收入': '5亿元', '算力服務費用': '100万元'}, date='2025-06-01')
+    >>> result.ceiling_total
 
 Errors in a policy raise :class:`PolcError` (with ``.diagnostics``); bad facts
 raise :class:`FactsError` (with ``.problems``, each naming its fact).
+Names are imported on first use, so ``polc check`` starts fast.
 """
-from polc.compiler.loader import CompiledPolicy, FactsError, PolcError, load, loads
-from polc.compiler.results import EvalResult, GroupResult, ItemResult
-from polc.dsl.analysis import analyze
-from polc.dsl.diagnostics import Diagnostic
-
 __version__ = '0.1.0'
 
-__all__ = ['load', 'loads', 'analyze', 'CompiledPolicy', 'PolcError', 'FactsError', 'EvalResult',
-           'ItemResult', 'GroupResult', 'Diagnostic', '__version__']
+_EXPORTS = {
+    'load': 'polc.compiler.loader', 'loads': 'polc.compiler.loader',
+    'CompiledPolicy': 'polc.compiler.loader', 'PolcError': 'polc.compiler.loader',
+    'FactsError': 'polc.compiler.loader', 'EvalResult': 'polc.compiler.results',
+    'ItemResult': 'polc.compiler.results', 'GroupResult': 'polc.compiler.results',
+    'analyze': 'polc.dsl.analysis', 'Diagnostic': 'polc.dsl.diagnostics',
+}
+
+__all__ = sorted(_EXPORTS) + ['__version__']
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    import importlib
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

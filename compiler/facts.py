@@ -6,8 +6,6 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-import yaml
-
 MAX_FACTS_BYTES = 50 * 1024 * 1024
 
 
@@ -15,8 +13,14 @@ class FactsFileError(Exception):
     """A facts file that cannot be read or parsed; the message is Chinese and names the place."""
 
 
-class _DecimalLoader(yaml.SafeLoader):
-    """YAML SafeLoader whose floats are Decimals read from the digits as written."""
+def _yaml_loader():
+    """A YAML SafeLoader whose floats are Decimals read from the digits as written."""
+    import yaml
+
+    class DecimalLoader(yaml.SafeLoader):
+        pass
+    DecimalLoader.add_constructor('tag:yaml.org,2002:float', _construct_decimal)
+    return yaml, DecimalLoader
 
 
 def _construct_decimal(loader, node):
@@ -26,8 +30,6 @@ def _construct_decimal(loader, node):
         raise FactsFileError(f'第 {node.start_mark.line + 1} 行：不接受 {text}（非数或无穷大）')
     return Decimal(text)
 
-
-_DecimalLoader.add_constructor('tag:yaml.org,2002:float', _construct_decimal)
 
 
 def _reject_constant(name):
@@ -58,8 +60,9 @@ def parse_facts_text(text: str, name: str = '<事实>') -> object:
             raise FactsFileError(f'{name}：嵌套过深') from None
         except FactsFileError as exc:
             raise FactsFileError(f'{name}：{exc}') from None
+    yaml, loader = _yaml_loader()
     try:
-        return yaml.load(stripped, Loader=_DecimalLoader)
+        return yaml.load(stripped, Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f'第 {mark.line + 1} 行第 {mark.column + 1} 列：' if mark else ''

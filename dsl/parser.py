@@ -37,8 +37,17 @@ class ParseResult:
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(grammar_text(), parser='lalr', lexer='contextual', postlex=KeywordPostLex(),
-                propagate_positions=True, maybe_placeholders=False)
+    from . import cache
+    options = dict(parser='lalr', lexer='contextual', postlex=KeywordPostLex(),
+                   propagate_positions=True, maybe_placeholders=False)
+    d = cache.cache_dir()
+    if d is not None:
+        path = d / f'grammar-{cache.key(grammar_text())}.lark'
+        try:
+            return Lark(grammar_text(), cache=str(path), **options)
+        except Exception:          # an unreadable cache file: build without it
+            pass
+    return Lark(grammar_text(), **options)
 
 
 def _span_of(meta_or_tok) -> Optional[A.Span]:
@@ -682,6 +691,18 @@ def _syntax_diagnostic(exc: UnexpectedInput, norm: str) -> Diagnostic:
 
 def parse(source: str, file: str = '<输入>') -> ParseResult:
     """Parse ``source``; never raises on bad input: problems come back as diagnostics."""
+    from . import cache
+    cache_name = f'ast-{cache.key(grammar_text(), source)}.pickle'
+    cached = cache.load(cache_name)
+    if isinstance(cached, A.Policy):
+        return ParseResult(cached, (), source)
+    result = _parse(source, file)
+    if result.policy is not None and not result.diagnostics:
+        cache.store(cache_name, result.policy)
+    return result
+
+
+def _parse(source: str, file: str) -> ParseResult:
     norm = normalize(source)
     try:
         tree = _lark().parse(norm)

@@ -1,8 +1,6 @@
 """Source text: one-for-one normalisation, positions and display width."""
 from __future__ import annotations
 
-from wcwidth import wcswidth, wcwidth
-
 # Full-width ASCII variants (U+FF01..U+FF5E) map to ASCII; the ideographic space
 # to a space.  One character for one character, so that offsets, lines and
 # columns of the normalised text are those of the original.
@@ -25,6 +23,7 @@ def normalize_for_match(text: str) -> str:
 
 def display_width(text: str) -> int:
     """Columns taken by ``text`` in a terminal (East Asian Wide/Full-width = 2)."""
+    from wcwidth import wcswidth, wcwidth      # only needed when a diagnostic is shown
     w = wcswidth(text)
     if w >= 0:
         return w
