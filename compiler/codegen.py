@@ -181,8 +181,7 @@ class _Gen:
             th = ', '.join(self.pure(s.threshold) for s in e.steps)
             aw = ', '.join(self.pure(s.award) for s in e.steps)
             rec = self.pure(e.received) if e.received is not None else '_D(0)'
-            lvl = f'_R.progressive_level({self.pure(e.base)}, ({th},))'
-            return f'max(_D(0), ((({aw},)[{lvl}]) if {lvl} >= 0 else _D(0)) - {rec})'
+            return f'_R.progressive({self.pure(e.base)}, ({th},), ({aw},), {rec})'
         if isinstance(e, A.MaxOf):
             return 'max(' + ', '.join(self.pure(v) for v in e.values) + ')'
         if isinstance(e, A.MinOf):
@@ -403,6 +402,149 @@ class _Gen:
             out.line(f'if X: S.append("给予 " + {dv})')
         out.line(f'return (_R.AMOUNT, {v}, S, "")')
 
+    # ---------------------------------------------------------------- the typed fast path
+    def fast_amount(self, out: Emitter, am, i: int) -> None:
+        """Statements setting o{i} (outcome) and a{i} (amount or None), without explanation."""
+        o, a = f'o{i}', f'a{i}'
+        if isinstance(am, A.Tiers):
+            for k, tier in enumerate(am.tiers):
+                out.line(f'{"if" if k == 0 else "elif"} {self.pure(tier.condition)}:')
+                with out.indent():
+                    self.fast_amount(out, tier.amount, i)
+            out.line('else:')
+            with out.indent():
+                if am.otherwise is not None:
+                    self.fast_amount(out, am.otherwise, i)
+                else:
+                    out.line(f'{o} = _R.NOT_APPLICABLE; {a} = None')
+            return
+        simple = {A.CaseByCase: '_R.CASE_BY_CASE', A.Deferred: '_R.DEFERRED', A.NonCash: '_R.NON_CASH',
+                  A.NoAmount: '_R.NO_AMOUNT', A.ExplicitNA: '_R.NOT_APPLICABLE'}
+        if type(am) in simple:
+            out.line(f'{o} = {simple[type(am)]}; {a} = None')
+        elif isinstance(am, A.Ceiling):
+            out.line(f'{o} = _R.CEILING; {a} = {self.pure(am.value)}')
+        elif self.rates_are_maxima and self.is_rate_based(am):
+            out.line(f'{o} = _R.CEILING; {a} = {self.pure(am)}')
+        else:
+            out.line(f'{o} = _R.AMOUNT; {a} = {self.pure(am)}')
+
+    def typed_function(self, out: Emitter, items) -> None:
+        names = tuple(it.name.text for _c, it in items)
+        out.line(f'_NAMES = {names!r}')
+        out.line('_START, _END = _R.validity_bounds(META)')
+        out.line()
+        out.line('def evaluate_typed(F, date):')
+        with out.indent():
+            out.line('"""Typed facts (every input present, Decimal money) and a date -> '
+                     '({item: (outcome, value)}, total). No checks, no explanation: the fast path."""')
+            out.line('if (_START is not None and date < _START) or (_END is not None and date > _END):')
+            with out.indent():
+                out.line('return {n: (_R.NOT_APPLICABLE, None) for n in _NAMES}, _D(0)')
+            used = []
+            for _c, it in items:
+                for n in self.used_inputs(it):
+                    if n not in used:
+                        used.append(n)
+            for n in used:
+                out.line(f'{self.input_var[n]} = F[{n!r}]')
+            for i, (_c, it) in enumerate(items):
+                out.line('try:')
+                with out.indent():
+                    if it.conditions:
+                        cond = ' and '.join(self.pure(c) for c in it.conditions)
+                        out.line(f'if not ({cond}):')
+                        with out.indent():
+                            out.line(f'o{i} = _R.NOT_APPLICABLE; a{i} = None')
+                        out.line('else:')
+                        with out.indent():
+                            self.fast_amount(out, it.amount, i)
+                    elif it.amount is None:
+                        out.line(f'o{i} = _R.NO_AMOUNT; a{i} = None')
+                    else:
+                        self.fast_amount(out, it.amount, i)
+                out.line('except _R.Inapplicable:')
+                with out.indent():
+                    out.line(f'o{i} = _R.NOT_APPLICABLE; a{i} = None')
+                out.line(f'if a{i} is not None:')
+                with out.indent():
+                    out.line(f'a{i} = _R.round_fen(a{i})')
+                    out.line(f'if a{i} < 0: a{i} = _D(0)')
+            self.typed_groups(out, items)
+            out.line('_t = _D(0)')
+            for i in range(len(items)):
+                out.line(f'if o{i} is _R.AMOUNT: _t += v{i}')
+            entries = ', '.join(
+                f'{it.name.text!r}: (o{i}, v{i} if o{i} is _R.AMOUNT or o{i} is _R.CEILING else None)'
+                for i, (_c, it) in enumerate(items))
+            out.line(f'return {{{entries}}}, _t')
+
+    def typed_groups(self, out: Emitter, items) -> None:
+        """Straight-line code for 就高 and 合计…最高 (the runtime's _apply_groups, unrolled).
+        v{i}: what item i contributes; g{j}: the current total of group j."""
+        index = {it.name.text: i for i, (_c, it) in enumerate(items)}
+        for i in range(len(items)):
+            out.line(f'v{i} = a{i} if (o{i} is _R.AMOUNT or o{i} is _R.CEILING) and a{i} is not None '
+                     f'else _D(0)')
+        groups = {g.name.text: g for g in self.p.groups}
+        gindex = {g.name.text: j for j, g in enumerate(_group_order(self.p))}
+
+        def val(m: str) -> str:
+            return f'v{index[m]}' if m in index else f'g{gindex[m]}'
+
+        def set_aside(m: str) -> None:
+            if m in index:
+                out.line(f'v{index[m]} = _D(0)')
+            else:
+                out.line(f'g{gindex[m]} = _D(0)')
+                for mm in groups[m].members:
+                    set_aside(mm.text)
+
+        def reduce(m: str, amount: str) -> None:
+            if m in index:
+                out.line(f'v{index[m]} = {amount}')
+                return
+            j = gindex[m]
+            out.line(f'g{j} = {amount}')
+            r = self.new_tmp()
+            out.line(f'{r} = g{j}')
+            sequential(groups[m].members, r)
+
+        def sequential(members, remaining: str) -> None:
+            for mm in members:
+                v, k = val(mm.text), self.new_tmp()
+                out.line(f'{k} = {v} if {v} <= {remaining} else {remaining}')
+                out.line(f'if {k} != {v}:')
+                with out.indent():
+                    reduce(mm.text, k)
+                out.line(f'{remaining} -= {k}')
+
+        for g in _group_order(self.p):
+            j = gindex[g.name.text]
+            members = [m.text for m in g.members]
+            if g.mode == 'highest':
+                w = self.new_tmp()
+                out.line(f'g{j} = _D(0); {w} = -1')
+                for k, m in enumerate(members):
+                    out.line(f'if {val(m)} > g{j}: g{j} = {val(m)}; {w} = {k}')
+                for k, m in enumerate(members):
+                    out.line(f'if {w} != {k} and {val(m)} > 0:')
+                    with out.indent():
+                        set_aside(m)
+            else:
+                cap = self.pure(g.cap)
+                t = self.new_tmp()
+                out.line(f'{t} = ' + ' + '.join(val(m) for m in members))
+                out.line(f'if {t} > {cap}:')
+                with out.indent():
+                    r = self.new_tmp()
+                    out.line(f'{r} = {cap}')
+                    sequential(g.members, r)
+                    out.line(f'g{j} = {cap}')
+                out.line('else:')
+                with out.indent():
+                    out.line(f'g{j} = {t}')
+
     # ---------------------------------------------------------------- functions
     def used_inputs(self, node) -> list[str]:
         names = []
@@ -507,6 +649,11 @@ def generate(checked: Checked, source: str, runtime_import: str = RUNTIME_IMPORT
     out.line('def evaluate(facts, date=None, explain=True):')
     with out.indent():
         out.line('return _R.evaluate_policy(META, INPUTS, ITEMS, GROUPS, facts, date, explain)')
+    out.line()
+    out.line()
+    fast = Emitter()
+    g.typed_function(fast, [(c, it) for c, it, _fn in item_fns])
+    out.lines.extend(fast.lines)
     return out.source()
 
 

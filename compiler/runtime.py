@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal as _decimal
+import functools as _functools
 import re as _re
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -21,7 +22,7 @@ __all__ = [
     'AMOUNT', 'CEILING', 'NOT_APPLICABLE', 'DEFERRED', 'CASE_BY_CASE', 'NON_CASH', 'NO_AMOUNT',
     'OUTCOME_LABELS', 'FactsError', 'CONTEXT', 'D', 'fmt', 'fmt_money', 'round_fen', 'floor_div',
     'coerce_facts', 'evaluate_policy', 'parse_date', 'Inapplicable', 'div', 'pick_year',
-    'pick_category', 'progressive_level',
+    'pick_category', 'progressive_level', 'progressive', 'finish_typed', 'validity_bounds',
 ]
 
 AMOUNT = 'amount'
@@ -97,6 +98,16 @@ def pick_category(value, table):
     raise Inapplicable(f'「{value}」不在本项所列类别（{"、".join(table)}）之内')
 
 
+def progressive(base, thresholds, awards, received):
+    """晋级补差 as one expression: the award of the highest threshold reached minus what was
+    received (not below 0); not applicable below the lowest threshold."""
+    level = progressive_level(base, thresholds)
+    if level < 0:
+        raise Inapplicable(f'未达到最低门槛 {format_money(thresholds[0])}')
+    award = awards[level] - received
+    return award if award > 0 else Decimal(0)
+
+
 def progressive_level(base, thresholds):
     """Index of the highest threshold reached (thresholds ascending), or -1."""
     level = -1
@@ -133,6 +144,11 @@ def parse_date(value):
         return value
     if not isinstance(value, str):
         return None
+    return _parse_date_text(value)
+
+
+@_functools.lru_cache(maxsize=256)
+def _parse_date_text(value):
     s = value.translate(_FW)
     m = _DATE_ISO.match(s) or _DATE_CN.match(s)
     if not m:
@@ -159,6 +175,9 @@ def _decimal_of(value, what: str):
 
 
 def _coerce_money(value):
+    if type(value) is Decimal and value.is_finite() and 0 <= value <= _MAX_MONEY \
+            and value.as_tuple().exponent >= -2:
+        return value                       # the common case, checked in one step
     if isinstance(value, str):
         m = _MONEY_STR.match(value.translate(_FW).replace(',', ''))
         if not m:
@@ -304,12 +323,13 @@ def _value_of(name, items, groups, group_total):
 
 
 def _reduce(name, new_value, items, groups, group_total, note):
-    """Lower the paid value of an item or group to ``new_value``."""
+    """Lower the paid value of an item or group to ``new_value`` (``note`` None: no notes)."""
     if name in items:
         r = items[name]
         old = r['amount']
         r['paid'] = new_value
-        r['notes'].append(f'{note}：本项由 {format_money(old)} 调整为 {format_money(new_value)}')
+        if note is not None:
+            r['notes'].append(f'{note}：本项由 {format_money(old)} 调整为 {format_money(new_value)}')
         return
     g = groups[name]
     group_total[name] = new_value
@@ -322,7 +342,9 @@ def _reduce(name, new_value, items, groups, group_total, note):
         remaining -= take
 
 
-def _apply_groups(groups_meta, items):
+def _apply_groups(groups_meta, items, explain=True):
+    """就高 and 合计…最高 over items (dicts with outcome, amount, paid, set_aside, notes).
+    Notes are written only when ``explain``; amounts are the same either way."""
     groups = {g['name']: g for g in groups_meta}
     group_total: dict = {}
     results = []
@@ -339,21 +361,24 @@ def _apply_groups(groups_meta, items):
                 for m, v in candidates:
                     if m != winner:
                         res['set_aside'].append(m)
-                        _set_aside(m, winner, items, groups, group_total)
+                        _set_aside(m, winner, items, groups, group_total, explain)
                 group_total[name] = best
-                res['note'] = f'就高不重复：按「{winner}」{format_money(best)}执行'
-                if res['set_aside']:
-                    res['note'] += '，' + '、'.join(f'「{m}」' for m in res['set_aside']) + '不重复享受'
+                if explain:
+                    res['note'] = f'就高不重复：按「{winner}」{format_money(best)}执行'
+                    if res['set_aside']:
+                        res['note'] += '，' + '、'.join(f'「{m}」' for m in res['set_aside']) + '不重复享受'
             else:
                 group_total[name] = Decimal(0)
-                res['note'] = '组内没有可获金额的项'
+                if explain:
+                    res['note'] = '组内没有可获金额的项'
             res['before'] = res['total'] = group_total[name]
         else:
             total = sum((v for _m, v in values), Decimal(0))
             res['before'] = total
             cap = g['cap']
             if total > cap:
-                note = f'组「{name}」合计 {format_money(total)} 超过上限 {format_money(cap)}'
+                note = f'组「{name}」合计 {format_money(total)} 超过上限 {format_money(cap)}' \
+                    if explain else None
                 remaining = cap
                 for m, v in values:
                     take = min(v, remaining)
@@ -361,10 +386,12 @@ def _apply_groups(groups_meta, items):
                         _reduce(m, take, items, groups, group_total, note)
                     remaining -= take
                 group_total[name] = cap
-                res['note'] = note + f'，按 {format_money(cap)} 计（按书写顺序先满足前面的项）'
+                if explain:
+                    res['note'] = note + f'，按 {format_money(cap)} 计（按书写顺序先满足前面的项）'
             else:
                 group_total[name] = total
-                res['note'] = f'组「{name}」合计 {format_money(total)}，未超过上限 {format_money(cap)}'
+                if explain:
+                    res['note'] = f'组「{name}」合计 {format_money(total)}，未超过上限 {format_money(cap)}'
             res['total'] = group_total[name]
         results.append(res)
     for res in results:                 # an outer group may have lowered an inner group's total
@@ -372,16 +399,45 @@ def _apply_groups(groups_meta, items):
     return results
 
 
-def _set_aside(name, winner, items, groups, group_total):
+def _set_aside(name, winner, items, groups, group_total, explain=True):
     if name in items:
         r = items[name]
         r['set_aside'] = True
         r['paid'] = Decimal(0)
-        r['notes'].append(f'就高不重复：已按「{winner}」执行，本项不重复享受')
+        if explain:
+            r['notes'].append(f'就高不重复：已按「{winner}」执行，本项不重复享受')
         return
     group_total[name] = Decimal(0)
     for m in groups[name]['members']:
-        _set_aside(m, winner, items, groups, group_total)
+        _set_aside(m, winner, items, groups, group_total, explain)
+
+
+def validity_bounds(meta):
+    """(first day, last day) of validity, either None when not stated."""
+    _v, _note, start, end = _validity(meta, _dt.date(2000, 1, 1))
+    return start, end
+
+
+def finish_typed(outcomes, amounts, names, groups_meta):
+    """The end of the typed fast path: groups, then {item: (outcome, value)} and the total paid.
+    ``value`` is the paid amount of an amount, the (adjusted) bound of a ceiling, else None."""
+    if groups_meta:
+        items = {n: {'outcome': o, 'amount': a, 'paid': None, 'set_aside': False, 'notes': None}
+                 for n, o, a in zip(names, outcomes, amounts)}
+        _apply_groups(groups_meta, items, False)
+        amounts = [items[n]['paid'] if items[n]['paid'] is not None else
+                   (Decimal(0) if items[n]['set_aside'] else items[n]['amount']) for n in names]
+    out = {}
+    total = Decimal(0)
+    for n, o, a in zip(names, outcomes, amounts):
+        if o == AMOUNT:
+            total += a
+            out[n] = (o, a)
+        elif o == CEILING:
+            out[n] = (o, a)
+        else:
+            out[n] = (o, None)
+    return out, total
 
 
 def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, explain=True):
@@ -421,7 +477,7 @@ def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, exp
                 'name': name, 'outcome': outcome, 'amount': amount, 'steps': steps or [],
                 'detail': detail, 'set_aside': False, 'paid': None, 'notes': [],
             }
-        groups = _apply_groups(groups_meta, items) if valid else []
+        groups = _apply_groups(groups_meta, items, explain) if valid else []
     totals: dict = {}
     ceilings: dict = {}
     total = Decimal(0)

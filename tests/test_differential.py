@@ -43,6 +43,13 @@ def test_compiled_and_interpreted_agree(path):
         a = compiled.evaluate(facts, date=date, explain=explain)
         b = interp.evaluate(facts, date=date, explain=explain)
         assert _view(a) == _view(b)
+        # the typed fast path (no checks, no explanation) gives the same outcomes and amounts
+        raw = compiled.evaluate_raw(facts, date, False)
+        typed, total = compiled.namespace['evaluate_typed'](raw['facts'], raw['date'])
+        assert total == a.total
+        for it in a.items:
+            value = it.paid if it.outcome == 'amount' else it.ceiling if it.outcome == 'ceiling' else None
+            assert typed[it.name] == (it.outcome, value)
 
     check()
 
