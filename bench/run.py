@@ -73,7 +73,7 @@ def bench_evaluation(n: int, rounds: int) -> dict:
     apps = applicants(n)
     date = '2025-06-01'
     evaluate = compiled.namespace['evaluate']
-    typed = compiled.namespace['evaluate_typed']
+    typed = compiled.evaluate_typed
     day = dt.date(2025, 6, 1)
     # exactly equal results first
     for f in apps[: min(n, 20000)]:

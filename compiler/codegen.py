@@ -430,6 +430,11 @@ class _Gen:
             out.line(f'{o} = _R.AMOUNT; {a} = {self.pure(am)}')
 
     def typed_function(self, out: Emitter, items) -> None:
+        before = len(self.const_lines)
+        self._typed_function(out, items)
+        self.typed_new_consts = len(self.const_lines) - before
+
+    def _typed_function(self, out: Emitter, items) -> None:
         names = tuple(it.name.text for _c, it in items)
         out.line(f'_NAMES = {names!r}')
         out.line('_START, _END = _R.validity_bounds(META)')
@@ -592,8 +597,10 @@ def _kind(item: A.Item) -> str:
     return item.kind or '奖补'
 
 
-def generate(checked: Checked, source: str, runtime_import: str = RUNTIME_IMPORT) -> str:
-    """Python source of a module that evaluates the policy."""
+def generate(checked: Checked, source: str, runtime_import: str = RUNTIME_IMPORT,
+             typed: bool = True) -> str:
+    """Python source of a module that evaluates the policy (with the typed fast path unless
+    ``typed`` is False; :func:`generate_typed` gives that part alone)."""
     g = _Gen(checked, source)
     p = checked.policy
     body = Emitter()
@@ -649,12 +656,34 @@ def generate(checked: Checked, source: str, runtime_import: str = RUNTIME_IMPORT
     out.line('def evaluate(facts, date=None, explain=True):')
     with out.indent():
         out.line('return _R.evaluate_policy(META, INPUTS, ITEMS, GROUPS, facts, date, explain)')
-    out.line()
-    out.line()
-    fast = Emitter()
-    g.typed_function(fast, [(c, it) for c, it, _fn in item_fns])
-    out.lines.extend(fast.lines)
+    if typed:
+        out.line()
+        out.line()
+        out.lines.extend(_typed_lines(g, p))
     return out.source()
+
+
+def _typed_lines(g: '_Gen', p: A.Policy) -> list[str]:
+    fast = Emitter()
+    g.typed_function(fast, list(p.items()))
+    # constants first used by the fast path (a cap written only there) go before it
+    return g.const_lines[len(g.const_lines) - g.typed_new_consts:] + [''] + fast.lines
+
+
+def generate_typed(checked: Checked, source: str) -> str:
+    """Only the typed fast path, to be run in the namespace of a module made by :func:`generate`
+    (with the same policy): compiled on first use, since large policies make it costly."""
+    g = _Gen(checked, source)
+    generate_into = Emitter()
+    for d in checked.policy.defines:                  # register constants in the same order
+        g.define_function(generate_into, d)
+    for i, (clause, item) in enumerate(checked.policy.items()):
+        g.item_function(generate_into, i, item)
+    _meta_lines(g, checked.policy)
+    for grp in _group_order(checked.policy):
+        if grp.cap is not None:
+            g.pure(grp.cap)
+    return '\n'.join(_typed_lines(g, checked.policy)) + '\n'
 
 
 def _meta_lines(g: _Gen, p: A.Policy) -> list[str]:

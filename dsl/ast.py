@@ -420,18 +420,25 @@ class Policy:
                 yield c, it
 
 
+_FIELDS: dict = {}
+
+
+def _field_names(cls) -> tuple:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = tuple(f.name for f in attrs.fields(cls) if f.name != 'span') if attrs.has(cls) else ()
+        _FIELDS[cls] = names
+    return names
+
+
 def children(node) -> list:
     """Direct child nodes of an AST node (for generic walks)."""
     out = []
-    if not attrs.has(type(node)):
-        return out
-    for f in attrs.fields(type(node)):
-        if f.name == 'span':
-            continue
-        v = getattr(node, f.name)
-        if isinstance(v, tuple):
-            out.extend(x for x in v if attrs.has(type(x)))
-        elif attrs.has(type(v)):
+    for name in _field_names(type(node)):
+        v = getattr(node, name)
+        if type(v) is tuple:
+            out.extend(x for x in v if _field_names(type(x)) or attrs.has(type(x)))
+        elif _field_names(type(v)) or attrs.has(type(v)):
             out.append(v)
     return out
 

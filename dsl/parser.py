@@ -15,8 +15,7 @@ from typing import Optional
 
 import attrs
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput,
-                             UnexpectedToken, VisitError)
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from polc.grammar import grammar_text
 
@@ -66,12 +65,59 @@ _DATE_CN = re.compile(r'^(\d{4})年(\d{1,2})月(\d{1,2})日$')
 
 
 class _ToAst(Transformer):
-    """Lark tree -> AST.  Problems found while building (bad dates …) go to ``self.diags``."""
+    """Lark tree -> AST.  Problems found while building (bad dates …) go to ``self.diags``.
+
+    :meth:`build` walks the tree iteratively (no recursion limit, and no per-node wrapper
+    objects as Lark's ``v_args`` creates); the methods keep Lark's transformer conventions.
+    """
 
     def __init__(self, original: str):
         super().__init__()
         self.original = original
         self.diags: list[Diagnostic] = []
+
+    @classmethod
+    def _dispatch(cls) -> dict:
+        table = cls.__dict__.get('_TABLE')
+        if table is None:
+            import inspect
+            from lark.visitors import _VArgsWrapper
+            table = {}
+            for name in dir(cls):
+                if name.startswith('_'):
+                    continue
+                attr = inspect.getattr_static(cls, name)
+                if isinstance(attr, _VArgsWrapper):
+                    table[name] = (attr.base_func, True)
+                elif inspect.isfunction(attr):
+                    table[name] = (attr, False)
+            cls._TABLE = table
+        return table
+
+    def build(self, tree: Tree):
+        table = self._dispatch()
+        out: list = []
+        stack: list = [(tree, 0)]
+        while stack:
+            node, state = stack.pop()
+            if state == 0:
+                stack.append((node, 1))
+                for c in reversed(node.children):
+                    stack.append((c, 0) if isinstance(c, Tree) else (c, 2))
+            elif state == 2:
+                out.append(node)
+            else:
+                n = len(node.children)
+                args = out[len(out) - n:] if n else []
+                if n:
+                    del out[len(out) - n:]
+                entry = table.get(node.data)
+                if entry is None:
+                    out.append(Tree(node.data, args, node.meta))
+                else:
+                    func, wants_meta = entry
+                    out.append(func(self, node.meta, args) if wants_meta else func(self, args))
+        return out[0]
 
     # ---------------------------------------------------------------- helpers
     def _string(self, tok: Token) -> str:
@@ -713,16 +759,8 @@ def _parse(source: str, file: str) -> ParseResult:
                            source)
     builder = _ToAst(source)
     try:
-        policy = builder.transform(tree)
-    except RecursionError:
-        return ParseResult(None, (error('E-TOO-DEEP', '嵌套过深，无法分析', None).with_file(file),),
+        policy = builder.build(tree)
+    except (InvalidOperation, ValueError, ArithmeticError) as exc:
+        return ParseResult(None, (error('E-NUMBER', f'无法读取的数：{exc}', None).with_file(file),),
                            source)
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, RecursionError):
-            return ParseResult(None, (error('E-TOO-DEEP', '嵌套过深，无法分析', None)
-                                      .with_file(file),), source)
-        if isinstance(exc.orig_exc, (InvalidOperation, ValueError)):
-            return ParseResult(None, (error('E-NUMBER', f'无法读取的数：{exc.orig_exc}', None)
-                                      .with_file(file),), source)
-        raise
     return ParseResult(policy, tuple(d.with_file(file) for d in builder.diags), source)

@@ -45,7 +45,7 @@ def test_compiled_and_interpreted_agree(path):
         assert _view(a) == _view(b)
         # the typed fast path (no checks, no explanation) gives the same outcomes and amounts
         raw = compiled.evaluate_raw(facts, date, False)
-        typed, total = compiled.namespace['evaluate_typed'](raw['facts'], raw['date'])
+        typed, total = compiled.evaluate_typed(raw['facts'], raw['date'])
         assert total == a.total
         for it in a.items:
             value = it.paid if it.outcome == 'amount' else it.ceiling if it.outcome == 'ceiling' else None
