@@ -81,6 +81,17 @@ class _Gen:
                 self.const_lines.append(f'{name} = _dt.date({value.year}, {value.month}, {value.day})')
         return self.consts[key]
 
+    def table(self, body: str, values) -> str:
+        """A lookup table; built once at import when every value is a constant."""
+        if all(isinstance(v, (A.Money, A.Percent, A.Number)) for v in values):
+            key = ('table', body)
+            if key not in self.consts:
+                name = f'_K{len(self.consts)}'
+                self.consts[key] = name
+                self.const_lines.append(f'{name} = {{{body}}}')
+            return self.consts[key]
+        return '{' + body + '}'
+
     def new_tmp(self) -> str:
         self.tmp += 1
         return f'_t{self.tmp}'
@@ -171,12 +182,14 @@ class _Gen:
                 return f'(_R.floor_div({self.pure(e.base)}, {self.pure(e.step)}) * {self.pure(e.award)})'
             return f'(_R.div({self.pure(e.base)}, {self.pure(e.step)}) * {self.pure(e.award)})'
         if isinstance(e, A.Schedule):
-            table = ', '.join(f'{y}: {self.pure(en.value)}' for en in e.entries for y in en.years)
+            table = self.table(', '.join(f'{y}: {self.pure(en.value)}' for en in e.entries for y in en.years),
+                               [en.value for en in e.entries])
             labels = '、'.join(f'{en.label}' for en in e.entries)
-            return f'_R.pick_year({self.pure(e.index)}, {{{table}}}, {labels!r})'
+            return f'_R.pick_year({self.pure(e.index)}, {table}, {labels!r})'
         if isinstance(e, A.ByCategory):
-            table = ', '.join(f'{en.category.text!r}: {self.pure(en.value)}' for en in e.entries)
-            return f'_R.pick_category({self.pure(e.subject)}, {{{table}}})'
+            table = self.table(', '.join(f'{en.category.text!r}: {self.pure(en.value)}' for en in e.entries),
+                               [en.value for en in e.entries])
+            return f'_R.pick_category({self.pure(e.subject)}, {table})'
         if isinstance(e, A.Progressive):
             th = ', '.join(self.pure(s.threshold) for s in e.steps)
             aw = ', '.join(self.pure(s.award) for s in e.steps)

@@ -68,3 +68,11 @@ def test_verify_page_shows_real_output(monkeypatch):
     r = CliRunner().invoke(cli, ['verify', 'docs/examples/verify.pol', '--examples', '200'])
     assert r.exit_code == 1
     assert r.output == shown
+
+
+def test_every_command_has_a_reference_page():
+    for name in cli.commands:
+        page = ROOT / 'docs' / 'commands' / f'{name}.md'
+        assert page.exists(), f'docs/commands/{name}.md is missing'
+        text = page.read_text(encoding='utf-8')
+        assert f'polc {name}' in text and '```' in text          # usage and an example
