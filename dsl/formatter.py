@@ -23,8 +23,9 @@ _KW_RE = re.compile(r'[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+')
 INDENT = '  '
 
 
-def find_comments(source: str) -> list[tuple[int, int, str, bool]]:
-    """(line, col, text, alone_on_line) of every # comment outside strings and 「」 names."""
+def find_comments(source: str) -> list[tuple[int, int, str, bool, bool]]:
+    """(line, col, text, alone_on_line, blank_line_after) of every # comment outside strings
+    and 「」 names."""
     out = []
     norm = normalize(source)
     line, col = 1, 0
@@ -56,7 +57,10 @@ def find_comments(source: str) -> list[tuple[int, int, str, bool]]:
         elif ch == '#':
             end = norm.find('\n', i)
             end = n if end < 0 else end
-            out.append((line, col, source[i:end].rstrip(), not line_has_code))
+            nxt_end = norm.find('\n', end + 1)
+            nxt = norm[end + 1: nxt_end if nxt_end >= 0 else n] if end < n else ''
+            out.append((line, col, source[i:end].rstrip(), not line_has_code,
+                        end < n and not nxt.strip()))
             col += end - i - 1
             i = end
             continue
@@ -417,7 +421,10 @@ def _attach_comments(lines: list[tuple[str, Optional[int]]], comments) -> list[s
     before: dict[int, list[str]] = {}
     after: dict[int, list[str]] = {}
     tail: list[str] = []
-    for cl, _col, text, alone in comments:
+    blank_after = set()
+    for cl, _col, text, alone, blank in comments:
+        if alone and blank:
+            blank_after.add(text)
         if not alone:
             idx = max((i for i, (t, ln) in enumerate(lines) if ln == cl), default=None)
             if idx is None:
@@ -434,7 +441,10 @@ def _attach_comments(lines: list[tuple[str, Optional[int]]], comments) -> list[s
     for i, (text, _ln) in enumerate(lines):
         if i in before:
             indent = re.match(r'^ *', text).group(0) if text else ''
-            out.extend(indent + c for c in before[i])
+            for c in before[i]:
+                out.append(indent + c)
+                if c in blank_after:
+                    out.append('')
         out.append(text + ''.join('  ' + c for c in after.get(i, [])))
     if tail:
         if out and out[-1]:
