@@ -103,10 +103,19 @@ def check(files, fmt, report):
 @click.option('--date', 'date', default=None, help='评估日期（如 2025-03-01）；默认今天')
 @click.option('--format', 'fmt', type=click.Choice(['text', 'json']), default='text')
 @click.option('--brief', is_flag=True, help='只列结果，不列计算过程与原文')
-def eval_(file, facts_path, date, fmt, brief):
-    """计算一个申请人可获得的奖补，并逐条说明理由。"""
+@click.option('--out', 'out_path', default=None,
+              help='批量：把每个申请人的结果写到此表格（.csv/.jsonl/.parquet）；--facts 为同类表格')
+@click.option('--id-column', default=None, help='批量：申请人编号所在的列（不作为事实，原样写到结果）')
+@click.option('--skip-bad', is_flag=True, help='批量：跳过有错误的行（写到 --rejects 文件）继续计算')
+@click.option('--rejects', 'rejects_path', default=None, help='批量：被跳过的行写到此 JSONL 文件')
+def eval_(file, facts_path, date, fmt, brief, out_path, id_column, skip_bad, rejects_path):
+    """计算一个申请人可获得的奖补，并逐条说明理由；或批量计算一整张表。"""
     from .explain import render_text
     compiled = _load_or_exit(file)
+    from .batch import table_format
+    if out_path is not None or table_format(facts_path) is not None:
+        _batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path)
+        return
     result = _evaluate_or_exit(compiled, facts_path, date, explain=not brief or fmt == 'json')
     if fmt == 'json':
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -201,6 +210,24 @@ def explain(file, facts_path, item, date):
     for g in result.groups:
         if any(it.name in g.members for it in chosen):
             click.echo(f'组「{g.name}」：{g.note}')
+
+
+def _batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path):
+    from polc.dsl.units import format_money
+    from .batch import BatchError, run_batch
+    if out_path is None:
+        _echo_err('错误[E-USAGE]: 批量计算需要 --out 结果文件（.csv、.jsonl 或 .parquet）')
+        sys.exit(EXIT_USAGE)
+    show = sys.stderr.isatty()
+    try:
+        summary = run_batch(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
+                            progress=(lambda n: _echo_err(f'已计算 {n} 行……')) if show else None)
+    except BatchError as exc:
+        _echo_err(f'错误[E-FACTS]: {exc}')
+        sys.exit(EXIT_USAGE)
+    click.echo(f'计算了 {summary.written} 行，写入 {out_path}'
+               + (f'；跳过有错误的行 {summary.rejected} 行' if summary.rejected else '')
+               + f'；应得合计 {format_money(summary.total)}')
 
 
 def _evaluate_or_exit(compiled, facts_path, date, explain):

@@ -1,0 +1,229 @@
+"""Batch evaluation: a table of applicants in (CSV, JSONL or Parquet), one result row each out,
+streamed in constant memory.  A bad row is reported with its row number; with ``skip_bad`` it
+goes to a rejects file and the run continues.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterator, Optional
+
+import attrs
+
+from . import runtime as R
+from .facts import FactsFileError
+
+FORMATS = ('csv', 'jsonl', 'parquet')
+
+
+class BatchError(Exception):
+    """A row or file that stops the run; the message is Chinese and names the row."""
+
+
+def table_format(path: str) -> Optional[str]:
+    suffix = Path(path).suffix.lower().lstrip('.')
+    return {'csv': 'csv', 'jsonl': 'jsonl', 'ndjson': 'jsonl', 'parquet': 'parquet'}.get(suffix)
+
+
+# ------------------------------------------------------------------ reading
+def read_rows(path: str) -> Iterator[tuple[int, dict]]:
+    """(row number, raw facts) — the row number counts data rows from 1 (a CSV header is row 0)."""
+    fmt = table_format(path)
+    if fmt is None:
+        raise BatchError(f'{path}：无法识别的表格格式（支持 .csv、.jsonl、.parquet）')
+    try:
+        if fmt == 'csv':
+            yield from _read_csv(path)
+        elif fmt == 'jsonl':
+            yield from _read_jsonl(path)
+        else:
+            yield from _read_parquet(path)
+    except FileNotFoundError:
+        raise BatchError(f'{path}：文件不存在') from None
+    except UnicodeDecodeError as exc:
+        raise BatchError(f'{path}：不是 UTF-8 编码（第 {exc.start} 字节）') from None
+    except IsADirectoryError:
+        raise BatchError(f'{path}：这是一个目录') from None
+
+
+def _read_csv(path: str):
+    with open(path, newline='', encoding='utf-8-sig') as f:
+        reader = csv.reader(f)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        names = [h.strip() for h in header]
+        if len(set(names)) != len(names):
+            raise BatchError(f'{path}：表头有重复的列名')
+        width = len(names)
+        for n, row in enumerate(reader, start=1):
+            if len(row) != width:
+                if not row:
+                    continue
+                raise BatchError(f'{path}：第 {n} 行有 {len(row)} 列，表头有 {width} 列')
+            # an empty cell means "not given": the input's default applies
+            yield n, {k: v for k, v in zip(names, row) if v != ''}
+
+
+def _reject_constant(name):
+    raise ValueError(f'不接受 {name}')
+
+
+def _read_jsonl(path: str):
+    with open(path, encoding='utf-8-sig') as f:
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line, parse_float=Decimal, parse_constant=_reject_constant)
+            except (json.JSONDecodeError, ValueError, RecursionError) as exc:
+                raise BatchError(f'{path}：第 {n} 行：JSON 格式错误（{exc}）') from None
+            yield n, value
+
+
+def _read_parquet(path: str):
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise BatchError('读写 Parquet 需要 pyarrow：pip install pyarrow') from None
+    pf = pq.ParquetFile(path)
+    n = 0
+    for batch in pf.iter_batches(batch_size=65536):
+        for row in batch.to_pylist():
+            n += 1
+            yield n, {k: v for k, v in row.items() if v is not None}
+
+
+# ------------------------------------------------------------------ writing
+def _cell(v) -> str:
+    if v is None:
+        return ''
+    if isinstance(v, Decimal):
+        return f'{v.quantize(Decimal("0.01")):f}'
+    return str(v)
+
+
+class _Writer:
+    def __init__(self, path: str, columns: list[str]):
+        self.path = path
+        self.fmt = table_format(path)
+        if self.fmt is None:
+            raise BatchError(f'{path}：无法识别的输出格式（支持 .csv、.jsonl、.parquet）')
+        self.columns = columns
+        self.buffer: list[dict] = []
+        if self.fmt == 'parquet':
+            try:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+            except ImportError:
+                raise BatchError('读写 Parquet 需要 pyarrow：pip install pyarrow') from None
+            self.pa, self.pq = pa, pq
+            self.schema = pa.schema([(c, pa.string()) for c in columns])
+            self.writer = pq.ParquetWriter(path, self.schema)
+        else:
+            self.f = open(path, 'w', newline='', encoding='utf-8')
+            if self.fmt == 'csv':
+                self.csv = csv.writer(self.f)
+                self.csv.writerow(columns)
+
+    def write(self, row: dict) -> None:
+        if self.fmt == 'csv':
+            self.csv.writerow([_cell(row.get(c)) for c in self.columns])
+        elif self.fmt == 'jsonl':
+            self.f.write(json.dumps({c: _cell(row.get(c)) for c in self.columns}, ensure_ascii=False) + '\n')
+        else:
+            self.buffer.append({c: _cell(row.get(c)) for c in self.columns})
+            if len(self.buffer) >= 65536:
+                self._flush()
+
+    def _flush(self):
+        if self.buffer:
+            self.writer.write_table(self.pa.Table.from_pylist(self.buffer, schema=self.schema))
+            self.buffer = []
+
+    def close(self) -> None:
+        if self.fmt == 'parquet':
+            self._flush()
+            self.writer.close()
+        else:
+            self.f.close()
+
+
+@attrs.define
+class BatchSummary:
+    rows: int = 0
+    written: int = 0
+    rejected: int = 0
+    totals: dict = attrs.field(factory=dict)      # item -> paid sum
+    total: Decimal = Decimal(0)
+
+
+def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
+              skip_bad: bool = False, rejects_path: Optional[str] = None, progress=None) -> BatchSummary:
+    """Evaluate every row of ``in_path`` and write one result row each to ``out_path``."""
+    day = R.parse_date(date) if date is not None else None
+    if day is None:
+        import datetime as dt
+        day = dt.date.today() if date is None else None
+        if day is None:
+            raise BatchError(f'无法读作日期：{date!r}')
+    names = [info['name'] for info, _f in compiled.namespace['ITEMS']]
+    columns = ['行号'] + ([id_column] if id_column else [])
+    for n in names:
+        columns += [f'{n}.结果', f'{n}.金额']
+    columns.append('合计')
+    inputs = compiled.inputs
+    typed = compiled.evaluate_typed
+    summary = BatchSummary(totals={n: Decimal(0) for n in names})
+    writer = _Writer(out_path, columns)
+    rejects = None
+    try:
+        for n, raw in read_rows(in_path):
+            summary.rows += 1
+            ident = None
+            if isinstance(raw, dict) and id_column:
+                ident = raw.pop(id_column, None)
+            try:
+                values = R.coerce_facts(inputs, raw)
+            except R.FactsError as exc:
+                msg = '；'.join(f'「{k}」：{m}' if k else m for k, m in exc.problems)
+                if not skip_bad:
+                    raise BatchError(f'{in_path}：第 {n} 行：{msg}') from None
+                summary.rejected += 1
+                if rejects_path:
+                    if rejects is None:
+                        rejects = open(rejects_path, 'w', encoding='utf-8')
+                    rejects.write(json.dumps({'行号': n, '错误': msg, '数据': _jsonable(raw)},
+                                             ensure_ascii=False) + '\n')
+                continue
+            outcomes, total = typed(values, day)
+            row = {'行号': n, '合计': total}
+            if id_column:
+                row[id_column] = ident
+            for name in names:
+                o, v = outcomes[name]
+                row[f'{name}.结果'] = o
+                row[f'{name}.金额'] = v
+                if o == R.AMOUNT:
+                    summary.totals[name] += v
+            summary.total += total
+            writer.write(row)
+            summary.written += 1
+            if progress is not None and summary.rows % 100000 == 0:
+                progress(summary.rows)
+    finally:
+        writer.close()
+        if rejects is not None:
+            rejects.close()
+    return summary
+
+
+def _jsonable(raw):
+    if isinstance(raw, dict):
+        return {str(k): (f'{v}' if isinstance(v, Decimal) else v) for k, v in raw.items()}
+    return str(raw)
