@@ -159,13 +159,16 @@ class BatchSummary:
     rows: int = 0
     written: int = 0
     rejected: int = 0
-    totals: dict = attrs.field(factory=dict)      # item -> paid sum
+    totals: dict = attrs.field(factory=dict)      # item -> paid sum (before quotas and pools)
     total: Decimal = Decimal(0)
+    allocations: dict = attrs.field(factory=dict)  # item -> [Grant] for items with a quota or pool
 
 
 def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
-              skip_bad: bool = False, rejects_path: Optional[str] = None, progress=None) -> BatchSummary:
-    """Evaluate every row of ``in_path`` and write one result row each to ``out_path``."""
+              skip_bad: bool = False, rejects_path: Optional[str] = None, progress=None,
+              allocation_path: Optional[str] = None) -> BatchSummary:
+    """Evaluate every row of ``in_path`` and write one result row each to ``out_path``; then share
+    each quota and pool among the rows (written to ``allocation_path`` when given)."""
     day = R.parse_date(date) if date is not None else None
     if day is None:
         import datetime as dt
@@ -180,6 +183,10 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
     inputs = compiled.inputs
     typed = compiled.evaluate_typed
     summary = BatchSummary(totals={n: Decimal(0) for n in names})
+    limited = {info['name']: info for info, _f in compiled.namespace['ITEMS']
+               if info.get('quota') is not None or info.get('pool') is not None}
+    claims: dict = {n: [] for n in limited}
+    idents: dict = {}
     writer = _Writer(out_path, columns)
     rejects = None
     try:
@@ -211,6 +218,10 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
                 row[f'{name}.金额'] = v
                 if o == R.AMOUNT:
                     summary.totals[name] += v
+                if name in limited and v is not None and v > 0:
+                    claims[name].append((n, v))
+                    if id_column:
+                        idents[n] = ident
             summary.total += total
             writer.write(row)
             summary.written += 1
@@ -220,6 +231,23 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
         writer.close()
         if rejects is not None:
             rejects.close()
+    from .allocation import allocate
+    for name, info in limited.items():
+        pool = Decimal(info['pool']) if info.get('pool') else None
+        summary.allocations[name] = allocate(claims[name], info.get('quota'), pool, info.get('allocation', ''))
+    if allocation_path:
+        cols = ['项', '行号'] + ([id_column] if id_column else []) + ['计算金额', '分配金额', '说明']
+        w = _Writer(allocation_path, cols)
+        try:
+            for name, grants in summary.allocations.items():
+                for g in grants:
+                    row = {'项': name, '行号': g.row, '计算金额': g.claimed, '分配金额': g.granted,
+                           '说明': g.reason}
+                    if id_column:
+                        row[id_column] = idents.get(g.row)
+                    w.write(row)
+        finally:
+            w.close()
     return summary
 
 

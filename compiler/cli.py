@@ -9,6 +9,8 @@ import json
 import sys
 from pathlib import Path
 
+from decimal import Decimal
+
 import attrs
 import click
 
@@ -108,13 +110,17 @@ def check(files, fmt, report):
 @click.option('--id-column', default=None, help='批量：申请人编号所在的列（不作为事实，原样写到结果）')
 @click.option('--skip-bad', is_flag=True, help='批量：跳过有错误的行（写到 --rejects 文件）继续计算')
 @click.option('--rejects', 'rejects_path', default=None, help='批量：被跳过的行写到此 JSONL 文件')
-def eval_(file, facts_path, date, fmt, brief, out_path, id_column, skip_bad, rejects_path):
+@click.option('--allocation', 'allocation_path', default=None,
+              help='批量：名额与资金池的分配结果写到此表格（谁获得、多少、谁被削减及原因）')
+def eval_(file, facts_path, date, fmt, brief, out_path, id_column, skip_bad, rejects_path,
+          allocation_path):
     """计算一个申请人可获得的奖补，并逐条说明理由；或批量计算一整张表。"""
     from .explain import render_text
     compiled = _load_or_exit(file)
     from .batch import table_format
     if out_path is not None or table_format(facts_path) is not None:
-        _batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path)
+        _batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
+                       allocation_path)
         return
     result = _evaluate_or_exit(compiled, facts_path, date, explain=not brief or fmt == 'json')
     if fmt == 'json':
@@ -212,7 +218,8 @@ def explain(file, facts_path, item, date):
             click.echo(f'组「{g.name}」：{g.note}')
 
 
-def _batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path):
+def _batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
+                   allocation_path=None):
     from polc.dsl.units import format_money
     from .batch import BatchError, run_batch
     if out_path is None:
@@ -221,13 +228,19 @@ def _batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, re
     show = sys.stderr.isatty()
     try:
         summary = run_batch(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                            progress=(lambda n: _echo_err(f'已计算 {n} 行……')) if show else None)
+                            progress=(lambda n: _echo_err(f'已计算 {n} 行……')) if show else None,
+                            allocation_path=allocation_path)
     except BatchError as exc:
         _echo_err(f'错误[E-FACTS]: {exc}')
         sys.exit(EXIT_USAGE)
     click.echo(f'计算了 {summary.written} 行，写入 {out_path}'
                + (f'；跳过有错误的行 {summary.rejected} 行' if summary.rejected else '')
                + f'；应得合计 {format_money(summary.total)}')
+    for name, grants in summary.allocations.items():
+        got = [g for g in grants if g.granted > 0]
+        cut = [g for g in grants if g.granted < g.claimed]
+        click.echo(f'「{name}」：{len(grants)} 个申请，{len(got)} 个获得，合计 '
+                   f'{format_money(sum((g.granted for g in grants), Decimal(0)))}；{len(cut)} 个被削减')
 
 
 def _evaluate_or_exit(compiled, facts_path, date, explain):

@@ -638,6 +638,7 @@ def generate(checked: Checked, source: str, runtime_import: str = RUNTIME_IMPORT
                 'units': tuple(item.units or clause.units) + tuple(
                     u for u in shared if u not in (item.units or clause.units)),
                 'quota': item.quota, 'pool': str(item.pool.value) if item.pool else None,
+                'allocation': item.allocation,
             }
             tables.line(f'({info!r}, {fn}),')
     tables.line(']')

@@ -67,7 +67,8 @@ class Interpreter:
                     'source': tuple(it.source) or tuple(c.source),
                     'readings': tuple(c.readings) + tuple(it.readings),
                     'lead': tuple(it.lead or c.lead), 'units': units + tuple(u for u in shared if u not in units),
-                    'quota': it.quota, 'pool': str(it.pool.value) if it.pool else None}
+                    'quota': it.quota, 'pool': str(it.pool.value) if it.pool else None,
+                    'allocation': it.allocation}
             table.append((info, self._item_fn(it)))
         return table
 

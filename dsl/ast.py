@@ -330,6 +330,7 @@ class Item:
     pool: Optional[Money]
     lead: tuple[str, ...] = ()      # departments of this item, when they differ from the clause's
     units: tuple[str, ...] = ()
+    allocation: str = ''            # how a quota or pool is shared: 按金额 / 按申请顺序 / 按比例
     span: Optional[Span] = _span()
 
 

@@ -18,6 +18,7 @@ from .diagnostics import Diagnostic, error, warning
 from .keywords import glued_keyword
 from .symbols import Symbols, symbols_of
 
+ALLOCATION_RULES = ('按金额', '按申请顺序', '按比例')
 TYPE_NAMES = {'money': '金额', 'percent': '百分比', 'int': '整数', 'number': '数',
               'bool': '是否', 'date': '日期', 'enumval': '枚举值'}
 NUMERIC = {'int', 'number'}
@@ -448,6 +449,15 @@ def check_items(p: A.Policy, sym: Symbols) -> list[Diagnostic]:
                              '非现金待遇写「金额：非现金 "……"」；本措施未定金额写「金额：不设金额」'))
         if it.quota is not None and it.quota <= 0:
             out.append(error('E-QUOTA', '每年名额应大于零', it.span))
+        if it.allocation:
+            if it.allocation not in ALLOCATION_RULES:
+                out.append(error('E-ALLOCATION', f'未知的分配方式「{it.allocation}」', it.span,
+                                 '可用：' + '、'.join(ALLOCATION_RULES)))
+            elif it.quota is None and it.pool is None:
+                out.append(warning('W-ALLOCATION', f'项「{it.name.text}」写了分配方式，但没有名额或总额', it.span))
+            elif it.allocation == '按比例' and it.pool is None:
+                out.append(error('E-ALLOCATION', '「按比例」只用于每年总额（资金池），名额请按金额或按申请顺序分配',
+                                 it.span))
     return out
 
 

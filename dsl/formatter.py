@@ -327,6 +327,8 @@ class _Printer:
             self.emit(f'{k("每年名额")}：{it.quota}', None, 2)
         if it.pool is not None:
             self.emit(f'{k("每年总额")}：{it.pool.text}', it.pool.span.line if it.pool.span else None, 2)
+        if it.allocation:
+            self.emit(f'{k("分配")}：{self.text(it.allocation)}', None, 2)
 
     def group(self, g: A.Group) -> None:
         k = self.kw

@@ -14,6 +14,7 @@ from lark import Token
 KEYWORDS: dict[str, tuple[str, ...]] = {
     '_ZHENGCE': ('政策',),
     '_BAOZHENG': ('保证', '保證'),
+    '_FENPEI': ('分配',),
     '_SUI': ('随', '隨'),
     '_BUJIAN': ('不减', '不減'),
     '_LAIYUAN': ('来源', '來源'),

@@ -481,6 +481,7 @@ class _ToAst(Transformer):
     p_kind = _prop('kind')
     p_condition = _prop('condition')
     p_amount = _prop('amount')
+    p_allocation = _prop('allocation')
     del _prop
 
     def p_quota(self, children):
@@ -500,7 +501,7 @@ class _ToAst(Transformer):
     def item(self, meta, children):
         name = children[0]
         props = children[1:]
-        kind, amount, quota, pool = '', None, None, None
+        kind, amount, quota, pool, allocation = '', None, None, None, ''
         source, readings, conds, lead, units = [], [], [], [], []
         for key, value in props:
             if key == 'lead':
@@ -522,10 +523,12 @@ class _ToAst(Transformer):
                 amount = value
             elif key == 'quota':
                 quota = value
+            elif key == 'allocation':
+                allocation = value
             elif key == 'pool':
                 pool = value
         return A.Item(name, kind, tuple(source), tuple(readings), tuple(conds), amount, quota,
-                      pool, tuple(lead), tuple(units), span=_span_of(meta))
+                      pool, tuple(lead), tuple(units), allocation, span=_span_of(meta))
 
     @v_args(meta=True)
     def clause(self, meta, children):
