@@ -34,6 +34,23 @@ class ParseResult:
     source: str
 
 
+def _read_fingerprint() -> str:
+    from pathlib import Path
+    here = Path(__file__).resolve().parent
+    parts = [grammar_text()] + [(here / f).read_text(encoding='utf-8')
+                                for f in ('ast.py', 'parser.py', 'keywords.py', 'text.py', 'numbers.py')]
+    return '\0'.join(parts)
+
+
+# The grammar and the code that builds the AST, read when this module is imported: a cached AST
+# is used only by the same code that made it (a process running older code never shares entries).
+_FINGERPRINT = _read_fingerprint()
+
+
+def _fingerprint() -> str:
+    return _FINGERPRINT
+
+
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     from . import cache
@@ -741,7 +758,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, norm: str) -> Diagnostic:
 def parse(source: str, file: str = '<输入>') -> ParseResult:
     """Parse ``source``; never raises on bad input: problems come back as diagnostics."""
     from . import cache
-    cache_name = f'ast-{cache.key(grammar_text(), source)}.pickle'
+    cache_name = f'ast-{cache.key(_fingerprint(), source)}.pickle'
     cached = cache.load(cache_name)
     if isinstance(cached, A.Policy):
         return ParseResult(cached, (), source)
