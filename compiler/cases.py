@@ -93,7 +93,10 @@ def check_expectation(res: EvalResult, exp: A.Expectation) -> Optional[str]:
         want = _EXPECT_LABEL[exp.kind]
     if ok:
         return None
-    return f'「{name}」：期望 {want}，实际 {_describe(res, name)}'
+    lines = [f'「{name}」（条款 {it.clause}{it.title}）：期望 {want}，实际 {_describe(res, name)}']
+    lines += [f'      · {step}' for step in it.steps]
+    lines += [f'      调整：{n}' for n in it.notes]
+    return '\n'.join(lines)
 
 
 def run_case(compiled: CompiledPolicy, case: A.Case) -> CaseResult:
