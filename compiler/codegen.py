@@ -322,7 +322,7 @@ class _Gen:
                 out.line(f'{w} = {v} - {rec}')
                 out.line(f'if {w} < 0: {w} = _D(0)')
                 out.line(f'if X: S.append("晋级补差：" + {self.fmt(v, "money")} + " − 已获 " + {drec} + " = " + '
-                         f'{self.fmt(w, "money")})')
+                         f'{self.fmt(w, "money")} + ("（不低于 0元）" if {v} < {rec} else ""))')
                 return w, self.fmt(w, t)
             return v, self.fmt(v, t)
         if isinstance(e, (A.MaxOf, A.MinOf)):

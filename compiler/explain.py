@@ -52,7 +52,16 @@ def render_item(it: ItemResult, verbose: bool = True) -> list[str]:
 
 
 def render_text(r: EvalResult, verbose: bool = True) -> str:
-    out = [r.policy, f'评估日期：{r.date.isoformat()}（{r.validity}）']
+    from .results import HEADER_LABELS
+    out = [r.policy]
+    facts = []
+    for k, label in HEADER_LABELS.items():
+        if k in r.header and k not in ('issued', 'effective', 'expiry', 'duration'):
+            v = r.header[k]
+            facts.append(f'{label}：{"、".join(v) if isinstance(v, tuple) else v}')
+    if facts:
+        out.append('；'.join(facts))
+    out.append(f'评估日期：{r.date.isoformat()}（{r.validity}）')
     for reading in r.readings:
         out.append(f'解读：{reading}')
     out.append('')

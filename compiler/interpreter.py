@@ -297,7 +297,7 @@ class Interpreter:
             v = max(award - rec, Decimal(0))
             if steps is not None:
                 steps.append(f'晋级补差：{R.fmt(award, "money")} − 已获 {self.describe(e.received, rec)} = '
-                             f'{R.fmt(v, "money")}')
+                             f'{R.fmt(v, "money")}' + ('（不低于 0元）' if award < rec else ''))
             return v
         if isinstance(e, (A.MaxOf, A.MinOf)):
             vs = [self.value(x, values, steps) for x in e.values]

@@ -131,12 +131,13 @@ def equivalent(a, b, item: str) -> bool:
         return False
     try:
         ta, tb = _Z3(a), _Z3(b)
-        va, oka = ta.item(a.analysis.checked.symbols.items[item][1])
-        vb, okb = tb.item(b.analysis.checked.symbols.items[item][1])
+        va, ka = ta.item_kind(a.analysis.checked.symbols.items[item][1])
+        vb, kb = tb.item_kind(b.analysis.checked.symbols.items[item][1])
         s = z3.Solver()
         s.set('timeout', 10000)
         s.add(ta.constraints + tb.constraints)
-        s.add(z3.Or(oka != okb, z3.And(oka, va != vb)))
+        # different outcome kinds, or the same amount-bearing kind with a different amount
+        s.add(z3.Or(ka != kb, z3.And(z3.Or(ka == 1, ka == 2), va != vb)))
         return s.check() == z3.unsat
     except (NotLinear, z3.Z3Exception, KeyError, ValueError):
         return False

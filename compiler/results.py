@@ -86,6 +86,7 @@ class EvalResult:
     ceilings: dict              # benefit kind -> sum of ceilings (最高可获)
     ceiling_total: Decimal
     readings: tuple[str, ...]   # policy-level 解读
+    header: dict = attrs.field(factory=dict)   # 文号、发文机关、状态、组合原则、统计起始 … as written
 
     def item(self, name: str) -> ItemResult:
         for it in self.items:
@@ -101,6 +102,8 @@ class EvalResult:
             'totals': {k: _money(v) for k, v in self.totals.items()}, 'total': _money(self.total),
             'ceilings': {k: _money(v) for k, v in self.ceilings.items()},
             'ceiling_total': _money(self.ceiling_total), 'readings': list(self.readings),
+            'header': {k: (v.isoformat() if hasattr(v, 'isoformat') else list(v) if isinstance(v, tuple) else v)
+                       for k, v in self.header.items()},
         }
 
 
@@ -121,7 +124,16 @@ def from_runtime(raw: dict, item_table, readings=()) -> EvalResult:
                    for g in raw['groups'])
     return EvalResult(raw['policy'], raw['date'], raw['valid'], raw['validity'], tuple(items), groups,
                       dict(raw['totals']), raw['total'], dict(raw['ceilings']), raw['ceiling_total'],
-                      tuple(readings))
+                      tuple(readings), header_of(raw.get('meta', {})))
+
+
+HEADER_LABELS = {'docno': '文号', 'issuer': '发文机关', 'status': '状态', 'issued': '印发日期',
+                 'effective': '施行日期', 'expiry': '有效期至', 'duration': '有效期（年）',
+                 'stats_start': '统计起始', 'principle': '组合原则'}
+
+
+def header_of(meta: dict) -> dict:
+    return {k: meta[k] for k in HEADER_LABELS if meta.get(k) is not None}
 
 
 __all__ = ['ItemResult', 'GroupResult', 'EvalResult', 'from_runtime', 'AMOUNT', 'CEILING']

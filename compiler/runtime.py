@@ -300,7 +300,7 @@ def _validity(meta, date):
             end = start.replace(year=start.year + years) - _dt.timedelta(days=1)
         except ValueError:     # 29 February
             end = start.replace(year=start.year + years, day=28)
-    span = f'{start.isoformat() if start else "（未注明）"} 至 {end.isoformat() if end else "（未注明）"}'
+    span = f'{start.isoformat() if start else "（未注明）"}至{end.isoformat() if end else "（未注明）"}'
     if start is not None and date < start:
         return False, f'评估日期 {date.isoformat()} 早于施行日期，不在有效期（{span}）内', start, end
     if end is not None and date > end:
@@ -308,7 +308,7 @@ def _validity(meta, date):
     if start is None and end is None:
         return True, '政策未注明施行日期与有效期，未检查有效期', start, end
     if start is None or end is None:
-        return True, f'有效期 {span}；有一端未注明，只检查了已注明的一端', start, end
+        return True, f'有效期{span}；有一端未注明，只检查了已注明的一端', start, end
     return True, f'评估日期 {date.isoformat()} 在有效期（{span}）内', start, end
 
 
@@ -496,7 +496,8 @@ def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, exp
             ceilings[info['kind']] = ceilings.get(info['kind'], Decimal(0)) + effective
             ceiling_total += effective
     return {
-        'policy': meta.get('name', ''), 'date': date, 'valid': valid, 'validity': validity_note,
+        'policy': meta.get('name', ''), 'meta': meta, 'date': date, 'valid': valid,
+        'validity': validity_note,
         'items': [items[n] for n in order], 'groups': groups, 'totals': totals, 'total': total,
         'ceilings': ceilings, 'ceiling_total': ceiling_total, 'facts': values,
     }

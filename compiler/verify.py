@@ -475,33 +475,51 @@ class _Z3:
             return a, self.z3.IntVal(self.enum_index(le.name, b))
         return a, b
 
+    KINDS = {'not_applicable': 0, 'amount': 1, 'ceiling': 2, 'deferred': 3, 'case_by_case': 4,
+             'non_cash': 5, 'no_amount': 6}
+
     def amount(self, am):
-        """(value, yields-an-amount) of an item's amount."""
+        """(value, outcome kind as an integer, see KINDS) of an item's amount."""
         z3 = self.z3
+        K = self.KINDS
         if isinstance(am, A.Tiers):
-            v, has = z3.RealVal(0), z3.BoolVal(False)
+            v, kind = z3.RealVal(0), z3.IntVal(K['not_applicable'])
             if am.otherwise is not None:
-                v, has = self.amount(am.otherwise)
+                v, kind = self.amount(am.otherwise)
             for t in reversed(am.tiers):
                 c, oc = self.val(t.condition)
-                tv, th = self.amount(t.amount)
+                tv, tk = self.amount(t.amount)
                 v = z3.If(c, tv, v)
-                has = z3.And(oc, z3.If(c, th, has))
-            return v, has
-        if isinstance(am, (A.CaseByCase, A.Deferred, A.NonCash, A.NoAmount, A.ExplicitNA)) or am is None:
-            return z3.RealVal(0), z3.BoolVal(False)
-        if isinstance(am, A.Ceiling):
+                kind = z3.If(oc, z3.If(c, tk, kind), z3.IntVal(K['not_applicable']))
+            return v, kind
+        simple = {A.CaseByCase: 'case_by_case', A.Deferred: 'deferred', A.NonCash: 'non_cash',
+                  A.NoAmount: 'no_amount', A.ExplicitNA: 'not_applicable'}
+        if am is None or type(am) in simple:
+            return z3.RealVal(0), z3.IntVal(K[simple.get(type(am), 'no_amount')])
+        ceiling = isinstance(am, A.Ceiling)
+        if ceiling:
             am = am.value
-        return self.val(am)
+        elif self.checked.policy.header_value('rates_are_maxima', False) and any(
+                isinstance(n, A.BinOp) and n.op == '*' and 'percent' in (
+                    self.checked.type_of(n.left), self.checked.type_of(n.right)) for n in A.walk(am)):
+            ceiling = True
+        v, ok = self.val(am)
+        return v, z3.If(ok, z3.IntVal(K['ceiling' if ceiling else 'amount']), z3.IntVal(K['not_applicable']))
 
-    def item(self, it: A.Item):
+    def item_kind(self, it: A.Item):
+        """(value, outcome kind) of an item, conditions included."""
         z3 = self.z3
         ok = z3.BoolVal(True)
         for c in it.conditions:
             v, o = self.val(c)
             ok = z3.And(ok, o, v)
-        v, has = self.amount(it.amount)
-        return v, z3.And(ok, has)
+        v, kind = self.amount(it.amount)
+        return v, z3.If(ok, kind, z3.IntVal(self.KINDS['not_applicable']))
+
+    def item(self, it: A.Item):
+        """(value, yields an amount or a ceiling) of an item."""
+        v, kind = self.item_kind(it)
+        return v, self.z3.Or(kind == self.KINDS['amount'], kind == self.KINDS['ceiling'])
 
     def facts_from_model(self, model) -> dict:
         out = {}

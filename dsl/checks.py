@@ -738,6 +738,10 @@ def check_cases(p: A.Policy, sym: Symbols) -> list[Diagnostic]:
                                  f'案例「{c.title}」缺少必填输入「{d.name.text}」（该输入没有默认值）', c.span))
         if not c.expects:
             out.append(error('E-CASE-NO-EXPECT', f'案例「{c.title}」没有「期望」', c.span))
+        if c.date is None and p.header_value('effective') is None and p.header_value('issued') is None \
+                and p.header_value('expiry') is not None:
+            out.append(error('E-CASE-DATE', f'案例「{c.title}」没有写「日期」，而政策没有施行日期或印发日期可用',
+                             c.span, '给案例写上日期，例如「日期：2025-06-01」，使结果不随运行的日子变化'))
         for e in c.expects:
             name = e.target.text
             if name not in sym.items and name not in sym.groups and name not in ('合计', '合計'):

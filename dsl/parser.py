@@ -21,8 +21,10 @@ from polc.grammar import grammar_text
 
 from . import ast as A
 from .diagnostics import Diagnostic, error
-from .keywords import (LEGAL_WORDS, POSTFIX_WORDS, KeywordPostLex, describe_terminal,
+from .keywords import (KEYWORDS, LEGAL_WORDS, POSTFIX_WORDS, KeywordPostLex, describe_terminal,
                        glued_keyword)
+
+KEYWORD_TYPES = frozenset(KEYWORDS) | {'LEGAL_WORD', 'POSTFIX'}
 from .numbers import money_value, percent_value, schedule_years, unit_number_value
 from .text import line_col, normalize
 
@@ -737,6 +739,9 @@ def _syntax_diagnostic(exc: UnexpectedInput, norm: str) -> Diagnostic:
             msg = f'此处不应出现{_describe_token(tok)}'
         pos = tok.start_pos if tok.start_pos is not None else len(norm)
         hint = _glue_hint(norm, pos)
+        if not hint and tok.type in KEYWORD_TYPES and ('NAME' in (exc.expected or ()) or 'QNAME' in (
+                exc.expected or ())):
+            hint = f'「{tok}」是关键字；用作名称时请写成「「{tok}」」，或换一个名称'
         if not hint and tok.type == 'LPAR' and pos > 0 and _HAN_RUN.search(norm[:pos]):
             hint = '文字中含有括号时，请用引号把整段文字括起来，例如 "漳州市……措施（节选）"'
         accepts = exc.expected

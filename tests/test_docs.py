@@ -76,3 +76,32 @@ def test_every_command_has_a_reference_page():
         assert page.exists(), f'docs/commands/{name}.md is missing'
         text = page.read_text(encoding='utf-8')
         assert f'polc {name}' in text and '```' in text          # usage and an example
+
+
+CITIES = ['zhangzhou', 'fuzhou', 'langfang', 'xiamen']
+
+
+def test_policy_pages_and_readings_are_generated_from_the_policies(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    runner = CliRunner()
+    for c in CITIES:
+        r = runner.invoke(cli, ['doc', f'policies/{c}.pol'])
+        assert r.exit_code == 0, r.output
+        page = (ROOT / 'docs' / 'policies' / f'{c}.md').read_text(encoding='utf-8')
+        assert r.output == page, f'run: polc doc policies/{c}.pol -o docs/policies/{c}.md'
+    r = runner.invoke(cli, ['doc', '--readings'] + [f'policies/{c}.pol' for c in CITIES])
+    assert r.output == (ROOT / 'docs' / 'readings.md').read_text(encoding='utf-8'), \
+        'run: polc doc --readings policies/{zhangzhou,fuzhou,langfang,xiamen}.pol -o docs/readings.md'
+    # the known ambiguities are decided and written down
+    readings = r.output
+    for known in ('每1000萬元', '落户', '5亿', '就高'):
+        assert known in readings, known
+
+
+def test_the_readme_example_runs_on_each_city(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    for c in CITIES:
+        r = CliRunner().invoke(cli, ['eval', f'policies/{c}.pol', '--facts', f'policies/examples/{c}.json',
+                                     '--date', '2026-06-01' if c == 'fuzhou' else '2025-06-01'])
+        assert r.exit_code == 0, r.output
+        assert '应得合计' in r.output
