@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 VERSION = '0.1.0'
+MAX_ENTRIES = 400            # parsed policies kept; the oldest half goes when there are more
 
 
 def cache_dir() -> Optional[Path]:
@@ -60,8 +61,21 @@ def store(name: str, value) -> None:
         with os.fdopen(fd, 'wb') as f:
             pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, d / name)
+        _evict(d)
     except Exception:
         try:
             os.unlink(tmp)
         except Exception:
+            pass
+
+
+def _evict(d: Path) -> None:
+    entries = [e for e in os.scandir(d) if e.name.startswith('ast-')]
+    if len(entries) <= MAX_ENTRIES:
+        return
+    entries.sort(key=lambda e: e.stat().st_mtime)
+    for e in entries[: len(entries) - MAX_ENTRIES // 2]:
+        try:
+            os.unlink(e.path)
+        except OSError:
             pass
