@@ -61,10 +61,12 @@ def _read_csv(path: str):
         if len(set(names)) != len(names):
             raise BatchError(f'{path}：表头有重复的列名')
         width = len(names)
-        for n, row in enumerate(reader, start=1):
+        n = 0
+        for row in reader:
+            if not row:                     # a blank line is not a row
+                continue
+            n += 1
             if len(row) != width:
-                if not row:
-                    continue
                 raise BatchError(f'{path}：第 {n} 行有 {len(row)} 列，表头有 {width} 列')
             # an empty cell means "not given": the input's default applies
             yield n, {k: v for k, v in zip(names, row) if v != ''}
@@ -205,7 +207,8 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
                 if rejects_path:
                     if rejects is None:
                         rejects = open(rejects_path, 'w', encoding='utf-8')
-                    rejects.write(json.dumps({'行号': n, '错误': msg, '数据': _jsonable(raw)},
+                    rejects.write(json.dumps({'行号': n, '错误': msg, '数据': _jsonable(
+                        {id_column: ident, **raw} if id_column and ident is not None else raw)},
                                              ensure_ascii=False) + '\n')
                 continue
             outcomes, total = typed(values, day)
@@ -236,19 +239,24 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
         pool = Decimal(info['pool']) if info.get('pool') else None
         summary.allocations[name] = allocate(claims[name], info.get('quota'), pool, info.get('allocation', ''))
     if allocation_path:
-        cols = ['项', '行号'] + ([id_column] if id_column else []) + ['计算金额', '分配金额', '说明']
-        w = _Writer(allocation_path, cols)
-        try:
-            for name, grants in summary.allocations.items():
-                for g in grants:
-                    row = {'项': name, '行号': g.row, '计算金额': g.claimed, '分配金额': g.granted,
-                           '说明': g.reason}
-                    if id_column:
-                        row[id_column] = idents.get(g.row)
-                    w.write(row)
-        finally:
-            w.close()
+        write_allocations(allocation_path, summary.allocations, id_column, idents)
     return summary
+
+
+def write_allocations(path: str, allocations: dict, id_column: Optional[str], idents: dict) -> None:
+    """One row per claim of each item with a quota or pool: claimed, granted and why."""
+    cols = ['项', '行号'] + ([id_column] if id_column else []) + ['计算金额', '分配金额', '说明']
+    w = _Writer(path, cols)
+    try:
+        for name, grants in allocations.items():
+            for g in grants:
+                row = {'项': name, '行号': g.row, '计算金额': g.claimed, '分配金额': g.granted,
+                       '说明': g.reason}
+                if id_column:
+                    row[id_column] = idents.get(g.row)
+                w.write(row)
+    finally:
+        w.close()
 
 
 def _jsonable(raw):

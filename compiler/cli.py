@@ -112,16 +112,21 @@ def check(files, fmt, report):
 @click.option('--rejects', 'rejects_path', default=None, help='批量：被跳过的行写到此 JSONL 文件')
 @click.option('--allocation', 'allocation_path', default=None,
               help='批量：名额与资金池的分配结果写到此表格（谁获得、多少、谁被削减及原因）')
+@click.option('--engine', type=click.Choice(['python', 'duckdb']), default='python',
+              help='批量：python（默认）逐行计算；duckdb 把政策编译为 SQL 在 DuckDB 上整表计算（DECIMAL 精确到分）')
 def eval_(file, facts_path, date, fmt, brief, out_path, id_column, skip_bad, rejects_path,
-          allocation_path):
+          allocation_path, engine):
     """计算一个申请人可获得的奖补，并逐条说明理由；或批量计算一整张表。"""
     from .explain import render_text
     compiled = _load_or_exit(file)
     from .batch import table_format
     if out_path is not None or table_format(facts_path) is not None:
         _batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                       allocation_path)
+                       allocation_path, engine)
         return
+    if engine != 'python':
+        _echo_err('错误[E-USAGE]: --engine duckdb 只用于批量计算（--facts 为 .csv/.jsonl/.parquet 表格，并给出 --out）')
+        sys.exit(EXIT_USAGE)
     result = _evaluate_or_exit(compiled, facts_path, date, explain=not brief or fmt == 'json')
     if fmt == 'json':
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -194,6 +199,33 @@ def schema(file):
 
 @cli.command()
 @click.argument('file')
+@click.option('--date', 'date', default=None, help='评估日期（如 2025-03-01）；默认今天。有效期在生成时判定')
+@click.option('--dialect', default='duckdb',
+              help='SQL 方言：duckdb（默认，原样输出）；spark、trino、postgres 等由 sqlglot 转写')
+@click.option('--table', 'table', default='facts', help='事实表的表名（每个输入一列，另有「行号」列）')
+def sql(file, date, dialect, table):
+    """输出政策编译成的 SQL 查询：从事实表计算每个申请人各项结果、金额与合计。"""
+    from .runtime import parse_date
+    from .sql import SqlUnsupported, UnknownDialect, policy_sql, to_dialect
+    import datetime as _dt
+    compiled = _load_or_exit(file)
+    day = parse_date(date) if date is not None else _dt.date.today()
+    if day is None:
+        _echo_err(f'错误[E-USAGE]: 无法读作日期：{date!r}（应为 "2025-03-01"）')
+        sys.exit(EXIT_USAGE)
+    try:
+        query = policy_sql(compiled.analysis.checked, day, table)
+        click.echo(to_dialect(query, dialect))
+    except UnknownDialect as exc:
+        _echo_err(f'错误[E-USAGE]: {exc}')
+        sys.exit(EXIT_USAGE)
+    except SqlUnsupported as exc:
+        _echo_err(f'{file}: 错误[E-SQL]: {exc}')
+        sys.exit(EXIT_DIAG)
+
+
+@cli.command()
+@click.argument('file')
 @click.option('--facts', 'facts_path', required=True, help='申请人事实：JSON 或 YAML 文件；- 表示标准输入')
 @click.argument('item')
 @click.option('--date', 'date', default=None, help='评估日期（如 2025-03-01）；默认今天')
@@ -219,7 +251,7 @@ def explain(file, facts_path, item, date):
 
 
 def _batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                   allocation_path=None):
+                   allocation_path=None, engine='python'):
     from polc.dsl.units import format_money
     from .batch import BatchError, run_batch
     if out_path is None:
@@ -227,9 +259,14 @@ def _batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, re
         sys.exit(EXIT_USAGE)
     show = sys.stderr.isatty()
     try:
-        summary = run_batch(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                            progress=(lambda n: _echo_err(f'已计算 {n} 行……')) if show else None,
-                            allocation_path=allocation_path)
+        if engine == 'duckdb':
+            from .duck import run_duckdb
+            summary = run_duckdb(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
+                                 allocation_path=allocation_path)
+        else:
+            summary = run_batch(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
+                                progress=(lambda n: _echo_err(f'已计算 {n} 行……')) if show else None,
+                                allocation_path=allocation_path)
     except BatchError as exc:
         _echo_err(f'错误[E-FACTS]: {exc}')
         sys.exit(EXIT_USAGE)

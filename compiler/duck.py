@@ -1,0 +1,281 @@
+"""Batch evaluation on DuckDB (``polc eval … --engine duckdb``): the table is read, checked and
+typed by DuckDB, the policy runs as one SQL query (compiler/sql.py), and the results are written
+by DuckDB — exact DECIMAL arithmetic throughout, the same numbers as the per-row path.
+
+Reading is DuckDB-specific; the policy query itself is portable SQL (docs/commands/eval.md).
+Facts are checked in SQL with the per-row path's rules: an empty cell takes the input's default,
+money may be written 1000000, 100万元, "1,000,000" or with full-width digits, percents as 12.5%
+or 0.125; a row that breaks a rule is reported with its row number (or, with ``skip_bad``,
+written to the rejects file).  Differences from the per-row path, all refusals rather than other
+answers: digits other than ASCII and full-width ones, more than 10 decimal places, and dates in
+forms other than 2025-03-01 and 2025年3月1日 are rejected; a table column of floating-point type
+is rejected as a whole.
+"""
+from __future__ import annotations
+
+import json
+import datetime as _dt
+from decimal import Decimal
+from typing import Optional
+
+from . import runtime as R
+from .allocation import allocate
+from .batch import BatchError, BatchSummary, read_rows, table_format
+from .sql import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
+
+FULLWIDTH = '０１２３４５６７８９．＋－'
+ASCII = '0123456789.+-'
+_FLOAT_TYPES = ('FLOAT', 'DOUBLE', 'REAL')
+
+
+def _connect():
+    try:
+        import duckdb
+    except ImportError:
+        raise BatchError("--engine duckdb 需要 duckdb：pip install 'polc[batch]'") from None
+    con = duckdb.connect()
+    con.execute('SET preserve_insertion_order = true')
+    return con, duckdb
+
+
+def _source(con, path: str, fmt: str):
+    """A relation over the input with a 行号 column (data rows counted from 1) first."""
+    if fmt == 'parquet':
+        return con.sql(f'SELECT file_row_number + 1 AS "行号", * EXCLUDE (file_row_number) '
+                       f'FROM read_parquet({string(path)}, file_row_number = true)')
+    if fmt == 'csv':
+        return con.sql(f"SELECT row_number() OVER () AS \"行号\", * FROM read_csv({string(path)}, "
+                       f"header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')")
+    # JSONL: read by Python with exact decimals (DuckDB's JSON reader would make numbers doubles)
+    import pyarrow as pa
+    rows, names = [], []
+    for n, raw in read_rows(path):
+        if not isinstance(raw, dict):
+            raise BatchError(f'{path}：第 {n} 行：应为一个对象（名称到值的映射）')
+        for k in raw:
+            if k not in names:
+                names.append(k)
+        rows.append((n, raw))
+    table = pa.table({'行号': [n for n, _r in rows],
+                      **{k: [_text(r.get(k)) for _n, r in rows] for k in names}})
+    con.register('jsonl_input', table)
+    return con.sql('SELECT * FROM jsonl_input')
+
+
+def _text(v):
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return 'true' if v else 'false'
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
+def _clean(col: str) -> str:
+    return f"replace(translate(trim(CAST({col} AS VARCHAR)), '{FULLWIDTH}', '{ASCII}'), ',', '')"
+
+
+def _typed(name: str, kind: str, values, source_type: str) -> tuple[str, str]:
+    """(typed value, problem message or NULL) for one input column."""
+    col = quote(name)
+    label = f'「{name}」：'
+    given = f'{col} IS NOT NULL'
+    numeric = source_type.startswith(('DECIMAL', 'INT', 'BIGINT', 'SMALLINT', 'TINYINT', 'HUGEINT',
+                                      'UBIGINT', 'UINTEGER', 'USMALLINT', 'UTINYINT'))
+    shown = f"CAST({col} AS VARCHAR)"
+    if kind == 'money':
+        if numeric:
+            v = f'CAST({col} AS DECIMAL(38, 10))'
+        else:
+            s = _clean(col)
+            m = "'^([+-]?[0-9]{1,24}(\\.[0-9]{1,10})?)\\s*(万|萬|亿|億)?\\s*(元)?$'"
+            num = f"TRY_CAST(regexp_extract({s}, {m}, 1) AS DECIMAL(38, 10))"
+            unit = f"regexp_extract({s}, {m}, 3)"
+            v = (f"(CASE WHEN regexp_matches({s}, {m}) THEN {num} * CASE WHEN {unit} IN ('万', '萬') "
+                 f"THEN 10000 WHEN {unit} IN ('亿', '億') THEN 100000000 ELSE 1 END END)")
+        problem = (f"CASE WHEN {given} AND {v} IS NULL THEN {string(label + '无法读作金额：「')} || {shown} || '」' "
+                   f"WHEN {given} AND {v} > 100000000000000000000 THEN {string(label + '金额超出可处理的范围（上限 10^20 元）')} "
+                   f"WHEN {given} AND {v} < 0 THEN {string(label + '金额不能为负数')} "
+                   f"WHEN {given} AND {v} <> ROUND({v}, 2) THEN {string(label + '金额精确到分（0.01元），得到 ')} || {shown} END")
+        return f'CAST({v} AS DECIMAL(38, 2))', problem
+    if kind == 'percent':
+        if numeric:
+            v = f'CAST({col} AS DECIMAL(38, 10))'
+        else:
+            s = _clean(col)
+            v = (f"(CASE WHEN regexp_matches({s}, '^[+-]?[0-9]{{1,7}}(\\.[0-9]{{1,8}})?\\s*%$') "
+                 f"THEN CAST(TRY_CAST(rtrim(rtrim({s}, '%')) AS DECIMAL(38, 10)) * 0.01 AS DECIMAL(38, 10)) "
+                 f"WHEN regexp_matches({s}, '^[+-]?[0-9]{{1,7}}(\\.[0-9]{{1,10}})?$') "
+                 f"THEN TRY_CAST({s} AS DECIMAL(38, 10)) END)")
+        problem = (f"CASE WHEN {given} AND {v} IS NULL THEN {string(label + '无法读作百分比：「')} || {shown} || '」' "
+                   f"WHEN {given} AND abs({v}) > 1000000 THEN {string(label + '百分比超出范围：')} || {shown} END")
+        return v, problem
+    if kind == 'int':
+        if numeric:
+            v = f'(CASE WHEN {col} = ROUND({col}, 0) AND abs({col}) <= 1000000000000 THEN CAST({col} AS BIGINT) END)'
+        else:
+            s = _clean(col)
+            v = f"(CASE WHEN regexp_matches({s}, '^[+-]?[0-9]{{1,13}}$') THEN TRY_CAST({s} AS BIGINT) END)"
+        problem = (f"CASE WHEN {given} AND ({v} IS NULL OR abs({v}) > 1000000000000) "
+                   f"THEN {string(label + '应为整数（绝对值不超过 10^12），得到 ')} || {shown} END")
+        return v, problem
+    if kind == 'bool':
+        if source_type == 'BOOLEAN':
+            return col, 'NULL'
+        s = f'trim(CAST({col} AS VARCHAR))'
+        v = (f"(CASE WHEN {s} IN ('是', 'true', 'True', '真') THEN TRUE "
+             f"WHEN {s} IN ('否', 'false', 'False', '假') THEN FALSE END)")
+        problem = (f"CASE WHEN {given} AND {v} IS NULL THEN "
+                   f"{string(label + '应为是否（true/false 或 “是”/“否”），得到 ')} || {shown} END")
+        return v, problem
+    if kind == 'date':
+        if source_type == 'DATE':
+            return col, 'NULL'
+        s = _clean(col)
+        v = (f"COALESCE(TRY_CAST(TRY_STRPTIME({s}, '%Y-%m-%d') AS DATE), "
+             f"TRY_CAST(TRY_STRPTIME({s}, '%Y年%m月%d日') AS DATE))")
+        problem = (f"CASE WHEN {given} AND {v} IS NULL THEN "
+                   f"{string(label + '应为日期（如 “2025-03-01”），得到 ')} || {shown} END")
+        return v, problem
+    # enumeration
+    listed = ', '.join(string(x) for x in values)
+    problem = (f"CASE WHEN {given} AND CAST({col} AS VARCHAR) NOT IN ({listed}) THEN "
+               f"{string(label + '应为以下之一：' + '、'.join(values) + '，得到 ')} || {shown} END")
+    return f'CAST({col} AS VARCHAR)', problem
+
+
+def _check_columns(path, columns, types, inputs, id_column):
+    problems = []
+    for c, t in zip(columns, types):
+        if c == '行号':
+            continue
+        if c == id_column:
+            continue
+        if c not in inputs:
+            problems.append(f'「{c}」：未声明的输入（政策中没有这一项）')
+        elif t.upper().startswith(_FLOAT_TYPES):
+            problems.append(f'「{c}」：这一列是浮点数类型（{t}），金额与比例不接受浮点数；请存为 DECIMAL 或字符串')
+    for name, (_kind, _values, default, _desc) in inputs.items():
+        if name not in columns and default is None:
+            problems.append(f'「{name}」：缺少必填输入（表中没有这一列）')
+    if id_column and id_column not in columns:
+        problems.append(f'表中没有编号列「{id_column}」')
+    if problems:
+        raise BatchError(f'{path}：' + '；'.join(problems))
+
+
+def _copy(con, query: str, path: str, fmt: str) -> None:
+    option = {'csv': "FORMAT CSV, HEADER", 'jsonl': 'FORMAT JSON', 'parquet': 'FORMAT PARQUET'}[fmt]
+    con.execute(f'COPY ({query}) TO {string(path)} ({option})')
+
+
+def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
+               skip_bad: bool = False, rejects_path: Optional[str] = None,
+               allocation_path: Optional[str] = None) -> BatchSummary:
+    """The same job as :func:`polc.compiler.batch.run_batch`, as SQL on DuckDB."""
+    day = R.parse_date(date) if date is not None else _dt.date.today()
+    if day is None:
+        raise BatchError(f'无法读作日期：{date!r}')
+    fmt, out_fmt = table_format(in_path), table_format(out_path)
+    if fmt is None:
+        raise BatchError(f'{in_path}：无法识别的表格格式（支持 .csv、.jsonl、.parquet）')
+    if out_fmt is None:
+        raise BatchError(f'{out_path}：无法识别的输出格式（支持 .csv、.jsonl、.parquet）')
+    checked = compiled.analysis.checked
+    try:
+        query = policy_sql(checked, day, 'facts', id_column)
+    except SqlUnsupported as exc:
+        raise BatchError(f'{compiled.analysis.file}：{exc}') from None
+    con, duckdb = _connect()
+    try:
+        return _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column,
+                    skip_bad, rejects_path, allocation_path)
+    except duckdb.IOException as exc:
+        raise BatchError(f'{in_path}：无法读取（{_first_line(exc)}）') from None
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+        raise BatchError(f'{in_path}：表格格式错误（{_first_line(exc)}）') from None
+    except duckdb.OutOfRangeException as exc:
+        raise BatchError(f'{in_path}：数值超出 SQL 引擎 DECIMAL(38) 的范围（{_first_line(exc)}）；'
+                         f'请用 --engine python') from None
+    finally:
+        con.close()
+
+
+def _first_line(exc) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column, skip_bad,
+         rejects_path, allocation_path) -> BatchSummary:
+    import os
+    if not os.path.exists(in_path):
+        raise BatchError(f'{in_path}：文件不存在')
+    if os.path.isdir(in_path):
+        raise BatchError(f'{in_path}：这是一个目录')
+    raw = _source(con, in_path, fmt)
+    columns, types = raw.columns, [str(t) for t in raw.types]
+    inputs = compiled.inputs
+    _check_columns(in_path, columns, types, inputs, id_column)
+    con.register('raw_input', raw)
+    typed, problems = ['"行号"'], []
+    if id_column:
+        typed.append(f'CAST({quote(id_column)} AS VARCHAR) AS {quote(id_column)}')
+    kinds = dict(zip(columns, types))
+    for name, (kind, values, _default, _desc) in inputs.items():
+        if name in kinds:
+            v, problem = _typed(name, kind, values, kinds[name].upper())
+            typed.append(f'{v} AS {quote(name)}')
+            if problem != 'NULL':
+                problems.append(problem)
+        else:
+            typed.append(f'NULL AS {quote(name)}')
+    message = f"concat_ws('；', {', '.join(problems)})" if problems else "''"
+    con.execute(f'CREATE TEMP TABLE checked_input AS SELECT {", ".join(typed)}, {message} AS "错误" '
+                f'FROM raw_input')
+    summary = BatchSummary(totals={n: Decimal(0) for n in item_names(checked)})
+    summary.rows = con.execute('SELECT count(*) FROM checked_input').fetchone()[0]
+    first = con.execute('SELECT "行号", "错误" FROM checked_input WHERE "错误" <> \'\' ORDER BY "行号" '
+                        'LIMIT 1').fetchone()
+    if first is not None:
+        if not skip_bad:
+            raise BatchError(f'{in_path}：第 {first[0]} 行：{first[1]}')
+        rows = con.execute('SELECT "行号", "错误" FROM checked_input WHERE "错误" <> \'\' ORDER BY "行号"').fetchall()
+        summary.rejected = len(rows)
+        if rejects_path:
+            originals = {r[0]: r for r in con.execute(
+                'SELECT * FROM raw_input WHERE "行号" IN (SELECT "行号" FROM checked_input WHERE "错误" <> \'\')'
+            ).fetchall()}
+            with open(rejects_path, 'w', encoding='utf-8') as f:
+                for n, msg in rows:
+                    data = {c: _text(v) for c, v in zip(columns[1:], originals[n][1:]) if v is not None}
+                    f.write(json.dumps({'行号': n, '错误': msg, '数据': data}, ensure_ascii=False) + '\n')
+    con.execute('CREATE TEMP VIEW facts AS SELECT * FROM checked_input WHERE "错误" = \'\'')
+    con.execute(f'CREATE TEMP TABLE results AS {query}')
+    cols = output_columns(checked, id_column)
+    # Parquet keeps the types (DECIMAL(38, 2) amounts); CSV and JSONL get the per-row path's text
+    select = ', '.join(quote(c) if out_fmt == 'parquet' else
+                       f"COALESCE(CAST({quote(c)} AS VARCHAR), '') AS {quote(c)}" for c in cols)
+    _copy(con, f'SELECT {select} FROM results ORDER BY results."行号"', out_path, out_fmt)
+    names = item_names(checked)
+    sums = ', '.join(f"COALESCE(SUM(CASE WHEN {quote(n + '.结果')} = '{R.AMOUNT}' THEN {quote(n + '.金额')} END), 0)"
+                     for n in names)
+    row = con.execute(f'SELECT count(*), COALESCE(SUM("合计"), 0){", " + sums if sums else ""} FROM results').fetchone()
+    summary.written, summary.total = row[0], Decimal(row[1])
+    summary.totals = {n: Decimal(v) for n, v in zip(names, row[2:])}
+    limited = {info['name']: info for info, _f in compiled.namespace['ITEMS']
+               if info.get('quota') is not None or info.get('pool') is not None}
+    idents = {}
+    for name, info in limited.items():
+        amount = quote(name + '.金额')
+        ident = f', {quote(id_column)}' if id_column else ''
+        claims = con.execute(f'SELECT "行号", {amount}{ident} FROM results WHERE {amount} > 0 ORDER BY "行号"').fetchall()
+        if id_column:
+            idents.update({r[0]: r[2] for r in claims})
+        pool = Decimal(info['pool']) if info.get('pool') else None
+        summary.allocations[name] = allocate([(r[0], Decimal(r[1])) for r in claims], info.get('quota'),
+                                             pool, info.get('allocation', ''))
+    if allocation_path:
+        from .batch import write_allocations
+        write_allocations(allocation_path, summary.allocations, id_column, idents)
+    return summary

@@ -1,0 +1,489 @@
+"""Compile a checked policy to one SQL query over a table of applicants.
+
+The query reads a *typed* facts table (one column per declared input, NULL where not given, plus
+``行号``) and returns, per applicant, each item's outcome kind and amount and the total paid —
+the same columns and the same numbers as the per-row path (``polc eval --out``).
+
+It keeps to a portable subset of SQL, so that the same query runs on DuckDB here and on a
+distributed engine (Spark SQL, Trino, PostgreSQL …) elsewhere: ``WITH`` and ``SELECT``,
+``CASE``, ``COALESCE``, ``CAST(… AS DECIMAL(p, s))``, ``LEAST``/``GREATEST``, ``FLOOR``,
+``ROUND(x, 2)``, comparisons and ``IN``.  No division is ever emitted (SQL engines divide
+DECIMALs into floating point): a division by a constant whose inverse is a finite decimal becomes
+a multiplication, and a division by a fact inside a comparison becomes a sign-aware
+cross-multiplication (a ÷ b ≥ c  ⇔  a ≥ c × b when b > 0).  Anything else is refused with
+:class:`SqlUnsupported`, never computed approximately.
+
+Semantics mirror the runtime (compiler/runtime.py) and the reference interpreter: an item's
+amount is rounded half up to the fen and never below 0; a value that cannot be computed (a year
+outside a schedule, a zero divisor …) makes the item not applicable; groups (就高 / 合计…最高)
+are applied in the runtime's order, one ``WITH`` step each.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import Decimal, localcontext
+from typing import Optional
+
+from polc.dsl import ast as A
+from polc.dsl.checks import Checked
+
+from . import runtime as R
+
+MONEY = 'DECIMAL(38, 2)'        # the type of every amount in the output
+TRUE, FALSE = 'TRUE', 'FALSE'
+
+
+class SqlUnsupported(Exception):
+    """A construct that cannot be computed exactly in portable SQL (message in Chinese)."""
+
+
+class UnknownDialect(SqlUnsupported):
+    """A dialect name sqlglot does not know."""
+
+
+def quote(name: str) -> str:
+    """A quoted SQL identifier (Chinese names, dots and quotes are all fine)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _and(*parts: Optional[str]) -> Optional[str]:
+    parts = [p for p in parts if p is not None and p != TRUE]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else '(' + ' AND '.join(parts) + ')'
+
+
+def _decimal_literal(v: Decimal) -> str:
+    v = Decimal(v)
+    text = format(v.normalize(), 'f') if v != v.to_integral_value() else str(int(v))
+    if '.' not in text:
+        return text
+    return text
+
+
+def _exact_inverse(v: Decimal) -> Optional[Decimal]:
+    """1 / v when it is a finite decimal (v's only prime factors are 2 and 5), else None."""
+    if v == 0:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 60
+        inv = Decimal(1) / v
+        if inv * v == 1 and len(inv.normalize().as_tuple().digits) <= 30:
+            return inv
+    return None
+
+
+class _Div:
+    """A quotient that is only allowed inside a comparison."""
+
+    def __init__(self, num: str, den: str):
+        self.num, self.den = num, den
+
+
+class _Gen:
+    def __init__(self, checked: Checked):
+        self.c = checked
+        self.p = checked.policy
+        self.inputs = {d.name.text: d for d in self.p.inputs}
+        self.defines = {d.name.text: d for d in self.p.defines}
+        self.maxima = bool(self.p.header_value('rates_are_maxima', False))
+
+    def t(self, node) -> str:
+        return self.c.type_of(node) or 'number'
+
+    # ------------------------------------------------------------ constants
+    def constant(self, e) -> Optional[Decimal]:
+        """The value of a numeric expression without facts, or None."""
+        if isinstance(e, (A.Money, A.Percent, A.Number)):
+            return Decimal(e.value)
+        if isinstance(e, A.Neg):
+            v = self.constant(e.operand)
+            return None if v is None else -v
+        if isinstance(e, A.Ref) and e.name in self.defines:
+            return self.constant(self.defines[e.name].expr)
+        if isinstance(e, A.BinOp):
+            a, b = self.constant(e.left), self.constant(e.right)
+            if a is None or b is None:
+                return None
+            with localcontext(R.CONTEXT):
+                if e.op == '+':
+                    return a + b
+                if e.op == '-':
+                    return a - b
+                if e.op == '*':
+                    return a * b
+                inv = _exact_inverse(b)
+                return None if inv is None else a * inv
+        return None
+
+    def literal(self, v: Decimal) -> str:
+        text = _decimal_literal(v)
+        return text if not text.startswith('-') else f'({text})'
+
+    # ------------------------------------------------------------ expressions
+    def value(self, e) -> tuple[object, Optional[str]]:
+        """(SQL expression or _Div, guard) — the guard is the condition under which the value can
+        be computed (None: always)."""
+        if isinstance(e, (A.Money, A.Percent, A.Number)):
+            return self.literal(e.value), None
+        if isinstance(e, A.Bool):
+            return (TRUE if e.value else FALSE), None
+        if isinstance(e, A.DateLit):
+            return f"DATE '{e.value.isoformat()}'", None
+        if isinstance(e, A.Ref):
+            if e.name in self.inputs:
+                return f'f.{quote(e.name)}', None
+            if e.name in self.defines:
+                v, ok = self.value(self.defines[e.name].expr)
+                return (f'({v})' if isinstance(v, str) else v), ok
+            return string(e.name), None
+        if isinstance(e, A.Neg):
+            v, ok = self.scalar(e.operand)
+            return f'(-{v})', ok
+        if isinstance(e, A.BinOp):
+            if e.op == '/':
+                return self.division(e)
+            a, ok_a = self.scalar(e.left)
+            b, ok_b = self.scalar(e.right)
+            return f'({a} {e.op} {b})', _and(ok_a, ok_b)
+        if isinstance(e, A.Compare):
+            return self.compare(e)
+        if isinstance(e, A.Range):
+            x, ok = self.scalar(e.subject)
+            parts, guards = [], [ok]
+            for bound, strict, loose in ((e.low, '>', '>='), (e.high, '<', '<=')):
+                if bound is not None:
+                    b, ok_b = self.scalar(bound.value)
+                    guards.append(ok_b)
+                    parts.append(f'{x} {loose if bound.inclusive else strict} {b}')
+            return ('(' + ' AND '.join(parts) + ')' if parts else TRUE), _and(*guards)
+        if isinstance(e, A.Is):
+            x, ok = self.scalar(e.subject)
+            return f'({x} = {string(e.value.text)})', ok
+        if isinstance(e, A.In):
+            x, ok = self.scalar(e.subject)
+            return f'({x} IN ({", ".join(string(v.text) for v in e.values)}))', ok
+        if isinstance(e, (A.And, A.Or)):
+            a, ok_a = self.scalar(e.left)
+            b, ok_b = self.scalar(e.right)
+            word = 'AND' if isinstance(e, A.And) else 'OR'
+            # Python evaluates the right side only when the left does not decide
+            ok = ok_a if ok_b is None else _and(ok_a, f'({a if word == "OR" else "NOT " + a} OR {ok_b})')
+            return f'({a} {word} {b})', ok
+        if isinstance(e, A.Not):
+            v, ok = self.scalar(e.operand)
+            return f'(NOT {v})', ok
+        if isinstance(e, A.Cap):
+            a, ok_a = self.scalar(e.value)
+            b, ok_b = self.scalar(e.limit)
+            return f'LEAST({a}, {b})', _and(ok_a, ok_b)
+        if isinstance(e, A.PerStep):
+            return self.per_step(e)
+        if isinstance(e, A.Schedule):
+            idx, ok = self.scalar(e.index)
+            whens, guards, years = [], [], []
+            for en in e.entries:
+                v, ok_v = self.scalar(en.value)
+                cond = f'{idx} IN ({", ".join(str(y) for y in en.years)})'
+                whens.append(f'WHEN {cond} THEN {v}')
+                if ok_v is not None:
+                    guards.append(f'WHEN {cond} THEN {ok_v}')
+                years += list(en.years)
+            ok_all = _and(ok, f'{idx} IN ({", ".join(str(y) for y in years)})',
+                          'CASE ' + ' '.join(guards) + ' ELSE TRUE END' if guards else None)
+            return 'CASE ' + ' '.join(whens) + ' END', ok_all
+        if isinstance(e, A.ByCategory):
+            x, ok = self.scalar(e.subject)
+            whens, guards = [], []
+            for en in e.entries:
+                v, ok_v = self.scalar(en.value)
+                cond = f'{x} = {string(en.category.text)}'
+                whens.append(f'WHEN {cond} THEN {v}')
+                if ok_v is not None:
+                    guards.append(f'WHEN {cond} THEN {ok_v}')
+            cats = ', '.join(string(en.category.text) for en in e.entries)
+            ok_all = _and(ok, f'{x} IN ({cats})',
+                          'CASE ' + ' '.join(guards) + ' ELSE TRUE END' if guards else None)
+            return 'CASE ' + ' '.join(whens) + ' END', ok_all
+        if isinstance(e, A.Progressive):
+            base, ok = self.scalar(e.base)
+            guards = [ok]
+            levels = []
+            for st in e.steps:
+                t, ok_t = self.scalar(st.threshold)
+                a, ok_a = self.scalar(st.award)
+                guards += [ok_t, ok_a]
+                levels.append((f'{base} >= {t}', a))
+            award = 'CASE ' + ' '.join(f'WHEN {c} THEN {a}' for c, a in reversed(levels)) + ' END'
+            reached = '(' + ' OR '.join(c for c, _a in levels) + ')'
+            guards.append(reached)
+            if e.received is None:
+                return award, _and(*guards)
+            rec, ok_r = self.scalar(e.received)
+            guards.append(ok_r)
+            return f'GREATEST({award} - {rec}, 0)', _and(*guards)
+        if isinstance(e, (A.MaxOf, A.MinOf)):
+            vs = [self.scalar(x) for x in e.values]
+            fn = 'GREATEST' if isinstance(e, A.MaxOf) else 'LEAST'
+            return f'{fn}({", ".join(v for v, _ok in vs)})', _and(*(ok for _v, ok in vs))
+        raise SqlUnsupported(f'{type(e).__name__} 无法编译为 SQL')
+
+    def scalar(self, e) -> tuple[str, Optional[str]]:
+        v, ok = self.value(e)
+        if isinstance(v, _Div):
+            raise SqlUnsupported(self.where(e) + '：除以输入值的结果只能直接用于比较（如「增速 ≥ 10%」），'
+                                 '在 SQL 中无法精确计算；请用 --engine python')
+        return v, ok
+
+    def where(self, e) -> str:
+        return f'第 {e.span.line} 行' if getattr(e, 'span', None) else '政策中'
+
+    def division(self, e: A.BinOp):
+        a, ok_a = self.scalar(e.left)
+        c = self.constant(e.right)
+        if c is not None:
+            inv = _exact_inverse(c)
+            if c == 0:
+                return a, FALSE              # a zero divisor: never computable
+            if inv is not None:
+                return f'({a} * {self.literal(inv)})', ok_a
+        b, ok_b = self.scalar(e.right)
+        return _Div(a, b), _and(ok_a, ok_b, f'{b} <> 0')
+
+    def compare(self, e: A.Compare):
+        op = {'==': '=', '!=': '<>'}.get(e.op, e.op)
+        a, ok_a = self.value(e.left)
+        b, ok_b = self.value(e.right)
+        if isinstance(a, _Div) and isinstance(b, _Div):
+            raise SqlUnsupported(self.where(e) + '：比较两边都是除以输入值的商，无法精确编译为 SQL')
+        if isinstance(b, _Div):                         # c op a/b  ⇔  a/b op' c
+            a, b = b, a
+            op = {'>': '<', '<': '>', '>=': '<=', '<=': '>='}.get(op, op)
+        if isinstance(a, _Div):
+            flipped = {'>': '<', '<': '>', '>=': '<=', '<=': '>='}.get(op, op)
+            text = (f'(CASE WHEN {a.den} > 0 THEN {a.num} {op} {b} * {a.den} '
+                    f'ELSE {a.num} {flipped} {b} * {a.den} END)')
+            return text, _and(ok_a, ok_b)
+        return f'({a} {op} {b})', _and(ok_a, ok_b)
+
+    def per_step(self, e: A.PerStep):
+        base, ok_b = self.scalar(e.base)
+        award, ok_a = self.scalar(e.award)
+        step = self.constant(e.step)
+        inv = None if step is None else _exact_inverse(step)
+        if step == 0:
+            return '0', FALSE
+        if inv is None:
+            raise SqlUnsupported(self.where(e) + '：「每…给予…」的步长不是常数或不能精确取倒数，无法精确编译为 SQL；'
+                                 '请用 --engine python')
+        if e.full_steps:
+            return f'(FLOOR({base} * {self.literal(inv)}) * {award})', _and(ok_b, ok_a)
+        return f'({base} * {self.literal(inv)} * {award})', _and(ok_b, ok_a)
+
+    # ------------------------------------------------------------ amounts
+    def amount(self, am) -> list[tuple[Optional[str], str, Optional[str]]]:
+        """Branches (condition, outcome, amount SQL) tried in order; condition None: otherwise."""
+        na = [(None, R.NOT_APPLICABLE, None)]
+        if am is None:
+            return [(None, R.NO_AMOUNT, None)]
+        if isinstance(am, A.Tiers):
+            out = []
+            for t in am.tiers:
+                cond, ok = self.scalar(t.condition)
+                if ok is not None:
+                    out.append((f'NOT ({ok})', R.NOT_APPLICABLE, None))
+                out += [(_and(cond, c) if c else cond, o, v) for c, o, v in self.amount(t.amount)]
+            return out + (self.amount(am.otherwise) if am.otherwise is not None else na)
+        simple = {A.CaseByCase: R.CASE_BY_CASE, A.Deferred: R.DEFERRED, A.NonCash: R.NON_CASH,
+                  A.NoAmount: R.NO_AMOUNT, A.ExplicitNA: R.NOT_APPLICABLE}
+        if type(am) in simple:
+            return [(None, simple[type(am)], None)]
+        if isinstance(am, A.Ceiling):
+            v, ok = self.scalar(am.value)
+            return ([(f'NOT ({ok})', R.NOT_APPLICABLE, None)] if ok else []) + [(None, R.CEILING, v)]
+        v, ok = self.scalar(am)
+        rate = any(isinstance(n, A.BinOp) and n.op == '*' and 'percent' in (self.t(n.left), self.t(n.right))
+                   for n in A.walk(am))
+        kind = R.CEILING if self.maxima and rate else R.AMOUNT
+        return ([(f'NOT ({ok})', R.NOT_APPLICABLE, None)] if ok else []) + [(None, kind, v)]
+
+    def item(self, item: A.Item, valid: bool) -> tuple[str, str]:
+        """(outcome SQL, amount SQL rounded half up to the fen) of one item."""
+        if not valid:
+            return string(R.NOT_APPLICABLE), 'NULL'
+        branches = []
+        for cond in item.conditions:
+            c, ok = self.scalar(cond)
+            if ok is not None:
+                branches.append((f'NOT ({ok})', R.NOT_APPLICABLE, None))
+            branches.append((f'NOT ({c})', R.NOT_APPLICABLE, None))
+        branches += self.amount(item.amount)
+        if branches[0][0] is None:                      # unconditional
+            _c, o, v = branches[0]
+            return string(o), 'NULL' if v is None else f'ROUND({v}, 2)'
+        outcome, amount = ['CASE'], ['CASE']
+        for cond, o, v in branches:
+            head = f' WHEN {cond} THEN' if cond is not None else ' ELSE'
+            outcome.append(f'{head} {string(o)}')
+            amount.append(f'{head} {"NULL" if v is None else f"ROUND({v}, 2)"}')
+            if cond is None:
+                break
+        else:
+            outcome.append(f' ELSE {string(R.NOT_APPLICABLE)}')
+        return ''.join(outcome) + ' END', ''.join(amount) + ' END'
+
+
+def _group_order(p: A.Policy) -> list[A.Group]:
+    by_name = {g.name.text: g for g in p.groups}
+    order, seen = [], set()
+
+    def visit(g, path):
+        if g.name.text in seen or g.name.text in path:
+            return
+        for m in g.members:
+            if m.text in by_name:
+                visit(by_name[m.text], path | {g.name.text})
+        seen.add(g.name.text)
+        order.append(g)
+    for g in p.groups:
+        visit(g, frozenset())
+    return order
+
+
+def item_names(checked: Checked) -> list[str]:
+    return [it.name.text for _c, it in checked.policy.items()]
+
+
+def output_columns(checked: Checked, id_column: Optional[str] = None) -> list[str]:
+    cols = ['行号'] + ([id_column] if id_column else [])
+    for n in item_names(checked):
+        cols += [f'{n}.结果', f'{n}.金额']
+    return cols + ['合计']
+
+
+def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
+               id_column: Optional[str] = None) -> str:
+    """The query: from ``facts_table`` (typed columns, NULL where not given) to one result row per
+    applicant, ordered by 行号."""
+    g = _Gen(checked)
+    meta = {k: checked.policy.header_value(k) for k in ('issued', 'effective', 'expiry', 'duration')}
+    valid = R._validity(meta, date)[0]
+    items = [it for _c, it in checked.policy.items()]
+    names = [it.name.text for it in items]
+    pcol = {n: f'p{i}' for i, n in enumerate(names)}          # the value an item contributes
+    ocol = {n: f'o{i}' for i, n in enumerate(names)}
+    # 1. facts with defaults
+    cols = ['"行号"'] + ([quote(id_column)] if id_column else [])
+    for d in checked.policy.inputs:
+        name = quote(d.name.text)
+        if d.default is not None:
+            v, _ok = g.scalar(d.default)
+            cols.append(f'COALESCE({name}, {v}) AS {name}')
+        else:
+            cols.append(name)
+    ctes = [f'f AS (SELECT {", ".join(cols)} FROM {facts_table})']
+    # 2. items: outcome and amount rounded half up to the fen, never below 0
+    keep = ['"行号"'] + ([quote(id_column)] if id_column else [])
+    sel = list(keep)
+    for it in items:
+        o, a = g.item(it, valid)
+        n = it.name.text
+        sel.append(f'{o} AS {ocol[n]}')
+        sel.append(f'CAST(GREATEST({a}, 0) AS {MONEY}) AS a_{pcol[n]}')
+    ctes.append(f'i AS (SELECT {", ".join(sel)} FROM f)')
+    sel = list(keep) + [ocol[n] for n in names]
+    for n in names:
+        sel.append(f"CASE WHEN {ocol[n]} IN ('{R.AMOUNT}', '{R.CEILING}') THEN COALESCE(a_{pcol[n]}, 0) "
+                   f"ELSE CAST(0 AS {MONEY}) END AS {pcol[n]}")
+    ctes.append(f'v0 AS (SELECT {", ".join(sel)} FROM i)')
+    # 3. groups, one step each, in the runtime's order (inner groups first)
+    groups = _group_order(checked.policy) if valid else []
+    by_name = {gr.name.text: gr for gr in groups}
+    gcol = {gr.name.text: f'g{i}' for i, gr in enumerate(groups)}
+    present = [pcol[n] for n in names] + [ocol[n] for n in names]
+    layer = 'v0'
+    for step, gr in enumerate(groups):
+        cur = {c: c for c in present}
+
+        def val(m):
+            return cur[pcol[m]] if m in pcol else cur[gcol[m]]
+
+        def set_val(m, expr):
+            cur[pcol[m] if m in pcol else gcol[m]] = expr
+
+        def reduce(m, total):
+            set_val(m, total)
+            if m in by_name:
+                before = []
+                for k in (x.text for x in by_name[m].members):
+                    v = val(k)
+                    prefix = ' + '.join(before) or '0'
+                    reduce(k, f'LEAST({v}, GREATEST({total} - ({prefix}), 0))')
+                    before.append(v)
+
+        def leaves(m):
+            if m in by_name:
+                out = [gcol[m]]
+                for k in by_name[m].members:
+                    out += leaves(k.text)
+                return out
+            return [pcol[m]]
+
+        members = [m.text for m in gr.members]
+        values = [val(m) for m in members]
+        if gr.mode == 'highest':
+            best = f'GREATEST(0, {", ".join(values)})'
+            total = best
+            for i, m in enumerate(members):
+                earlier = ' OR '.join(f'{values[j]} = {best}' for j in range(i))
+                winner = f'{values[i]} = {best}' + (f' AND NOT ({earlier})' if earlier else '')
+                for col in leaves(m):
+                    cur[col] = f'CASE WHEN {winner} THEN {cur[col]} ELSE 0 END'
+        else:
+            cap = g.constant(gr.cap)
+            if cap is None:
+                raise SqlUnsupported(f'组「{gr.name.text}」的上限不是常数，无法编译为 SQL')
+            cap_sql = g.literal(cap)
+            before = []
+            for m, v in zip(members, values):
+                prefix = ' + '.join(before) or '0'
+                reduce(m, f'LEAST({v}, GREATEST({cap_sql} - ({prefix}), 0))')
+                before.append(v)
+            total = f'LEAST({" + ".join(values)}, {cap_sql})'
+        cur[gcol[gr.name.text]] = total
+        present.append(gcol[gr.name.text])
+        sel = list(keep) + [f'CAST({cur[c]} AS {MONEY}) AS {c}' if c[0] in 'pg' else f'{cur[c]} AS {c}'
+                            for c in present]
+        ctes.append(f'v{step + 1} AS (SELECT {", ".join(sel)} FROM {layer})')
+        layer = f'v{step + 1}'
+    # 4. the result: outcome, paid amount (amount or ceiling), total of amounts
+    out = list(keep)
+    for n in names:
+        out.append(f'{ocol[n]} AS {quote(n + ".结果")}')
+        out.append(f"CASE WHEN {ocol[n]} IN ('{R.AMOUNT}', '{R.CEILING}') THEN {pcol[n]} END "
+                   f'AS {quote(n + ".金额")}')
+    total = ' + '.join(f"CASE WHEN {ocol[n]} = '{R.AMOUNT}' THEN {pcol[n]} ELSE 0 END" for n in names) or '0'
+    out.append(f'CAST({total} AS {MONEY}) AS "合计"')
+    return ('WITH ' + ',\n'.join(ctes) + f'\nSELECT {", ".join(out)} FROM {layer} ORDER BY "行号"')
+
+
+def to_dialect(query: str, dialect: str) -> str:
+    """The query in another SQL dialect, rewritten by sqlglot (DuckDB's text is returned as is)."""
+    if dialect == 'duckdb':
+        return query
+    try:
+        import sqlglot
+        from sqlglot.errors import ParseError, UnsupportedError
+    except ImportError:
+        raise SqlUnsupported("转写为其他 SQL 方言需要 sqlglot：pip install 'polc[batch]'") from None
+    try:
+        return sqlglot.transpile(query, read='duckdb', write=dialect, pretty=True,
+                                 unsupported_level=sqlglot.ErrorLevel.RAISE)[0]
+    except (ParseError, UnsupportedError) as exc:
+        raise SqlUnsupported(f'无法转写为 {dialect}：{exc}') from None
+    except ValueError as exc:           # an unknown dialect name
+        raise UnknownDialect(f'未知的 SQL 方言「{dialect}」（{exc}）') from None
