@@ -6,7 +6,9 @@
    on the same deterministic applicants, alternating runs, medians and ratios;
 2. start-up: `polc check policies/*.pol` and `polc eval` cold, against `python -c pass`;
    import time of each polc module (python -X importtime);
-3. scale: parse + check + compile of generated policies of 10 … 5,000 clauses, time and peak memory.
+3. scale: parse + check + compile of generated policies of 10 … 5,000 clauses, time and peak memory;
+4. batch (bench/batch.py): 1,000,000 applicants Parquet → Parquet on DuckDB, polc vs a hand-written
+   query, each seed policy, and the per-row streaming path from CSV.
 Writes bench/out/results.md (and prints it).
 """
 from __future__ import annotations
@@ -238,11 +240,13 @@ def main():
     ev = bench_evaluation(n, rounds)
     st = bench_startup(runs)
     sc = bench_scale(sizes)
-    text = table(ev, st, sc)
+    import batch
+    bt = batch.bench_batch(*((50_000, 5_000, 1) if args.quick else (1_000_000, 200_000, 3)))
+    text = table(ev, st, sc) + '\n' + batch.table(bt)
     out = HERE / 'out'
     out.mkdir(exist_ok=True)
     (out / 'results.md').write_text(text, encoding='utf-8')
-    (out / 'results.json').write_text(json.dumps({'evaluation': ev, 'startup': st, 'scale': sc},
+    (out / 'results.json').write_text(json.dumps({'evaluation': ev, 'startup': st, 'scale': sc, 'batch': bt},
                                                  ensure_ascii=False, indent=2), encoding='utf-8')
     print(text)
 

@@ -47,19 +47,19 @@ def allocate(claims: list[tuple[int, Decimal]], quota: Optional[int], pool: Opti
     if pool is not None:
         total = sum((granted[i] for i in order), Decimal(0))
         if total > pool:
+            pool_text, total_text = format_money(pool), format_money(total)   # once, not per claim
             if rule == '按比例':
                 for i in order:
                     share = (granted[i] * pool / total).quantize(FEN, rounding=ROUND_FLOOR)
-                    reason[i] = (f'资金池 {format_money(pool)} 不足以支付全部 {format_money(total)}，'
-                                 f'按比例发放 {format_money(share)}')
+                    reason[i] = f'资金池 {pool_text} 不足以支付全部 {total_text}，按比例发放 {format_money(share)}'
                     granted[i] = share
             else:
                 left = pool
                 for rank, i in enumerate(order, start=1):
                     give = min(granted[i], left)
                     if give != granted[i]:
-                        reason[i] = (f'资金池 {format_money(pool)} 余额不足（{rule}排第 {rank} 位），'
-                                     f'发放 {format_money(give)}')
+                        reason[i] = (f'资金池 {pool_text} 余额不足（{rule}排第 {rank} 位），发放 '
+                                     f'{format_money(give) if give else "0元"}')
                     granted[i] = give
                     left -= give
     return [Grant(claims[i][0], claims[i][1], granted[i], reason[i]) for i in range(len(claims))]

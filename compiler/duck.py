@@ -230,27 +230,30 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
                 problems.append(problem)
         else:
             typed.append(f'NULL AS {quote(name)}')
+    # typed facts as a view (computed once, inside the policy query); problems found by one
+    # read-only pass, and their messages built only for the rows that have them
+    con.execute(f'CREATE TEMP VIEW typed_input AS SELECT {", ".join(typed)} FROM raw_input')
     message = f"concat_ws('；', {', '.join(problems)})" if problems else "''"
-    con.execute(f'CREATE TEMP TABLE checked_input AS SELECT {", ".join(typed)}, {message} AS "错误" '
-                f'FROM raw_input')
+    any_bad = ' OR '.join(f'({p}) IS NOT NULL' for p in problems) or 'FALSE'
+    bad_rows = f'SELECT "行号", {message} AS "错误" FROM raw_input WHERE {any_bad} ORDER BY "行号"'
     summary = BatchSummary(totals={n: Decimal(0) for n in item_names(checked)})
-    summary.rows = con.execute('SELECT count(*) FROM checked_input').fetchone()[0]
-    first = con.execute('SELECT "行号", "错误" FROM checked_input WHERE "错误" <> \'\' ORDER BY "行号" '
-                        'LIMIT 1').fetchone()
+    first = con.execute(bad_rows + ' LIMIT 1').fetchone()
+    facts = 'SELECT * FROM typed_input'
     if first is not None:
         if not skip_bad:
             raise BatchError(f'{in_path}：第 {first[0]} 行：{first[1]}')
-        rows = con.execute('SELECT "行号", "错误" FROM checked_input WHERE "错误" <> \'\' ORDER BY "行号"').fetchall()
+        con.execute(f'CREATE TEMP TABLE bad_rows AS {bad_rows}')
+        rows = con.execute('SELECT "行号", "错误" FROM bad_rows ORDER BY "行号"').fetchall()
         summary.rejected = len(rows)
         if rejects_path:
             originals = {r[0]: r for r in con.execute(
-                'SELECT * FROM raw_input WHERE "行号" IN (SELECT "行号" FROM checked_input WHERE "错误" <> \'\')'
-            ).fetchall()}
+                'SELECT * FROM raw_input WHERE "行号" IN (SELECT "行号" FROM bad_rows)').fetchall()}
             with open(rejects_path, 'w', encoding='utf-8') as f:
                 for n, msg in rows:
                     data = {c: _text(v) for c, v in zip(columns[1:], originals[n][1:]) if v is not None}
                     f.write(json.dumps({'行号': n, '错误': msg, '数据': data}, ensure_ascii=False) + '\n')
-    con.execute('CREATE TEMP VIEW facts AS SELECT * FROM checked_input WHERE "错误" = \'\'')
+        facts += ' WHERE "行号" NOT IN (SELECT "行号" FROM bad_rows)'
+    con.execute(f'CREATE TEMP VIEW facts AS {facts}')
     con.execute(f'CREATE TEMP TABLE results AS {query}')
     cols = output_columns(checked, id_column)
     # Parquet keeps the types (DECIMAL(38, 2) amounts); CSV and JSONL get the per-row path's text
@@ -262,6 +265,7 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
                      for n in names)
     row = con.execute(f'SELECT count(*), COALESCE(SUM("合计"), 0){", " + sums if sums else ""} FROM results').fetchone()
     summary.written, summary.total = row[0], Decimal(row[1])
+    summary.rows = summary.written + summary.rejected
     summary.totals = {n: Decimal(v) for n, v in zip(names, row[2:])}
     limited = {info['name']: info for info, _f in compiled.namespace['ITEMS']
                if info.get('quota') is not None or info.get('pool') is not None}
