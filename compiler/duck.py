@@ -76,6 +76,22 @@ def _clean(col: str) -> str:
     return f"replace(translate(trim(CAST({col} AS VARCHAR)), '{FULLWIDTH}', '{ASCII}'), ',', '')"
 
 
+
+
+def _scale(source_type: str) -> int:
+    """The scale of a DECIMAL(p,s) column type (0 for integer types)."""
+    if source_type.startswith('DECIMAL('):
+        return int(source_type[8:-1].split(',')[1])
+    return 0
+
+
+def _digits(source_type: str) -> int:
+    if source_type.startswith('DECIMAL('):
+        return int(source_type[8:-1].split(',')[0])
+    return {'TINYINT': 3, 'SMALLINT': 5, 'INTEGER': 10, 'BIGINT': 19, 'HUGEINT': 39, 'UTINYINT': 3,
+            'USMALLINT': 5, 'UINTEGER': 10, 'UBIGINT': 20}.get(source_type, 39)
+
+
 def _typed(name: str, kind: str, values, source_type: str) -> tuple[str, str]:
     """(typed value, problem message or NULL) for one input column."""
     col = quote(name)
@@ -84,6 +100,14 @@ def _typed(name: str, kind: str, values, source_type: str) -> tuple[str, str]:
     numeric = source_type.startswith(('DECIMAL', 'INT', 'BIGINT', 'SMALLINT', 'TINYINT', 'HUGEINT',
                                       'UBIGINT', 'UINTEGER', 'USMALLINT', 'UTINYINT'))
     shown = f"CAST({col} AS VARCHAR)"
+    if kind == 'money' and numeric and _scale(source_type) <= 2:
+        # an exact column of fen or whole 元: only the sign and the range can be wrong; the column
+        # keeps its own (possibly narrower, faster) type — every amount is DECIMAL(38, 2) at the end
+        v = col
+        checks = [] if source_type.startswith('U') else [f"WHEN {col} < 0 THEN {string(label + '金额不能为负数')}"]
+        if _digits(source_type) - _scale(source_type) > 20:
+            checks.append(f"WHEN {col} > 100000000000000000000 THEN {string(label + '金额超出可处理的范围（上限 10^20 元）')}")
+        return v, ('CASE ' + ' '.join(checks) + ' END') if checks else 'NULL'
     if kind == 'money':
         if numeric:
             v = f'CAST({col} AS DECIMAL(38, 10))'
@@ -184,7 +208,8 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
         raise BatchError(f'{out_path}：无法识别的输出格式（支持 .csv、.jsonl、.parquet）')
     checked = compiled.analysis.checked
     try:
-        query = policy_sql(checked, day, 'facts', id_column)
+        # DuckDB keeps the table's order (preserve_insertion_order), so no sort is needed
+        query = policy_sql(checked, day, 'facts', id_column, ordered=False)
     except SqlUnsupported as exc:
         raise BatchError(f'{compiled.analysis.file}：{exc}') from None
     con, duckdb = _connect()
@@ -254,12 +279,17 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
                     f.write(json.dumps({'行号': n, '错误': msg, '数据': data}, ensure_ascii=False) + '\n')
         facts += ' WHERE "行号" NOT IN (SELECT "行号" FROM bad_rows)'
     con.execute(f'CREATE TEMP VIEW facts AS {facts}')
-    con.execute(f'CREATE TEMP TABLE results AS {query}')
     cols = output_columns(checked, id_column)
-    # Parquet keeps the types (DECIMAL(38, 2) amounts); CSV and JSONL get the per-row path's text
-    select = ', '.join(quote(c) if out_fmt == 'parquet' else
-                       f"COALESCE(CAST({quote(c)} AS VARCHAR), '') AS {quote(c)}" for c in cols)
-    _copy(con, f'SELECT {select} FROM results ORDER BY results."行号"', out_path, out_fmt)
+    if out_fmt == 'parquet':
+        # Parquet keeps the types (DECIMAL(38, 2) amounts): written straight from the query, and
+        # the totals and claims read back from the file (cheaper than holding the results)
+        _copy(con, query, out_path, out_fmt)
+        con.execute(f'CREATE TEMP VIEW results AS SELECT * FROM read_parquet({string(out_path)})')
+    else:
+        # CSV and JSONL get the per-row path's text
+        con.execute(f'CREATE TEMP TABLE results AS {query}')
+        select = ', '.join(f"COALESCE(CAST({quote(c)} AS VARCHAR), '') AS {quote(c)}" for c in cols)
+        _copy(con, f'SELECT {select} FROM results ORDER BY results."行号"', out_path, out_fmt)
     names = item_names(checked)
     sums = ', '.join(f"COALESCE(SUM(CASE WHEN {quote(n + '.结果')} = '{R.AMOUNT}' THEN {quote(n + '.金额')} END), 0)"
                      for n in names)

@@ -30,6 +30,9 @@ from polc.dsl.checks import Checked
 from . import runtime as R
 
 MONEY = 'DECIMAL(38, 2)'        # the type of every amount in the output
+# outcomes are small integers inside the query and named only in the final SELECT
+CODES = {R.NOT_APPLICABLE: 0, R.AMOUNT: 1, R.CEILING: 2, R.DEFERRED: 3, R.CASE_BY_CASE: 4,
+         R.NON_CASH: 5, R.NO_AMOUNT: 6}
 TRUE, FALSE = 'TRUE', 'FALSE'
 
 
@@ -314,7 +317,7 @@ class _Gen:
     def item(self, item: A.Item, valid: bool) -> tuple[str, str]:
         """(outcome SQL, amount SQL rounded half up to the fen) of one item."""
         if not valid:
-            return string(R.NOT_APPLICABLE), 'NULL'
+            return str(CODES[R.NOT_APPLICABLE]), 'NULL'
         branches = []
         for cond in item.conditions:
             c, ok = self.scalar(cond)
@@ -324,16 +327,16 @@ class _Gen:
         branches += self.amount(item.amount)
         if branches[0][0] is None:                      # unconditional
             _c, o, v = branches[0]
-            return string(o), 'NULL' if v is None else f'ROUND({v}, 2)'
+            return str(CODES[o]), 'NULL' if v is None else f'ROUND({v}, 2)'
         outcome, amount = ['CASE'], ['CASE']
         for cond, o, v in branches:
             head = f' WHEN {cond} THEN' if cond is not None else ' ELSE'
-            outcome.append(f'{head} {string(o)}')
+            outcome.append(f'{head} {CODES[o]}')
             amount.append(f'{head} {"NULL" if v is None else f"ROUND({v}, 2)"}')
             if cond is None:
                 break
         else:
-            outcome.append(f' ELSE {string(R.NOT_APPLICABLE)}')
+            outcome.append(f' ELSE {CODES[R.NOT_APPLICABLE]}')
         return ''.join(outcome) + ' END', ''.join(amount) + ' END'
 
 
@@ -366,9 +369,9 @@ def output_columns(checked: Checked, id_column: Optional[str] = None) -> list[st
 
 
 def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
-               id_column: Optional[str] = None) -> str:
+               id_column: Optional[str] = None, ordered: bool = True) -> str:
     """The query: from ``facts_table`` (typed columns, NULL where not given) to one result row per
-    applicant, ordered by 行号."""
+    applicant, ordered by 行号 (``ordered=False``: in the table's order, where the engine keeps it)."""
     g = _Gen(checked)
     meta = {k: checked.policy.header_value(k) for k in ('issued', 'effective', 'expiry', 'duration')}
     valid = R._validity(meta, date)[0]
@@ -397,7 +400,7 @@ def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
     ctes.append(f'i AS (SELECT {", ".join(sel)} FROM f)')
     sel = list(keep) + [ocol[n] for n in names]
     for n in names:
-        sel.append(f"CASE WHEN {ocol[n]} IN ('{R.AMOUNT}', '{R.CEILING}') THEN COALESCE(a_{pcol[n]}, 0) "
+        sel.append(f"CASE WHEN {ocol[n]} IN ({CODES[R.AMOUNT]}, {CODES[R.CEILING]}) THEN COALESCE(a_{pcol[n]}, 0) "
                    f"ELSE CAST(0 AS {MONEY}) END AS {pcol[n]}")
     ctes.append(f'v0 AS (SELECT {", ".join(sel)} FROM i)')
     # 3. groups, one step each, in the runtime's order (inner groups first)
@@ -456,19 +459,20 @@ def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
             total = f'LEAST({" + ".join(values)}, {cap_sql})'
         cur[gcol[gr.name.text]] = total
         present.append(gcol[gr.name.text])
-        sel = list(keep) + [f'CAST({cur[c]} AS {MONEY}) AS {c}' if c[0] in 'pg' else f'{cur[c]} AS {c}'
-                            for c in present]
+        sel = list(keep) + [c if cur[c] == c else f'CAST({cur[c]} AS {MONEY}) AS {c}' for c in present]
         ctes.append(f'v{step + 1} AS (SELECT {", ".join(sel)} FROM {layer})')
         layer = f'v{step + 1}'
     # 4. the result: outcome, paid amount (amount or ceiling), total of amounts
     out = list(keep)
     for n in names:
-        out.append(f'{ocol[n]} AS {quote(n + ".结果")}')
-        out.append(f"CASE WHEN {ocol[n]} IN ('{R.AMOUNT}', '{R.CEILING}') THEN {pcol[n]} END "
+        named = ' '.join(f'WHEN {code} THEN {string(o)}' for o, code in CODES.items())
+        out.append(f'CASE {ocol[n]} {named} END AS {quote(n + ".结果")}')
+        out.append(f"CASE WHEN {ocol[n]} IN ({CODES[R.AMOUNT]}, {CODES[R.CEILING]}) THEN {pcol[n]} END "
                    f'AS {quote(n + ".金额")}')
-    total = ' + '.join(f"CASE WHEN {ocol[n]} = '{R.AMOUNT}' THEN {pcol[n]} ELSE 0 END" for n in names) or '0'
+    total = ' + '.join(f"CASE WHEN {ocol[n]} = {CODES[R.AMOUNT]} THEN {pcol[n]} ELSE 0 END" for n in names) or '0'
     out.append(f'CAST({total} AS {MONEY}) AS "合计"')
-    return ('WITH ' + ',\n'.join(ctes) + f'\nSELECT {", ".join(out)} FROM {layer} ORDER BY "行号"')
+    return ('WITH ' + ',\n'.join(ctes) + f'\nSELECT {", ".join(out)} FROM {layer}'
+            + (' ORDER BY "行号"' if ordered else ''))
 
 
 def to_dialect(query: str, dialect: str) -> str:
