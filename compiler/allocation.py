@@ -63,3 +63,45 @@ def allocate(claims: list[tuple[int, Decimal]], quota: Optional[int], pool: Opti
                     granted[i] = give
                     left -= give
     return [Grant(claims[i][0], claims[i][1], granted[i], reason[i]) for i in range(len(claims))]
+
+
+@attrs.frozen
+class Shared:
+    """How one item's quota or pool was shared over a whole table (the numbers a budget needs)."""
+    claims: int             # applicants with an amount > 0
+    recipients: int         # of them, granted > 0
+    claimed: Decimal
+    granted: Decimal
+    cut: int                # granted < claimed
+
+
+def shared(grants: list[Grant]) -> Shared:
+    return Shared(len(grants), sum(1 for g in grants if g.granted > 0),
+                  sum((g.claimed for g in grants), Decimal(0)), sum((g.granted for g in grants), Decimal(0)),
+                  sum(1 for g in grants if g.granted < g.claimed))
+
+
+def shared_sql(claims_query: str, quota: Optional[int], pool: Optional[Decimal], rule: str = '') -> str:
+    """One SQL query giving :class:`Shared`'s five numbers for the claims (columns 行号, claimed,
+    every claimed > 0) by the same rules as :func:`allocate`: window functions and exact DECIMALs
+    (按比例 in whole fen by integer division, rounding down to the fen as ``allocate`` does)."""
+    rule = rule or '按申请顺序'
+    order = 'claimed DESC, "行号"' if rule == '按金额' else '"行号"'
+    kept = f'CASE WHEN rnk <= {quota} THEN claimed ELSE 0 END' if quota is not None else 'claimed'
+    steps = [f'r AS (SELECT "行号", claimed, row_number() OVER (ORDER BY {order}) AS rnk FROM ({claims_query}) c)',
+             f'q AS (SELECT *, {kept} AS kept FROM r)']
+    if pool is None:
+        steps.append('g AS (SELECT *, kept AS granted FROM q)')
+    else:
+        p = f'CAST({pool} AS DECIMAL(38, 2))'
+        steps.append('t AS (SELECT *, SUM(kept) OVER () AS total, COALESCE(SUM(kept) OVER (ORDER BY rnk ROWS '
+                     'BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS prefix FROM q)')
+        if rule == '按比例':
+            share = (f'CAST(CAST(CAST(kept * 100 AS HUGEINT) * CAST({p} * 100 AS HUGEINT) // '
+                     f'CAST(total * 100 AS HUGEINT) AS DECIMAL(38, 0)) * 0.01 AS DECIMAL(38, 2))')
+        else:
+            share = f'LEAST(kept, GREATEST({p} - prefix, 0))'
+        steps.append(f'g AS (SELECT *, CASE WHEN total > {p} THEN {share} ELSE kept END AS granted FROM t)')
+    return ('WITH ' + ', '.join(steps) + ' SELECT count(*), count(*) FILTER (WHERE granted > 0), '
+            'COALESCE(SUM(claimed), 0), COALESCE(SUM(granted), 0), count(*) FILTER (WHERE granted < claimed) '
+            'FROM g')

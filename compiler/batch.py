@@ -163,7 +163,7 @@ class BatchSummary:
     rejected: int = 0
     totals: dict = attrs.field(factory=dict)      # item -> paid sum (before quotas and pools)
     total: Decimal = Decimal(0)
-    allocations: dict = attrs.field(factory=dict)  # item -> [Grant] for items with a quota or pool
+    allocations: dict = attrs.field(factory=dict)  # item -> Shared, for items with a quota or pool
 
 
 def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
@@ -234,12 +234,14 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
         writer.close()
         if rejects is not None:
             rejects.close()
-    from .allocation import allocate
+    from .allocation import allocate, shared
+    grants = {}
     for name, info in limited.items():
         pool = Decimal(info['pool']) if info.get('pool') else None
-        summary.allocations[name] = allocate(claims[name], info.get('quota'), pool, info.get('allocation', ''))
+        grants[name] = allocate(claims[name], info.get('quota'), pool, info.get('allocation', ''))
+        summary.allocations[name] = shared(grants[name])
     if allocation_path:
-        write_allocations(allocation_path, summary.allocations, id_column, idents)
+        write_allocations(allocation_path, grants, id_column, idents)
     return summary
 
 

@@ -273,11 +273,9 @@ def _batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, re
     click.echo(f'计算了 {summary.written} 行，写入 {out_path}'
                + (f'；跳过有错误的行 {summary.rejected} 行' if summary.rejected else '')
                + f'；应得合计 {format_money(summary.total)}')
-    for name, grants in summary.allocations.items():
-        got = [g for g in grants if g.granted > 0]
-        cut = [g for g in grants if g.granted < g.claimed]
-        click.echo(f'「{name}」：{len(grants)} 个申请，{len(got)} 个获得，合计 '
-                   f'{format_money(sum((g.granted for g in grants), Decimal(0)))}；{len(cut)} 个被削减')
+    for name, sh in summary.allocations.items():
+        click.echo(f'「{name}」：{sh.claims} 个申请，{sh.recipients} 个获得，合计 '
+                   f'{format_money(sh.granted)}；{sh.cut} 个被削减')
 
 
 def _evaluate_or_exit(compiled, facts_path, date, explain):

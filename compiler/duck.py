@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Optional
 
 from . import runtime as R
-from .allocation import allocate
+from .allocation import Shared, allocate, shared_sql
 from .batch import BatchError, BatchSummary, read_rows, table_format
 from .sql import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
 
@@ -299,17 +299,22 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
     summary.totals = {n: Decimal(v) for n, v in zip(names, row[2:])}
     limited = {info['name']: info for info, _f in compiled.namespace['ITEMS']
                if info.get('quota') is not None or info.get('pool') is not None}
-    idents = {}
+    grants, idents = {}, {}
     for name, info in limited.items():
         amount = quote(name + '.金额')
-        ident = f', {quote(id_column)}' if id_column else ''
-        claims = con.execute(f'SELECT "行号", {amount}{ident} FROM results WHERE {amount} > 0 ORDER BY "行号"').fetchall()
-        if id_column:
-            idents.update({r[0]: r[2] for r in claims})
+        claims = f'SELECT "行号", {amount} AS claimed FROM results WHERE {amount} > 0'
         pool = Decimal(info['pool']) if info.get('pool') else None
-        summary.allocations[name] = allocate([(r[0], Decimal(r[1])) for r in claims], info.get('quota'),
-                                             pool, info.get('allocation', ''))
+        row = con.execute(shared_sql(claims, info.get('quota'), pool, info.get('allocation', ''))).fetchone()
+        summary.allocations[name] = Shared(row[0], row[1], Decimal(row[2]), Decimal(row[3]), row[4])
+        if allocation_path:             # who, how much and why: one row per claim, in Python
+            ident = f', {quote(id_column)}' if id_column else ''
+            rows = con.execute(f'SELECT "行号", {amount}{ident} FROM results WHERE {amount} > 0 '
+                               f'ORDER BY "行号"').fetchall()
+            if id_column:
+                idents.update({r[0]: r[2] for r in rows})
+            grants[name] = allocate([(r[0], Decimal(r[1])) for r in rows], info.get('quota'), pool,
+                                    info.get('allocation', ''))
     if allocation_path:
         from .batch import write_allocations
-        write_allocations(allocation_path, summary.allocations, id_column, idents)
+        write_allocations(allocation_path, grants, id_column, idents)
     return summary

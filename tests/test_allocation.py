@@ -70,3 +70,23 @@ def test_batch_writes_the_allocation(tmp_path):
                                                         ('C', '1500000.00')]
     assert '名额已满' in rows[0]['说明']
     assert '3 个申请，2 个获得' in r.output
+
+
+@settings(max_examples=150, deadline=None)
+@given(claims=claims_st, quota=st.one_of(st.none(), st.integers(1, 20)),
+       pool=st.one_of(st.none(), money), rule=st.sampled_from(['按金额', '按申请顺序', '按比例']))
+def test_sql_sharing_equals_allocate(claims, quota, pool, rule):
+    """The DuckDB path shares quotas and pools in SQL (window functions); same numbers as allocate."""
+    import pytest
+    duckdb = pytest.importorskip('duckdb')
+    from polc.compiler.allocation import shared, shared_sql
+    if rule == '按比例' and pool is None:
+        rule = '按金额'
+    con = duckdb.connect()
+    con.execute('CREATE TABLE c ("行号" BIGINT, claimed DECIMAL(38, 2))')
+    if claims:
+        con.executemany('INSERT INTO c VALUES (?, ?)', [(r, str(v)) for r, v in claims])
+    row = con.execute(shared_sql('SELECT * FROM c', quota, pool, rule)).fetchone()
+    want = shared(allocate(claims, quota, pool, rule))
+    assert (row[0], row[1], Decimal(row[2]), Decimal(row[3]), row[4]) == \
+        (want.claims, want.recipients, want.claimed, want.granted, want.cut)
