@@ -20,6 +20,7 @@ from polc.dsl.diagnostics import has_errors, is_clean, render
 from .facts import FactsFileError, read_facts
 from .loader import PolcError, compile_analysis
 from .runtime import FactsError
+from polc.dsl.units import format_money
 
 EXIT_OK, EXIT_DIAG, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -195,6 +196,56 @@ def schema(file):
     from .schema import schema_of
     compiled = _load_or_exit(file)
     click.echo(json.dumps(schema_of(compiled.meta, compiled.inputs), ensure_ascii=False, indent=2))
+
+
+@cli.command()
+@click.argument('file')
+@click.option('--facts', 'facts_path', required=True, help='申请人表格：.csv、.jsonl 或 .parquet')
+@click.option('--out', 'out_path', required=True, help='报告文件（.html）')
+@click.option('--png', 'png_path', default=None, help='另把报告（图表与表格）导出为 PNG（需要 Chromium）')
+@click.option('--date', 'date', default=None, help='评估日期（如 2025-03-01）；默认今天')
+@click.option('--engine', type=click.Choice(['duckdb', 'python']), default='duckdb',
+              help='整表计算的引擎：duckdb（默认）或 python（逐行）')
+@click.option('--id-column', default=None, help='申请人编号所在的列（显示在「应得最多」表中）')
+@click.option('--top', default=10, type=click.IntRange(1, 1000), help='列出应得最多的前 N 个申请人（默认 10）')
+def report(file, facts_path, out_path, png_path, date, engine, id_column, top):
+    """预算报告：整张申请人表的各项合计、获得人数、达到上限、名额与资金池削减、金额分布图与应得最多的申请人。"""
+    import datetime as _dt
+    import tempfile
+    from .batch import BatchError, run_batch
+    from .report import ReportError, aggregate, page_height, render_html, render_png
+    from .runtime import parse_date
+    compiled = _load_or_exit(file)
+    day = parse_date(date) if date is not None else _dt.date.today()
+    if day is None:
+        _echo_err(f'错误[E-USAGE]: 无法读作日期：{date!r}（应为 "2025-03-01"）')
+        sys.exit(EXIT_USAGE)
+    if not out_path.lower().endswith(('.html', '.htm')):
+        _echo_err(f'错误[E-USAGE]: {out_path}：报告应写到 .html 文件')
+        sys.exit(EXIT_USAGE)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            results = str(Path(tmp) / 'results.csv')
+            if engine == 'duckdb':
+                from .duck import run_duckdb
+                summary = run_duckdb(compiled, facts_path, results, day.isoformat(), id_column)
+            else:
+                summary = run_batch(compiled, facts_path, results, day.isoformat(), id_column)
+            rep = aggregate(compiled, results, summary.allocations, day.isoformat(), id_column, top)
+        Path(out_path).write_text(render_html(rep), encoding='utf-8')
+        if png_path:
+            render_png(out_path, png_path, height=page_height(rep))
+    except BatchError as exc:
+        _echo_err(f'错误[E-FACTS]: {exc}')
+        sys.exit(EXIT_USAGE)
+    except ReportError as exc:
+        _echo_err(f'错误[E-REPORT]: {exc}')
+        sys.exit(EXIT_USAGE)
+    except OSError as exc:
+        _echo_err(f'错误[E-IO]: 无法写入（{exc.strerror}）：{exc.filename}')
+        sys.exit(EXIT_USAGE)
+    click.echo(f'已生成 {out_path}：{rep.applicants} 个申请人，应得合计 {format_money(rep.total)}'
+               + (f'；PNG：{png_path}' if png_path else ''))
 
 
 @cli.command()
