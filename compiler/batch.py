@@ -102,9 +102,14 @@ def _read_parquet(path: str):
 
 
 # ------------------------------------------------------------------ writing
+_CENTS = -2
+
+
 def _cell(v) -> str:
     if v is None:
         return ''
+    if type(v) is Decimal and v.as_tuple().exponent == _CENTS:
+        return str(v) if v.adjusted() < 20 else f'{v:f}'    # an amount already in fen
     if isinstance(v, Decimal):
         return f'{v.quantize(Decimal("0.01")):f}'
     return str(v)
@@ -134,12 +139,16 @@ class _Writer:
                 self.csv.writerow(columns)
 
     def write(self, row: dict) -> None:
+        self.write_cells([_cell(row.get(c)) for c in self.columns])
+
+    def write_cells(self, cells: list) -> None:
+        """One row of text cells, in column order."""
         if self.fmt == 'csv':
-            self.csv.writerow([_cell(row.get(c)) for c in self.columns])
+            self.csv.writerow(cells)
         elif self.fmt == 'jsonl':
-            self.f.write(json.dumps({c: _cell(row.get(c)) for c in self.columns}, ensure_ascii=False) + '\n')
+            self.f.write(json.dumps(dict(zip(self.columns, cells)), ensure_ascii=False) + '\n')
         else:
-            self.buffer.append({c: _cell(row.get(c)) for c in self.columns})
+            self.buffer.append(dict(zip(self.columns, cells)))
             if len(self.buffer) >= 65536:
                 self._flush()
 
@@ -189,6 +198,7 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
                if info.get('quota') is not None or info.get('pool') is not None}
     claims: dict = {n: [] for n in limited}
     idents: dict = {}
+    totals, amount = summary.totals, R.AMOUNT
     writer = _Writer(out_path, columns)
     rejects = None
     try:
@@ -212,21 +222,20 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
                                              ensure_ascii=False) + '\n')
                 continue
             outcomes, total = typed(values, day)
-            row = {'行号': n, '合计': total}
-            if id_column:
-                row[id_column] = ident
+            cells = [str(n), '' if ident is None else str(ident)] if id_column else [str(n)]
             for name in names:
                 o, v = outcomes[name]
-                row[f'{name}.结果'] = o
-                row[f'{name}.金额'] = v
-                if o == R.AMOUNT:
-                    summary.totals[name] += v
-                if name in limited and v is not None and v > 0:
+                cells.append(o)
+                cells.append('' if v is None else _cell(v))
+                if o == amount:
+                    totals[name] += v
+                if v is not None and name in limited and v > 0:
                     claims[name].append((n, v))
                     if id_column:
                         idents[n] = ident
+            cells.append(_cell(total))
             summary.total += total
-            writer.write(row)
+            writer.write_cells(cells)
             summary.written += 1
             if progress is not None and summary.rows % 100000 == 0:
                 progress(summary.rows)

@@ -174,10 +174,15 @@ def _decimal_of(value, what: str):
     raise ValueError(f'应为{what}')
 
 
+_PLAIN_MONEY = _re.compile(r'[0-9]{1,20}(?:\.[0-9]{1,2})?\Z').match
+
+
 def _coerce_money(value):
     if type(value) is Decimal and value.is_finite() and 0 <= value <= _MAX_MONEY \
             and value.as_tuple().exponent >= -2:
         return value                       # the common case, checked in one step
+    if type(value) is str and _PLAIN_MONEY(value):
+        return Decimal(value)              # a table cell such as "1234.5": exact, in range, to the fen
     if isinstance(value, str):
         m = _MONEY_STR.match(value.translate(_FW).replace(',', ''))
         if not m:
@@ -230,9 +235,15 @@ def _coerce_int(value):
     return v
 
 
+_BOOL_TEXT = {'是': True, 'true': True, 'True': True, '真': True, '否': False, 'false': False, 'False': False,
+              '假': False}
+
+
 def _coerce_bool(value):
     if isinstance(value, bool):
         return value
+    if type(value) is str and value in _BOOL_TEXT:
+        return _BOOL_TEXT[value]
     if isinstance(value, str) and value.strip() in ('是', 'true', 'True', '真'):
         return True
     if isinstance(value, str) and value.strip() in ('否', 'false', 'False', '假'):
