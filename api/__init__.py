@@ -17,6 +17,8 @@ _EXPORTS = {
     'FactsError': 'polc.compiler.loader', 'EvalResult': 'polc.compiler.results',
     'ItemResult': 'polc.compiler.results', 'GroupResult': 'polc.compiler.results',
     'analyze': 'polc.dsl.analysis', 'Diagnostic': 'polc.dsl.diagnostics',
+    'evaluate_table': 'polc.compiler.batch', 'BatchError': 'polc.compiler.batch',
+    'BatchSummary': 'polc.compiler.batch', 'policy_sql': 'polc.compiler.sql',
 }
 
 __all__ = sorted(_EXPORTS) + ['__version__']

@@ -254,6 +254,25 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
     return summary
 
 
+def evaluate_table(policy, facts: str, out: str, date=None, engine: str = 'python',
+                   id_column: Optional[str] = None, skip_bad: bool = False, rejects: Optional[str] = None,
+                   allocation: Optional[str] = None) -> BatchSummary:
+    """Evaluate a whole table of applicants (``facts``: .csv/.jsonl/.parquet) into ``out``.
+
+    ``policy`` is a :class:`~polc.compiler.loader.CompiledPolicy` or a path to a .pol file;
+    ``engine`` is ``'python'`` (row by row, constant memory) or ``'duckdb'`` (the policy as one
+    SQL query).  Both give the same rows.  Raises :class:`BatchError` (message in Chinese)."""
+    if not hasattr(policy, 'evaluate_typed'):
+        from .loader import load
+        policy = load(policy)
+    if engine == 'duckdb':
+        from .duck import run_duckdb
+        return run_duckdb(policy, facts, out, date, id_column, skip_bad, rejects, allocation)
+    if engine != 'python':
+        raise BatchError(f'未知的引擎「{engine}」（可用 python、duckdb）')
+    return run_batch(policy, facts, out, date, id_column, skip_bad, rejects, allocation_path=allocation)
+
+
 def write_allocations(path: str, allocations: dict, id_column: Optional[str], idents: dict) -> None:
     """One row per claim of each item with a quota or pool: claimed, granted and why."""
     cols = ['项', '行号'] + ([id_column] if id_column else []) + ['计算金额', '分配金额', '说明']

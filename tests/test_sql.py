@@ -294,3 +294,28 @@ def _sample():
     if 'c' not in _CACHE:
         _CACHE['c'] = polc.load(ROOT / 'tests' / 'data' / 'sample.pol')
     return _CACHE['c']
+
+
+def test_the_python_api_runs_both_engines_on_every_format(tmp_path):
+    pa = pytest.importorskip('pyarrow')
+    pol = ROOT / 'policies' / 'fuzhou.pol'
+    compiled = polc.load(pol)
+    rows = _rows(compiled, 300, seed=17)
+    csv_in = tmp_path / 'in.csv'
+    _write_csv(csv_in, compiled, rows)
+    jsonl_in = tmp_path / 'in.jsonl'
+    jsonl_in.write_text(''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in rows), encoding='utf-8')
+    import pyarrow.parquet as pq
+    pq.write_table(pa.Table.from_pylist([{c: r.get(c) for c in compiled.inputs} for r in rows]),
+                   tmp_path / 'in.parquet')
+    totals = set()
+    for src in (csv_in, jsonl_in, tmp_path / 'in.parquet'):
+        for engine in ('python', 'duckdb'):
+            for fmt in ('csv', 'jsonl', 'parquet'):
+                s = polc.evaluate_table(str(pol), str(src), str(tmp_path / f'o-{engine}.{fmt}'), '2026-06-01',
+                                        engine=engine)
+                assert s.written == 300
+                totals.add((s.total, tuple(sorted(s.totals.items())), tuple(sorted(s.allocations.items()))))
+    assert len(totals) == 1                       # one answer, whatever the format or the engine
+    with pytest.raises(polc.BatchError, match='引擎'):
+        polc.evaluate_table(compiled, str(csv_in), str(tmp_path / 'o.csv'), engine='spark')
