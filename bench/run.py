@@ -183,16 +183,19 @@ def bench_scale(sizes) -> list:
     out = []
     for n in sizes:
         text = generated_policy(n)
-        code = ('import sys, time, resource\n'
+        # VmHWM is this process's own peak RSS (ru_maxrss also counts the parent's, kept across exec)
+        code = ('import sys, time\n'
                 'from polc.compiler.loader import loads\n'
                 'from polc.dsl.parser import _lark\n'
+                'def hwm():\n'
+                '    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))\n'
                 '_lark()\n'
                 'text = sys.stdin.read()\n'
-                'base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n'
+                'base = hwm()\n'
                 't = time.perf_counter()\n'
                 'loads(text, "gen.pol")\n'
                 'dt = time.perf_counter() - t\n'
-                'peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base\n'
+                'peak = hwm() - base\n'
                 'print(dt, peak * 1024)\n')
         r = subprocess.run([sys.executable, '-c', code], input=text, capture_output=True, text=True,
                            env=dict(os.environ, POLC_NO_CACHE='1'))
