@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import json
 import sys
 from decimal import Decimal
@@ -30,18 +31,58 @@ def table_format(path: str) -> Optional[str]:
 
 
 # ------------------------------------------------------------------ reading
-def read_rows(path: str) -> Iterator[tuple[int, dict]]:
-    """(row number, raw facts) — the row number counts data rows from 1 (a CSV header is row 0)."""
+class Meter:
+    """How far through its input a read is: ``done`` of ``total`` (bytes, or rows for Parquet)."""
+
+    def __init__(self):
+        self.done = 0
+        self.total = 0
+
+    @property
+    def fraction(self) -> float:
+        return min(self.done / self.total, 1.0) if self.total else 0.0
+
+
+class _Counting(io.RawIOBase):
+    """A raw file that counts the bytes read from it into a :class:`Meter`."""
+
+    def __init__(self, f, meter: Meter):
+        self.f, self.meter = f, meter
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        n = self.f.readinto(b)
+        self.meter.done += n or 0
+        return n
+
+    def close(self):
+        self.f.close()
+        super().close()
+
+
+def _open_text(path: str, meter: Optional[Meter]):
+    if meter is None:
+        return open(path, newline='', encoding='utf-8-sig')
+    raw = open(path, 'rb', buffering=0)
+    meter.total = os.fstat(raw.fileno()).st_size
+    return io.TextIOWrapper(io.BufferedReader(_Counting(raw, meter)), encoding='utf-8-sig', newline='')
+
+
+def read_rows(path: str, meter: Optional[Meter] = None) -> Iterator[tuple[int, dict]]:
+    """(row number, raw facts) — the row number counts data rows from 1 (a CSV header is row 0).
+    With a ``meter``, how much of the input has been read is kept up to date in it."""
     fmt = table_format(path)
     if fmt is None:
         raise BatchError(f'{path}：无法识别的表格格式（支持 .csv、.jsonl、.parquet）')
     try:
         if fmt == 'csv':
-            yield from _read_csv(path)
+            yield from _read_csv(path, meter)
         elif fmt == 'jsonl':
-            yield from _read_jsonl(path)
+            yield from _read_jsonl(path, meter)
         else:
-            yield from _read_parquet(path)
+            yield from _read_parquet(path, meter)
     except FileNotFoundError:
         raise BatchError(f'{path}：文件不存在') from None
     except UnicodeDecodeError as exc:
@@ -50,8 +91,8 @@ def read_rows(path: str) -> Iterator[tuple[int, dict]]:
         raise BatchError(f'{path}：这是一个目录') from None
 
 
-def _read_csv(path: str):
-    with open(path, newline='', encoding='utf-8-sig') as f:
+def _read_csv(path: str, meter: Optional[Meter] = None):
+    with _open_text(path, meter) as f:
         reader = csv.reader(f)
         try:
             header = next(reader)
@@ -76,8 +117,8 @@ def _reject_constant(name):
     raise ValueError(f'不接受 {name}')
 
 
-def _read_jsonl(path: str):
-    with open(path, encoding='utf-8-sig') as f:
+def _read_jsonl(path: str, meter: Optional[Meter] = None):
+    with _open_text(path, meter) as f:
         for n, line in enumerate(f, start=1):
             if not line.strip():
                 continue
@@ -88,16 +129,20 @@ def _read_jsonl(path: str):
             yield n, value
 
 
-def _read_parquet(path: str):
+def _read_parquet(path: str, meter: Optional[Meter] = None):
     try:
         import pyarrow.parquet as pq
     except ImportError:
         raise BatchError('读写 Parquet 需要 pyarrow：pip install pyarrow') from None
     pf = pq.ParquetFile(path)
+    if meter is not None:
+        meter.total = pf.metadata.num_rows
     n = 0
     for batch in pf.iter_batches(batch_size=65536):
         for row in batch.to_pylist():
             n += 1
+            if meter is not None:
+                meter.done = n
             yield n, {k: v for k, v in row.items() if v is not None}
 
 
@@ -202,7 +247,8 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
     writer = _Writer(out_path, columns)
     rejects = None
     try:
-        for n, raw in read_rows(in_path):
+        meter = Meter() if progress is not None else None
+        for n, raw in read_rows(in_path, meter):
             summary.rows += 1
             ident = None
             if isinstance(raw, dict) and id_column:
@@ -237,8 +283,8 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
             summary.total += total
             writer.write_cells(cells)
             summary.written += 1
-            if progress is not None and summary.rows % 100000 == 0:
-                progress(summary.rows)
+            if progress is not None and summary.rows % 20000 == 0:
+                progress(summary.rows, meter.fraction)
     finally:
         writer.close()
         if rejects is not None:

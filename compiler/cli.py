@@ -308,7 +308,7 @@ def _batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, re
     if out_path is None:
         _echo_err('错误[E-USAGE]: 批量计算需要 --out 结果文件（.csv、.jsonl 或 .parquet）')
         sys.exit(EXIT_USAGE)
-    show = sys.stderr.isatty()
+    bar = _progress_bar(facts_path) if sys.stderr.isatty() else None
     try:
         if engine == 'duckdb':
             from .duck import run_duckdb
@@ -316,9 +316,12 @@ def _batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, re
                                  allocation_path=allocation_path)
         else:
             summary = run_batch(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                                progress=(lambda n: _echo_err(f'已计算 {n} 行……')) if show else None,
-                                allocation_path=allocation_path)
+                                progress=bar, allocation_path=allocation_path)
+            if bar is not None:
+                bar.finish()
     except BatchError as exc:
+        if bar is not None:
+            bar.finish()
         _echo_err(f'错误[E-FACTS]: {exc}')
         sys.exit(EXIT_USAGE)
     click.echo(f'计算了 {summary.written} 行，写入 {out_path}'
@@ -327,6 +330,29 @@ def _batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, re
     for name, sh in summary.allocations.items():
         click.echo(f'「{name}」：{sh.claims} 个申请，{sh.recipients} 个获得，合计 '
                    f'{format_money(sh.granted)}；{sh.cut} 个被削减')
+
+
+class _ProgressBar:
+    """A progress bar on standard error for a large input (a terminal only; the results go to --out)."""
+
+    def __init__(self):
+        self.drawn = False
+
+    def __call__(self, rows: int, fraction: float) -> None:
+        done = int(fraction * 30)
+        click.echo(f'\r[{"█" * done}{"·" * (30 - done)}] {fraction:6.1%}  已计算 {rows:,} 行', err=True, nl=False)
+        self.drawn = True
+
+    def finish(self) -> None:
+        if self.drawn:
+            click.echo('', err=True)
+
+
+def _progress_bar(path: str, large: int = 5 * 2 ** 20):
+    try:
+        return _ProgressBar() if Path(path).stat().st_size >= large else None
+    except OSError:
+        return None
 
 
 def _evaluate_or_exit(compiled, facts_path, date, explain):

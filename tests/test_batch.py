@@ -137,3 +137,38 @@ def test_malformed_tables(tmp_path):
         run_batch(compiled, str(ragged), str(tmp_path / 'o.csv'), '2025-06-01')
     with pytest.raises(BatchError, match='格式'):
         run_batch(compiled, str(tmp_path / 'x.xlsx'), str(tmp_path / 'o.csv'), '2025-06-01')
+
+
+@pytest.mark.parametrize('fmt', ['csv', 'jsonl', 'parquet'])
+def test_progress_follows_the_input_to_the_end(tmp_path, fmt):
+    if fmt == 'parquet':
+        pytest.importorskip('pyarrow')
+    compiled = polc.load(ROOT / 'tests' / 'data' / 'sample.pol')
+    rows = _rows(compiled, 45_000, seed=6)
+    src = tmp_path / f'in.{fmt}'
+    if fmt == 'csv':
+        with open(src, 'w', newline='', encoding='utf-8') as f:
+            w = csv.writer(f)
+            w.writerow(list(compiled.inputs))
+            for r in rows:
+                w.writerow([r.get(c, '') for c in compiled.inputs])
+    elif fmt == 'jsonl':
+        src.write_text(''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in rows), encoding='utf-8')
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        pq.write_table(pa.Table.from_pylist([{c: r.get(c) for c in compiled.inputs} for r in rows]), src)
+    seen = []
+    run_batch(compiled, str(src), str(tmp_path / 'o.csv'), '2025-06-01', progress=lambda n, f: seen.append((n, f)))
+    assert [n for n, _f in seen] == [20_000, 40_000]
+    assert 0 < seen[0][1] < seen[1][1] <= 1.0
+    assert abs(seen[1][1] - 40_000 / 45_000) < 0.1            # bytes read track rows read
+
+
+def test_the_progress_bar_draws_on_stderr(capsys):
+    from polc.compiler.cli import _ProgressBar
+    bar = _ProgressBar()
+    bar(20_000, 0.5)
+    bar.finish()
+    err = capsys.readouterr().err
+    assert '50.0%' in err and '20,000' in err and err.endswith('\n') and '█' * 15 in err
