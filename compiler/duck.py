@@ -171,7 +171,11 @@ def _typed(name: str, kind: str, values, source_type: str) -> tuple[str, str]:
 
 def _check_columns(path, columns, types, inputs, id_column):
     problems = []
-    for c, t in zip(columns, types):
+    if id_column == '行号':
+        problems.append('编号列不能叫「行号」（与 polc 给出的行号同名），请改名或用 --engine python')
+    elif '行号' in columns[1:]:
+        problems.append('「行号」：未声明的输入（政策中没有这一项；行号由 polc 给出）')
+    for c, t in zip(columns[1:], types[1:]):
         if c == '行号':
             continue
         if c == id_column:

@@ -251,7 +251,12 @@ def page_height(rep: Report) -> int:
 
 def render_png(html_path: str, png_path: str, width: int = 1000, height: int = 2400) -> None:
     """The page (its charts and tables) drawn by headless Chromium into a PNG."""
-    r = headless([f'--window-size={width},{height}', f'--screenshot={Path(png_path).resolve()}',
-                  Path(html_path).resolve().as_uri()])
-    if not Path(png_path).exists():
-        raise ReportError(f'Chromium 没有生成 PNG（{(r.stderr or "").strip().splitlines()[-1:] or "无输出"}）')
+    target = Path(png_path).resolve()
+    if not target.parent.is_dir():
+        raise ReportError(f'{png_path}：目录不存在，无法写入 PNG')
+    if target.exists():
+        target.unlink()
+    r = headless([f'--window-size={width},{height}', f'--screenshot={target}', Path(html_path).resolve().as_uri()])
+    if not target.exists():
+        last = (r.stderr or '').strip().splitlines()[-1:] or ['无输出']
+        raise ReportError(f'Chromium 没有生成 PNG：{last[0]}')

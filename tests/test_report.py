@@ -135,6 +135,9 @@ def test_cli_errors(tmp_path):
     r = CliRunner().invoke(cli, ['report', str(SAMPLE), '--facts', str(tmp_path / 'in.csv'),
                                  '--out', str(tmp_path / 'r.txt')])
     assert r.exit_code == 2 and '.html' in r.output
+    r = CliRunner().invoke(cli, ['report', str(SAMPLE), '--facts', str(tmp_path / 'in.csv'), '--id-column', '编号',
+                                 '--out', str(tmp_path / 'r.html'), '--png', str(tmp_path / 'no' / 'r.png')])
+    assert r.exit_code == 2 and '目录不存在' in r.output and 'Traceback' not in r.output
     (tmp_path / 'bad.csv').write_text('企业类别\n外星\n', encoding='utf-8')
     r = CliRunner().invoke(cli, ['report', str(SAMPLE), '--facts', str(tmp_path / 'bad.csv'),
                                  '--out', str(tmp_path / 'r.html')])

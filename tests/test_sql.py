@@ -183,6 +183,11 @@ def test_file_level_problems(tmp_path):
     (tmp_path / 'u.csv').write_text('攻关算力成本,外星输入\n1,2\n', encoding='utf-8')
     with pytest.raises(BatchError, match='外星输入'):
         run_duckdb(compiled, str(tmp_path / 'u.csv'), str(tmp_path / 'o.csv'), '2025-06-01')
+    (tmp_path / 'n.csv').write_text('行号,攻关算力成本\n7,1\n', encoding='utf-8')
+    with pytest.raises(BatchError, match='「行号」：未声明的输入'):       # as the per-row path says
+        run_duckdb(compiled, str(tmp_path / 'n.csv'), str(tmp_path / 'o.csv'), '2025-06-01')
+    with pytest.raises(BatchError, match='「行号」：未声明的输入'):
+        run_batch(compiled, str(tmp_path / 'n.csv'), str(tmp_path / 'o.csv'), '2025-06-01')
     with pytest.raises(BatchError, match='文件不存在'):
         run_duckdb(compiled, str(tmp_path / 'none.csv'), str(tmp_path / 'o.csv'), '2025-06-01')
     pa = pytest.importorskip('pyarrow')
