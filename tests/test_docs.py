@@ -105,3 +105,28 @@ def test_the_readme_example_runs_on_each_city(monkeypatch):
                                      '--date', '2026-06-01' if c == 'fuzhou' else '2025-06-01'])
         assert r.exit_code == 0, r.output
         assert '应得合计' in r.output
+
+
+def test_tutorial_table_and_budget_steps_run(tmp_path):
+    import csv as _csv
+    md = (ROOT / 'docs' / 'tutorial.md').read_text(encoding='utf-8')
+    pol = tmp_path / 'shuju.pol'
+    pol.write_text(_tutorial_policy(), encoding='utf-8')
+    table = md.split('## 第 8 步', 1)[1].split('```\n', 1)[1].split('```', 1)[0]
+    (tmp_path / 'firms.csv').write_text(table, encoding='utf-8')
+    runner = CliRunner()
+    for engine in ('python', 'duckdb'):
+        r = runner.invoke(cli, ['eval', str(pol), '--facts', str(tmp_path / 'firms.csv'), '--out',
+                                str(tmp_path / 'results.csv'), '--id-column', '编号', '--date', '2025-03-01',
+                                '--engine', engine])
+        assert r.exit_code == 0, r.output
+        with open(tmp_path / 'results.csv', newline='', encoding='utf-8') as f:
+            rows = {x['编号']: x for x in _csv.DictReader(f)}
+        # 200万 × 30% = 60万 and 50万 × 30% = 15万, both 最高可获 (比例均为上限); A003 has no 交易额
+        assert [(rows[k]['数据集交易奖励.结果'], rows[k]['数据集交易奖励.金额']) for k in ('A001', 'A002', 'A003')] == \
+            [('ceiling', '600000.00'), ('ceiling', '150000.00'), ('not_applicable', '')]
+    r = runner.invoke(cli, ['report', str(pol), '--facts', str(tmp_path / 'firms.csv'), '--out',
+                            str(tmp_path / 'budget.html'), '--id-column', '编号', '--date', '2025-03-01'])
+    assert r.exit_code == 0, r.output
+    page = (tmp_path / 'budget.html').read_text(encoding='utf-8')
+    assert '<td id="applicants">3</td>' in page and '75万元' in page
