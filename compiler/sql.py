@@ -28,6 +28,7 @@ from polc.dsl import ast as A
 from polc.dsl.checks import Checked
 
 from . import runtime as R
+from .codegen import _group_order      # the runtime's order of groups: inner groups first
 
 MONEY = 'DECIMAL(38, 2)'        # the type of every amount in the output
 # outcomes are small integers inside the query and named only in the final SELECT
@@ -338,23 +339,6 @@ class _Gen:
         else:
             outcome.append(f' ELSE {CODES[R.NOT_APPLICABLE]}')
         return ''.join(outcome) + ' END', ''.join(amount) + ' END'
-
-
-def _group_order(p: A.Policy) -> list[A.Group]:
-    by_name = {g.name.text: g for g in p.groups}
-    order, seen = [], set()
-
-    def visit(g, path):
-        if g.name.text in seen or g.name.text in path:
-            return
-        for m in g.members:
-            if m.text in by_name:
-                visit(by_name[m.text], path | {g.name.text})
-        seen.add(g.name.text)
-        order.append(g)
-    for g in p.groups:
-        visit(g, frozenset())
-    return order
 
 
 def item_names(checked: Checked) -> list[str]:
