@@ -180,7 +180,7 @@ class _Writer:
         else:
             self.f = open(path, 'w', newline='', encoding='utf-8')
             if self.fmt == 'csv':
-                self.csv = csv.writer(self.f)
+                self.csv = csv.writer(self.f, lineterminator='\n')   # as DuckDB writes it
                 self.csv.writerow(columns)
 
     def write(self, row: dict) -> None:
@@ -191,7 +191,7 @@ class _Writer:
         if self.fmt == 'csv':
             self.csv.writerow(cells)
         elif self.fmt == 'jsonl':
-            self.f.write(json.dumps(dict(zip(self.columns, cells)), ensure_ascii=False) + '\n')
+            self.f.write(json.dumps(dict(zip(self.columns, cells)), ensure_ascii=False, separators=(',', ':')) + '\n')
         else:
             self.buffer.append(dict(zip(self.columns, cells)))
             if len(self.buffer) >= 65536:

@@ -290,9 +290,11 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
         _copy(con, query, out_path, out_fmt)
         con.execute(f'CREATE TEMP VIEW results AS SELECT * FROM read_parquet({string(out_path)})')
     else:
-        # CSV and JSONL get the per-row path's text
+        # CSV and JSONL get the per-row path's text, byte for byte (an empty CSV cell is a NULL:
+        # DuckDB would quote an empty string)
         con.execute(f'CREATE TEMP TABLE results AS {query}')
-        select = ', '.join(f"COALESCE(CAST({quote(c)} AS VARCHAR), '') AS {quote(c)}" for c in cols)
+        blank = "''" if out_fmt == 'jsonl' else 'NULL'
+        select = ', '.join(f"COALESCE(CAST({quote(c)} AS VARCHAR), {blank}) AS {quote(c)}" for c in cols)
         _copy(con, f'SELECT {select} FROM results ORDER BY results."行号"', out_path, out_fmt)
     names = item_names(checked)
     sums = ', '.join(f"COALESCE(SUM(CASE WHEN {quote(n + '.结果')} = '{R.AMOUNT}' THEN {quote(n + '.金额')} END), 0)"

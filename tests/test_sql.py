@@ -86,6 +86,7 @@ def test_sql_agrees_with_the_per_row_path(tmp_path, path, date):
     _write_csv(src, compiled, rows)
     s1, s2, a, b = _both(compiled, src, tmp_path, date)
     assert s2.rows == s1.rows == len(rows) and s2.rejected == s1.rejected == 0
+    assert a.read_bytes() == b.read_bytes()          # the same file, byte for byte
     got_row, got_sql = _read_csv(a), _read_csv(b)
     assert len(got_sql) == len(got_row)
     for x, y in zip(got_row, got_sql):
@@ -150,6 +151,7 @@ def test_jsonl_with_numbers_keeps_them_exact(tmp_path):
     s1, s2, a, b = _both(compiled, src, tmp_path, '2025-06-01', suffix='jsonl')
     assert [json.loads(x) for x in a.read_text(encoding='utf-8').splitlines()] == \
         [json.loads(x) for x in b.read_text(encoding='utf-8').splitlines()]
+    assert a.read_bytes() == b.read_bytes()
 
 
 def test_bad_rows_are_named_and_rejected_like_the_per_row_path(tmp_path):
