@@ -62,10 +62,12 @@ def _and(*parts: Optional[str]) -> Optional[str]:
 
 
 def _decimal_literal(v: Decimal) -> str:
+    """An exact numeric literal; SQL engines read more than 38 digits as floating point, so
+    such a number is refused."""
     v = Decimal(v)
-    text = format(v.normalize(), 'f') if v != v.to_integral_value() else str(int(v))
-    if '.' not in text:
-        return text
+    text = str(int(v)) if v == v.to_integral_value() else format(v.normalize(), 'f')
+    if sum(c.isdigit() for c in text) > 38:
+        raise SqlUnsupported(f'数 {text[:20]}… 超过 38 位，SQL 引擎无法精确表示；请用 --engine python')
     return text
 
 

@@ -326,3 +326,15 @@ def test_the_python_api_runs_both_engines_on_every_format(tmp_path):
     assert len(totals) == 1                       # one answer, whatever the format or the engine
     with pytest.raises(polc.BatchError, match='引擎'):
         polc.evaluate_table(compiled, str(csv_in), str(tmp_path / 'o.csv'), engine='spark')
+
+
+def test_a_number_sql_cannot_hold_exactly_is_refused(tmp_path):
+    pol = tmp_path / 'big.pol'
+    pol.write_text('政策：大数\n输入 收入：金额 "收入"\n\n条款 （一） 甲\n  项 乙\n    金额：收入 × 30% 最高 '
+                   + '1' + '0' * 40 + '元\n', encoding='utf-8')
+    compiled = polc.load(pol)
+    with pytest.raises(SqlUnsupported, match='38 位'):
+        policy_sql(compiled.analysis.checked, __import__('datetime').date(2025, 1, 1))
+    (tmp_path / 'in.csv').write_text('收入\n100\n', encoding='utf-8')
+    with pytest.raises(BatchError, match='38 位'):
+        run_duckdb(compiled, str(tmp_path / 'in.csv'), str(tmp_path / 'o.csv'), '2025-01-01')
