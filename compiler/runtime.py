@@ -60,9 +60,13 @@ def fmt(value, type_: str) -> str:
     return str(value)
 
 
+_ZERO_FEN = Decimal('0.00')
+
+
 def round_fen(value: Decimal) -> Decimal:
-    """Round to 0.01 元, half up (the rounding rule of every clause amount)."""
-    return value.quantize(_FEN, rounding=ROUND_HALF_UP)
+    """Round to 0.01 元, half up (the rounding rule of every clause amount); never -0.00."""
+    r = value.quantize(_FEN, rounding=ROUND_HALF_UP)
+    return r if r or not r.is_signed() else _ZERO_FEN
 
 
 def floor_div(a: Decimal, b: Decimal) -> Decimal:

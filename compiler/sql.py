@@ -287,7 +287,9 @@ class _Gen:
             raise SqlUnsupported(self.where(e) + '：「每…给予…」的步长不是常数或不能精确取倒数，无法精确编译为 SQL；'
                                  '请用 --engine python')
         if e.full_steps:
-            return f'(FLOOR({base} * {self.literal(inv)}) * {award})', _and(ok_b, ok_a)
+            # whole steps, truncated toward zero as the runtime's floor_div does (Decimal //)
+            q = f'({base} * {self.literal(inv)})'
+            return f'(CASE WHEN {q} >= 0 THEN FLOOR({q}) ELSE CEIL({q}) END * {award})', _and(ok_b, ok_a)
         return f'({base} * {self.literal(inv)} * {award})', _and(ok_b, ok_a)
 
     # ------------------------------------------------------------ amounts

@@ -229,7 +229,7 @@ def test_division_by_a_fact_outside_a_comparison_is_refused(tmp_path):
 
 
 # ------------------------------------------------------------------ portability
-FUNCS_ALLOWED = {'And', 'Or', 'Not', 'Coalesce', 'Cast', 'Case', 'If', 'Greatest', 'Least', 'Floor', 'Round', 'Sum', 'Count'}
+FUNCS_ALLOWED = {'And', 'Or', 'Not', 'Coalesce', 'Cast', 'Case', 'If', 'Greatest', 'Least', 'Floor', 'Ceil', 'Round', 'Sum', 'Count'}
 
 
 @pytest.mark.parametrize('path', POLICIES, ids=lambda p: p.stem)
@@ -338,3 +338,17 @@ def test_a_number_sql_cannot_hold_exactly_is_refused(tmp_path):
     (tmp_path / 'in.csv').write_text('收入\n100\n', encoding='utf-8')
     with pytest.raises(BatchError, match='38 位'):
         run_duckdb(compiled, str(tmp_path / 'in.csv'), str(tmp_path / 'o.csv'), '2025-01-01')
+
+
+def test_whole_steps_of_a_negative_base_and_no_negative_zero(tmp_path):
+    """增量 may be negative: whole steps truncate toward zero in both engines, and a zero is
+    written 0.00, never -0.00 (worked by hand: −25万 → −2 steps → −2万 → 0; +35万 → 3 × 1万;
+    −5万 → −0 steps → 0)."""
+    pol = tmp_path / 'p.pol'
+    pol.write_text('政策：负\n输入 本年：金额 "本年"\n输入 上年：金额 "上年"\n定义 增量 = 本年 - 上年\n\n'
+                   '条款 （一） 甲\n  项 乙\n    金额：增量 每满 10万元 给予 1万元\n', encoding='utf-8')
+    compiled = polc.load(pol)
+    (tmp_path / 'in.csv').write_text('本年,上年\n0,250000\n350000,0\n0,50000\n', encoding='utf-8')
+    s1, s2, a, b = _both(compiled, tmp_path / 'in.csv', tmp_path, '2025-01-01')
+    assert a.read_bytes() == b.read_bytes()
+    assert [r['乙.金额'] for r in _read_csv(a)] == ['0.00', '30000.00', '0.00']
