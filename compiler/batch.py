@@ -160,6 +160,15 @@ def _cell(v) -> str:
     return str(v)
 
 
+def check_writable(path: str) -> None:
+    """An output table's place must exist: say so before any work is done."""
+    p = Path(path)
+    if p.is_dir():
+        raise BatchError(f'{path}：这是一个目录，无法写入结果')
+    if not p.parent.is_dir():
+        raise BatchError(f'{path}：目录 {p.parent} 不存在，无法写入')
+
+
 class _Writer:
     def __init__(self, path: str, columns: list[str]):
         self.path = path
@@ -178,7 +187,10 @@ class _Writer:
             self.schema = pa.schema([(c, pa.string()) for c in columns])
             self.writer = pq.ParquetWriter(path, self.schema)
         else:
-            self.f = open(path, 'w', newline='', encoding='utf-8')
+            try:
+                self.f = open(path, 'w', newline='', encoding='utf-8')
+            except OSError as exc:
+                raise BatchError(f'{path}：无法写入（{exc.strerror}）') from None
             if self.fmt == 'csv':
                 self.csv = csv.writer(self.f, lineterminator='\n')   # as DuckDB writes it
                 self.csv.writerow(columns)
@@ -231,6 +243,9 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
         day = dt.date.today() if date is None else None
         if day is None:
             raise BatchError(f'无法读作日期：{date!r}')
+    for path in (out_path, rejects_path, allocation_path):
+        if path:
+            check_writable(path)
     names = [info['name'] for info, _f in compiled.namespace['ITEMS']]
     columns = ['行号'] + ([id_column] if id_column else [])
     for n in names:
@@ -262,7 +277,10 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
                 summary.rejected += 1
                 if rejects_path:
                     if rejects is None:
-                        rejects = open(rejects_path, 'w', encoding='utf-8')
+                        try:
+                            rejects = open(rejects_path, 'w', encoding='utf-8')
+                        except OSError as exc:
+                            raise BatchError(f'{rejects_path}：无法写入（{exc.strerror}）') from None
                     rejects.write(json.dumps({'行号': n, '错误': msg, '数据': _jsonable(
                         {id_column: ident, **raw} if id_column and ident is not None else raw)},
                                              ensure_ascii=False) + '\n')

@@ -20,7 +20,7 @@ from typing import Optional
 
 from . import runtime as R
 from .allocation import Shared, allocate, shared_sql
-from .batch import BatchError, BatchSummary, read_rows, table_format
+from .batch import BatchError, BatchSummary, check_writable, read_rows, table_format
 from .sql import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
 
 FULLWIDTH = '０１２３４５６７８９．＋－'
@@ -210,6 +210,9 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
         raise BatchError(f'{in_path}：无法识别的表格格式（支持 .csv、.jsonl、.parquet）')
     if out_fmt is None:
         raise BatchError(f'{out_path}：无法识别的输出格式（支持 .csv、.jsonl、.parquet）')
+    for path in (out_path, rejects_path, allocation_path):
+        if path:
+            check_writable(path)
     checked = compiled.analysis.checked
     try:
         # DuckDB keeps the table's order (preserve_insertion_order), so no sort is needed
@@ -227,6 +230,11 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
     except duckdb.OutOfRangeException as exc:
         raise BatchError(f'{in_path}：数值超出 SQL 引擎 DECIMAL(38) 的范围（{_first_line(exc)}）；'
                          f'请用 --engine python') from None
+    except duckdb.Error as exc:
+        raise BatchError(f'{in_path}：SQL 引擎无法完成计算（{_first_line(exc)}）；请用 --engine python，'
+                         f'并把命令与表格报告给 polc 维护者') from None
+    except OSError as exc:
+        raise BatchError(f'{exc.filename or out_path}：无法写入（{exc.strerror}）') from None
     finally:
         con.close()
 

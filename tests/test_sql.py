@@ -352,3 +352,17 @@ def test_whole_steps_of_a_negative_base_and_no_negative_zero(tmp_path):
     s1, s2, a, b = _both(compiled, tmp_path / 'in.csv', tmp_path, '2025-01-01')
     assert a.read_bytes() == b.read_bytes()
     assert [r['乙.金额'] for r in _read_csv(a)] == ['0.00', '30000.00', '0.00']
+
+
+@pytest.mark.parametrize('engine', ['python', 'duckdb'])
+def test_an_output_that_cannot_be_written_is_named(tmp_path, engine):
+    src = tmp_path / 'in.csv'
+    src.write_text('攻关算力成本\n100万元\n', encoding='utf-8')
+    for out, words in ((tmp_path / 'no' / 'o.csv', '不存在'), (tmp_path, '目录')):
+        r = CliRunner().invoke(cli, ['eval', str(ROOT / 'tests' / 'data' / 'sample.pol'), '--facts', str(src),
+                                     '--out', str(out), '--engine', engine, '--date', '2025-06-01'])
+        assert r.exit_code == 2 and words in r.output and str(out) in r.output, r.output
+    r = CliRunner().invoke(cli, ['eval', str(ROOT / 'tests' / 'data' / 'sample.pol'), '--facts', str(src),
+                                 '--out', str(tmp_path / 'o.csv'), '--allocation', str(tmp_path / 'x' / 'a.csv'),
+                                 '--engine', engine])
+    assert r.exit_code == 2 and 'a.csv' in r.output
