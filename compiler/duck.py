@@ -205,14 +205,14 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
     day = R.parse_date(date) if date is not None else _dt.date.today()
     if day is None:
         raise BatchError(f'无法读作日期：{date!r}')
+    for path in (out_path, rejects_path, allocation_path):
+        if path:
+            check_writable(path)
     fmt, out_fmt = table_format(in_path), table_format(out_path)
     if fmt is None:
         raise BatchError(f'{in_path}：无法识别的表格格式（支持 .csv、.jsonl、.parquet）')
     if out_fmt is None:
         raise BatchError(f'{out_path}：无法识别的输出格式（支持 .csv、.jsonl、.parquet）')
-    for path in (out_path, rejects_path, allocation_path):
-        if path:
-            check_writable(path)
     checked = compiled.analysis.checked
     try:
         # DuckDB keeps the table's order (preserve_insertion_order), so no sort is needed
