@@ -366,3 +366,27 @@ def test_an_output_that_cannot_be_written_is_named(tmp_path, engine):
                                  '--out', str(tmp_path / 'o.csv'), '--allocation', str(tmp_path / 'x' / 'a.csv'),
                                  '--engine', engine])
     assert r.exit_code == 2 and 'a.csv' in r.output
+
+
+@pytest.mark.parametrize('name', ['langfang', 'fuzhou', 'xiamen'])
+def test_allocation_files_are_the_same_from_both_engines(tmp_path, name):
+    """Who receives, how much, who is cut and why: the same file from either engine."""
+    compiled = polc.load(ROOT / 'policies' / f'{name}.pol')
+    rows = _rows(compiled, 800, seed=3)
+    for i, r in enumerate(rows):
+        r['编号'] = f'E{i:04d}'
+    src = tmp_path / 'in.csv'
+    columns = ['编号'] + list(compiled.inputs)
+    with open(src, 'w', newline='', encoding='utf-8') as f:
+        w = csv.writer(f)
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([r.get(c, '') for c in columns])
+    run_batch(compiled, str(src), str(tmp_path / 'a.csv'), '2026-06-01', id_column='编号',
+              allocation_path=str(tmp_path / 'alloc-a.csv'))
+    run_duckdb(compiled, str(src), str(tmp_path / 'b.csv'), '2026-06-01', id_column='编号',
+               allocation_path=str(tmp_path / 'alloc-b.csv'))
+    a = (tmp_path / 'alloc-a.csv').read_bytes()
+    assert a == (tmp_path / 'alloc-b.csv').read_bytes()
+    assert (tmp_path / 'a.csv').read_bytes() == (tmp_path / 'b.csv').read_bytes()
+    assert a.count(b'\n') > 1                                   # there were claims to share
