@@ -26,7 +26,7 @@ _H = 'hash(i * 97 + {k})'
 
 def _gen_sql(inputs: dict, n: int) -> str:
     """Deterministic typed applicants generated inside DuckDB (hash of the row number)."""
-    cols = ['i AS "行号"']
+    cols = []
     for k, (name, (kind, values, _d, _desc)) in enumerate(inputs.items()):
         h = _H.format(k=k)
         q = '"' + name.replace('"', '""') + '"'
@@ -131,7 +131,7 @@ def bench_batch(n: int, per_row_n: int, runs: int) -> dict:
         pol = ROOT / 'policies' / 'zhangzhou.pol'
         csv_src = tmp / 'in.csv'
         con = duckdb.connect()
-        con.execute(f"COPY (SELECT * EXCLUDE (\"行号\") FROM read_parquet('{tmp / 'zhangzhou.parquet'}') "
+        con.execute(f"COPY (SELECT * FROM read_parquet('{tmp / 'zhangzhou.parquet'}') "
                     f"LIMIT {per_row_n}) TO '{csv_src}' (FORMAT CSV, HEADER)")
         r = _median_job('per-row', pol, csv_src, tmp / 'per-row.csv', max(1, runs // 2))
         r['per_second'] = r['rows'] / r['seconds']

@@ -1,7 +1,8 @@
 -- The clauses of bench/clauses.pol written by hand as one DuckDB query, from the policy texts:
 -- what a good engineer would write without polc.  DECIMAL money, every item rounded half up to
 -- the fen.  $SRC is the Parquet file of typed applicants.  Used as the reference in bench/batch.py.
-WITH f AS (SELECT * FROM read_parquet('$SRC')),
+WITH f AS (SELECT file_row_number + 1 AS "行号", * EXCLUDE (file_row_number)
+           FROM read_parquet('$SRC', file_row_number = true)),
 c AS (
   SELECT "行号",
     -- 厦门（三）首版次软件：最高不超过30%，单个项目最高不超过300万元
