@@ -202,7 +202,7 @@ def schema(file):
 @click.argument('file')
 @click.option('--facts', 'facts_path', required=True, help='申请人表格：.csv、.jsonl 或 .parquet')
 @click.option('--out', 'out_path', required=True, help='报告文件（.html）')
-@click.option('--png', 'png_path', default=None, help='另把报告（图表与表格）导出为 PNG（需要 Chromium）')
+@click.option('--png', 'png_path', default=None, help="另把两张图导出为 PNG（需要 matplotlib：pip install 'polc[report]'）")
 @click.option('--date', 'date', default=None, help='评估日期（如 2025-03-01）；默认今天')
 @click.option('--engine', type=click.Choice(['duckdb', 'python']), default='duckdb',
               help='整表计算的引擎：duckdb（默认）或 python（逐行）')
@@ -213,7 +213,7 @@ def report(file, facts_path, out_path, png_path, date, engine, id_column, top):
     import datetime as _dt
     import tempfile
     from .batch import BatchError, run_batch
-    from .report import ReportError, aggregate, page_height, render_html, render_png
+    from .report import PNG_MISSING, ReportError, aggregate, png_available, render_html, render_png
     from .runtime import parse_date
     compiled = _load_or_exit(file)
     day = parse_date(date) if date is not None else _dt.date.today()
@@ -223,6 +223,13 @@ def report(file, facts_path, out_path, png_path, date, engine, id_column, top):
     if not out_path.lower().endswith(('.html', '.htm')):
         _echo_err(f'错误[E-USAGE]: {out_path}：报告应写到 .html 文件')
         sys.exit(EXIT_USAGE)
+    if png_path:                        # said before any work is done
+        if not png_available():
+            _echo_err(f'错误[E-REPORT]: {PNG_MISSING}')
+            sys.exit(EXIT_USAGE)
+        if not Path(png_path).resolve().parent.is_dir():
+            _echo_err(f'错误[E-REPORT]: {png_path}：目录不存在，无法写入 PNG')
+            sys.exit(EXIT_USAGE)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             results = str(Path(tmp) / 'results.csv')
@@ -234,7 +241,7 @@ def report(file, facts_path, out_path, png_path, date, engine, id_column, top):
             rep = aggregate(compiled, results, summary.allocations, day.isoformat(), id_column, top)
         Path(out_path).write_text(render_html(rep), encoding='utf-8')
         if png_path:
-            render_png(out_path, png_path, height=page_height(rep))
+            render_png(rep, png_path)
     except BatchError as exc:
         _echo_err(f'错误[E-FACTS]: {exc}')
         sys.exit(EXIT_USAGE)
