@@ -9,8 +9,6 @@ import json
 import sys
 from pathlib import Path
 
-from decimal import Decimal
-
 import attrs
 import click
 
@@ -23,6 +21,17 @@ from .runtime import FactsError
 from polc.dsl.units import format_money
 
 EXIT_OK, EXIT_DIAG, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _day_or_exit(date):
+    """The evaluation date given with --date (today when not given); exit 2 if unreadable."""
+    import datetime as _dt
+    from .runtime import parse_date
+    day = parse_date(date) if date is not None else _dt.date.today()
+    if day is None:
+        _echo_err(f'错误[E-USAGE]: 无法读作日期：{date!r}（应为 "2025-03-01"）')
+        sys.exit(EXIT_USAGE)
+    return day
 
 
 def _echo_err(text: str) -> None:
@@ -210,16 +219,11 @@ def schema(file):
 @click.option('--top', default=10, type=click.IntRange(1, 1000), help='列出应得最多的前 N 个申请人（默认 10）')
 def report(file, facts_path, out_path, png_path, date, engine, id_column, top):
     """预算报告：整张申请人表的各项合计、获得人数、达到上限、名额与资金池削减、金额分布图与应得最多的申请人。"""
-    import datetime as _dt
     import tempfile
     from .batch import BatchError, run_batch
     from .report import PNG_MISSING, ReportError, aggregate, png_available, render_html, render_png
-    from .runtime import parse_date
     compiled = _load_or_exit(file)
-    day = parse_date(date) if date is not None else _dt.date.today()
-    if day is None:
-        _echo_err(f'错误[E-USAGE]: 无法读作日期：{date!r}（应为 "2025-03-01"）')
-        sys.exit(EXIT_USAGE)
+    day = _day_or_exit(date)
     if not out_path.lower().endswith(('.html', '.htm')):
         _echo_err(f'错误[E-USAGE]: {out_path}：报告应写到 .html 文件')
         sys.exit(EXIT_USAGE)
@@ -263,14 +267,9 @@ def report(file, facts_path, out_path, png_path, date, engine, id_column, top):
 @click.option('--table', 'table', default='facts', help='事实表的表名（每个输入一列，另有「行号」列）')
 def sql(file, date, dialect, table):
     """输出政策编译成的 SQL 查询：从事实表计算每个申请人各项结果、金额与合计。"""
-    from .runtime import parse_date
     from .sql import SqlUnsupported, UnknownDialect, policy_sql, to_dialect
-    import datetime as _dt
     compiled = _load_or_exit(file)
-    day = parse_date(date) if date is not None else _dt.date.today()
-    if day is None:
-        _echo_err(f'错误[E-USAGE]: 无法读作日期：{date!r}（应为 "2025-03-01"）')
-        sys.exit(EXIT_USAGE)
+    day = _day_or_exit(date)
     try:
         query = policy_sql(compiled.analysis.checked, day, table)
         click.echo(to_dialect(query, dialect))

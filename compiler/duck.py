@@ -85,11 +85,14 @@ def _scale(source_type: str) -> int:
     return 0
 
 
+_INTEGER_DIGITS = {'TINYINT': 3, 'SMALLINT': 5, 'INTEGER': 10, 'BIGINT': 19, 'HUGEINT': 39, 'UTINYINT': 3,
+                   'USMALLINT': 5, 'UINTEGER': 10, 'UBIGINT': 20}
+
+
 def _digits(source_type: str) -> int:
     if source_type.startswith('DECIMAL('):
         return int(source_type[8:-1].split(',')[0])
-    return {'TINYINT': 3, 'SMALLINT': 5, 'INTEGER': 10, 'BIGINT': 19, 'HUGEINT': 39, 'UTINYINT': 3,
-            'USMALLINT': 5, 'UINTEGER': 10, 'UBIGINT': 20}.get(source_type, 39)
+    return _INTEGER_DIGITS.get(source_type, 39)
 
 
 def _typed(name: str, kind: str, values, source_type: str) -> tuple[str, str]:
@@ -97,8 +100,7 @@ def _typed(name: str, kind: str, values, source_type: str) -> tuple[str, str]:
     col = quote(name)
     label = f'「{name}」：'
     given = f'{col} IS NOT NULL'
-    numeric = source_type.startswith(('DECIMAL', 'INT', 'BIGINT', 'SMALLINT', 'TINYINT', 'HUGEINT',
-                                      'UBIGINT', 'UINTEGER', 'USMALLINT', 'UTINYINT'))
+    numeric = source_type.startswith('DECIMAL(') or source_type in _INTEGER_DIGITS
     shown = f"CAST({col} AS VARCHAR)"
     if kind == 'money' and numeric and _scale(source_type) <= 2:
         # an exact column of fen or whole 元: only the sign and the range can be wrong; the column
@@ -113,11 +115,11 @@ def _typed(name: str, kind: str, values, source_type: str) -> tuple[str, str]:
             v = f'CAST({col} AS DECIMAL(38, 10))'
         else:
             s = _clean(col)
-            m = "'^([+-]?[0-9]{1,24}(\\.[0-9]{1,10})?)\\s*(万|萬|亿|億)?\\s*(元)?$'"
+            m = "'^([+-]?[0-9]{1,24}(\\.[0-9]{1,10})?)\\s*(" + '|'.join(R._UNIT) + ")?\\s*(元)?$'"
             num = f"TRY_CAST(regexp_extract({s}, {m}, 1) AS DECIMAL(38, 10))"
             unit = f"regexp_extract({s}, {m}, 3)"
-            v = (f"(CASE WHEN regexp_matches({s}, {m}) THEN {num} * CASE WHEN {unit} IN ('万', '萬') "
-                 f"THEN 10000 WHEN {unit} IN ('亿', '億') THEN 100000000 ELSE 1 END END)")
+            times = ' '.join(f'WHEN {string(u)} THEN {int(k)}' for u, k in R._UNIT.items())
+            v = f"(CASE WHEN regexp_matches({s}, {m}) THEN {num} * CASE {unit} {times} ELSE 1 END END)"
         problem = (f"CASE WHEN {given} AND {v} IS NULL THEN {string(label + '无法读作金额：「')} || {shown} || '」' "
                    f"WHEN {given} AND {v} > 100000000000000000000 THEN {string(label + '金额超出可处理的范围（上限 10^20 元）')} "
                    f"WHEN {given} AND {v} < 0 THEN {string(label + '金额不能为负数')} "
@@ -148,8 +150,9 @@ def _typed(name: str, kind: str, values, source_type: str) -> tuple[str, str]:
         if source_type == 'BOOLEAN':
             return col, 'NULL'
         s = f'trim(CAST({col} AS VARCHAR))'
-        v = (f"(CASE WHEN {s} IN ('是', 'true', 'True', '真') THEN TRUE "
-             f"WHEN {s} IN ('否', 'false', 'False', '假') THEN FALSE END)")
+        yes = ', '.join(string(w) for w, b in R._BOOL_TEXT.items() if b)
+        no = ', '.join(string(w) for w, b in R._BOOL_TEXT.items() if not b)
+        v = f"(CASE WHEN {s} IN ({yes}) THEN TRUE WHEN {s} IN ({no}) THEN FALSE END)"
         problem = (f"CASE WHEN {given} AND {v} IS NULL THEN "
                    f"{string(label + '应为是否（true/false 或 “是”/“否”），得到 ')} || {shown} END")
         return v, problem

@@ -381,9 +381,9 @@ def render_png(rep: Report, path: str) -> None:
     FigureCanvasAgg(fig)
     grid = fig.add_gridspec(2, 1, height_ratios=[1.4 + 0.38 * n, 3.6])
     ax1, ax2 = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
-    # Drawing only: bar lengths and heights become floats here (matplotlib draws in floating
-    # point).  The numbers written on the chart are formatted from the exact Decimals.
-    widths = [float(v / 10000) for _l, v in bars]
+    # Bar lengths are handed to matplotlib as Decimals (it draws in floating point itself); the
+    # numbers written on the chart are formatted from the exact Decimals.
+    widths = [v / 10000 for _l, v in bars]
     ys = list(range(len(bars)))
     ax1.barh(ys, widths, color='#3b6ea5')
     ax1.set_yticks(ys, labels, fontproperties=fp)

@@ -246,12 +246,12 @@ _BOOL_TEXT = {'是': True, 'true': True, 'True': True, '真': True, '否': False
 def _coerce_bool(value):
     if isinstance(value, bool):
         return value
-    if type(value) is str and value in _BOOL_TEXT:
-        return _BOOL_TEXT[value]
-    if isinstance(value, str) and value.strip() in ('是', 'true', 'True', '真'):
-        return True
-    if isinstance(value, str) and value.strip() in ('否', 'false', 'False', '假'):
-        return False
+    if isinstance(value, str):
+        word = _BOOL_TEXT.get(value)
+        if word is None:
+            word = _BOOL_TEXT.get(value.strip())
+        if word is not None:
+            return word
     raise ValueError(f'应为是否（true/false 或 "是"/"否"），得到 {value!r}')
 
 

@@ -191,30 +191,14 @@ class _Gen:
             return self.per_step(e)
         if isinstance(e, A.Schedule):
             idx, ok = self.scalar(e.index)
-            whens, guards, years = [], [], []
-            for en in e.entries:
-                v, ok_v = self.scalar(en.value)
-                cond = f'{idx} IN ({", ".join(str(y) for y in en.years)})'
-                whens.append(f'WHEN {cond} THEN {v}')
-                if ok_v is not None:
-                    guards.append(f'WHEN {cond} THEN {ok_v}')
-                years += list(en.years)
-            ok_all = _and(ok, f'{idx} IN ({", ".join(str(y) for y in years)})',
-                          'CASE ' + ' '.join(guards) + ' ELSE TRUE END' if guards else None)
-            return 'CASE ' + ' '.join(whens) + ' END', ok_all
+            return self.switch(ok, [(f'{idx} IN ({", ".join(str(y) for y in en.years)})', en.value)
+                                    for en in e.entries],
+                               f'{idx} IN ({", ".join(str(y) for en in e.entries for y in en.years)})')
         if isinstance(e, A.ByCategory):
             x, ok = self.scalar(e.subject)
-            whens, guards = [], []
-            for en in e.entries:
-                v, ok_v = self.scalar(en.value)
-                cond = f'{x} = {string(en.category.text)}'
-                whens.append(f'WHEN {cond} THEN {v}')
-                if ok_v is not None:
-                    guards.append(f'WHEN {cond} THEN {ok_v}')
             cats = ', '.join(string(en.category.text) for en in e.entries)
-            ok_all = _and(ok, f'{x} IN ({cats})',
-                          'CASE ' + ' '.join(guards) + ' ELSE TRUE END' if guards else None)
-            return 'CASE ' + ' '.join(whens) + ' END', ok_all
+            return self.switch(ok, [(f'{x} = {string(en.category.text)}', en.value) for en in e.entries],
+                               f'{x} IN ({cats})')
         if isinstance(e, A.Progressive):
             base, ok = self.scalar(e.base)
             guards = [ok]
@@ -237,6 +221,18 @@ class _Gen:
             fn = 'GREATEST' if isinstance(e, A.MaxOf) else 'LEAST'
             return f'{fn}({", ".join(v for v, _ok in vs)})', _and(*(ok for _v, ok in vs))
         raise SqlUnsupported(f'{type(e).__name__} 无法编译为 SQL')
+
+    def switch(self, ok: Optional[str], cases: list, covered: str) -> tuple[str, Optional[str]]:
+        """A value chosen by the first condition that holds (a schedule's year, a category): not
+        computable when no case covers the applicant or the chosen value is not computable."""
+        whens, guards = [], []
+        for cond, value in cases:
+            v, ok_v = self.scalar(value)
+            whens.append(f'WHEN {cond} THEN {v}')
+            if ok_v is not None:
+                guards.append(f'WHEN {cond} THEN {ok_v}')
+        ok_all = _and(ok, covered, 'CASE ' + ' '.join(guards) + ' ELSE TRUE END' if guards else None)
+        return 'CASE ' + ' '.join(whens) + ' END', ok_all
 
     def scalar(self, e) -> tuple[str, Optional[str]]:
         v, ok = self.value(e)
