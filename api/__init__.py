@@ -12,13 +12,13 @@ Names are imported on first use, so ``polc check`` starts fast.
 __version__ = '0.1.0'
 
 _EXPORTS = {
-    'load': 'polc.compiler.loader', 'loads': 'polc.compiler.loader',
-    'CompiledPolicy': 'polc.compiler.loader', 'PolcError': 'polc.compiler.loader',
-    'FactsError': 'polc.compiler.loader', 'EvalResult': 'polc.compiler.results',
-    'ItemResult': 'polc.compiler.results', 'GroupResult': 'polc.compiler.results',
+    'load': 'polc.compiler.python.loader', 'loads': 'polc.compiler.python.loader',
+    'CompiledPolicy': 'polc.compiler.python.loader', 'PolcError': 'polc.compiler.python.loader',
+    'FactsError': 'polc.compiler.python.loader', 'EvalResult': 'polc.compiler.python.results',
+    'ItemResult': 'polc.compiler.python.results', 'GroupResult': 'polc.compiler.python.results',
     'analyze': 'polc.dsl.analysis', 'Diagnostic': 'polc.dsl.diagnostics',
-    'evaluate_table': 'polc.compiler.batch', 'BatchError': 'polc.compiler.batch',
-    'BatchSummary': 'polc.compiler.batch', 'policy_sql': 'polc.compiler.sql',
+    'evaluate_table': 'polc.compiler.engines', 'BatchError': 'polc.compiler.tables.io',
+    'BatchSummary': 'polc.compiler.tables.io', 'policy_sql': 'polc.compiler.sql.generate',
 }
 
 __all__ = sorted(_EXPORTS) + ['__version__']

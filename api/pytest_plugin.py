@@ -17,7 +17,7 @@ def pytest_collect_file(parent, file_path):
 
 class PolFile(pytest.File):
     def collect(self):
-        from polc.compiler.loader import PolcError, load
+        from polc.compiler.python.loader import PolcError, load
         try:
             compiled = load(self.path)
         except PolcError as exc:
@@ -38,7 +38,7 @@ class PolCaseItem(pytest.Item):
         self.case = case
 
     def runtest(self):
-        from polc.compiler.cases import run_case
+        from polc.compiler.analysis.cases import run_case
         result = run_case(self.compiled, self.case)
         if not result.passed:
             raise PolCaseFailure('\n'.join(result.failures))

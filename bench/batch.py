@@ -66,7 +66,7 @@ kind, policy, src, out = {args!r}
 t = time.perf_counter()
 if kind == 'polc-duckdb':
     import polc
-    from polc.compiler.duck import run_duckdb
+    from polc.compiler.sql.engine import run_duckdb
     s = run_duckdb(polc.load(policy), src, out, '2025-06-01')
     rows = s.written
 elif kind == 'hand-duckdb':
@@ -77,7 +77,7 @@ elif kind == 'hand-duckdb':
     rows = con.execute(f"SELECT count(*) FROM read_parquet('{{out}}')").fetchone()[0]
 else:
     import polc
-    from polc.compiler.batch import run_batch
+    from polc.compiler.tables.rowwise import run_batch
     s = run_batch(polc.load(policy), src, out, '2025-06-01')
     rows = s.written
 secs = time.perf_counter() - t

@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE))
 import handwritten  # noqa: E402
 
 import polc  # noqa: E402
-from polc.compiler.interpreter import Interpreter  # noqa: E402
+from polc.compiler.analysis.interpreter import Interpreter  # noqa: E402
 
 
 def applicants(n: int, seed: int = 20241122) -> list[dict]:
@@ -125,7 +125,7 @@ def bench_evaluation(n: int, rounds: int) -> dict:
 
 
 def interp_raw(interp, facts, date):
-    from polc.compiler import runtime as R
+    from polc.compiler.python import runtime as R
     return R.evaluate_policy(interp.meta(), interp.input_table(), interp.item_table(),
                              interp.group_table(), facts, date, False)
 
@@ -185,7 +185,7 @@ def bench_scale(sizes) -> list:
         text = generated_policy(n)
         # VmHWM is this process's own peak RSS (ru_maxrss also counts the parent's, kept across exec)
         code = ('import sys, time\n'
-                'from polc.compiler.loader import loads\n'
+                'from polc.compiler.python.loader import loads\n'
                 'from polc.dsl.parser import _lark\n'
                 'def hwm():\n'
                 '    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))\n'

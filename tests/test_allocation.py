@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polc.compiler.allocation import allocate
+from polc.compiler.tables.allocation import allocate
 from polc.compiler.cli import cli
 
 money = st.integers(1, 10 ** 9).map(lambda f: Decimal(f) / 100)
@@ -79,7 +79,7 @@ def test_sql_sharing_equals_allocate(claims, quota, pool, rule):
     """The DuckDB path shares quotas and pools in SQL (window functions); same numbers as allocate."""
     import pytest
     duckdb = pytest.importorskip('duckdb')
-    from polc.compiler.allocation import shared, shared_sql
+    from polc.compiler.tables.allocation import shared, shared_sql
     if rule == '按比例' and pool is None:
         rule = '按金额'
     con = duckdb.connect()

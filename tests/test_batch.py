@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import polc
-from polc.compiler.batch import run_batch
+from polc.compiler.tables.rowwise import run_batch
 from polc.compiler.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +126,7 @@ def test_bad_row_names_its_row_number_and_skip_bad_writes_rejects(tmp_path):
 
 def test_malformed_tables(tmp_path):
     compiled = polc.load(ROOT / 'tests' / 'data' / 'sample.pol')
-    from polc.compiler.batch import BatchError
+    from polc.compiler.tables.io import BatchError
     bad = tmp_path / 'bad.jsonl'
     bad.write_text('{"落户": true}\n{"落户": \n', encoding='utf-8')
     with pytest.raises(BatchError, match='第 2 行'):
@@ -166,8 +166,8 @@ def test_progress_follows_the_input_to_the_end(tmp_path, fmt):
 
 
 def test_the_progress_bar_draws_on_stderr(capsys):
-    from polc.compiler.cli import _ProgressBar
-    bar = _ProgressBar()
+    from polc.compiler.cli.tables import ProgressBar
+    bar = ProgressBar()
     bar(20_000, 0.5)
     bar.finish()
     err = capsys.readouterr().err

@@ -13,7 +13,7 @@ def test_hand_written_sql_equals_polc_on_generated_applicants(tmp_path):
     duckdb = pytest.importorskip('duckdb')
     import batch
     import polc
-    from polc.compiler.duck import run_duckdb
+    from polc.compiler.sql.engine import run_duckdb
     clauses = ROOT / 'bench' / 'clauses.pol'
     src = tmp_path / 'in.parquet'
     batch.make_table(clauses, 20_000, src)

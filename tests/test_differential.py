@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import polc
 import polc.testing
-from polc.compiler.interpreter import Interpreter
+from polc.compiler.analysis.interpreter import Interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = sorted((ROOT / 'policies').glob('*.pol')) + [ROOT / 'tests' / 'data' / 'sample.pol']

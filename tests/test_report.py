@@ -18,11 +18,11 @@ from polc.compiler.cli import cli
 
 duckdb = pytest.importorskip('duckdb')
 
-from polc.compiler.allocation import Grant, Shared, allocate  # noqa: E402
-from polc.compiler.batch import run_batch  # noqa: E402
-from polc.compiler.duck import run_duckdb  # noqa: E402
-from polc.compiler import report as report_mod  # noqa: E402
-from polc.compiler.report import Cut, ItemLine, Report, SharedLine, aggregate, render_html  # noqa: E402
+from polc.compiler.tables.allocation import Grant, Shared, allocate  # noqa: E402
+from polc.compiler.tables.rowwise import run_batch  # noqa: E402
+from polc.compiler.sql.engine import run_duckdb  # noqa: E402
+from polc.compiler.budget import report as report_mod  # noqa: E402
+from polc.compiler.budget.report import Cut, ItemLine, Report, SharedLine, aggregate, render_html  # noqa: E402
 
 from test_batch import _rows  # noqa: E402
 from test_sql import _write_csv  # noqa: E402

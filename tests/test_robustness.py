@@ -278,7 +278,7 @@ def test_hostile_text_in_names_strings_and_sources_executes_nothing(tmp_path, ba
     want = bad
     assert res.item('丙').detail == '按规定享受' + want
     assert res.policy == want
-    from polc.compiler.cases import run_cases
+    from polc.compiler.analysis.cases import run_cases
     assert all(r.passed for r in run_cases(compiled))
     # the stand-alone module: it too imports and runs without executing anything
     pol = tmp_path / 'h.pol'

@@ -15,14 +15,15 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import polc
-from polc.compiler.batch import BatchError, run_batch
+from polc.compiler.tables.io import BatchError
+from polc.compiler.tables.rowwise import run_batch
 from polc.compiler.cli import cli
 
 duckdb = pytest.importorskip('duckdb')
 sqlglot = pytest.importorskip('sqlglot')
 
-from polc.compiler.duck import run_duckdb  # noqa: E402
-from polc.compiler.sql import SqlUnsupported, policy_sql, to_dialect  # noqa: E402
+from polc.compiler.sql.engine import run_duckdb  # noqa: E402
+from polc.compiler.sql.generate import SqlUnsupported, policy_sql, to_dialect  # noqa: E402
 
 from test_batch import POLICIES, _rows  # noqa: E402
 
@@ -259,7 +260,7 @@ def test_the_spark_text_computes_the_same_on_duckdb(tmp_path, path):
     con = duckdb.connect()
     con.execute(f"CREATE TABLE raw AS SELECT * FROM read_csv('{src}', all_varchar = true, header = true)")
     # the per-row path's typed facts, loaded as a typed table
-    from polc.compiler import runtime as R
+    from polc.compiler.python import runtime as R
     cols = list(compiled.inputs)
     types = {'money': 'DECIMAL(38, 2)', 'percent': 'DECIMAL(38, 10)', 'int': 'BIGINT', 'bool': 'BOOLEAN',
              'date': 'DATE', 'enum': 'VARCHAR'}

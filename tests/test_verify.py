@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 import polc
 from polc.compiler.cli import cli
-from polc.compiler.mutation import run as run_mutation
-from polc.compiler.verify import verify
+from polc.compiler.analysis.mutation import run as run_mutation
+from polc.compiler.analysis.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = sorted((ROOT / 'policies').glob('*.pol'))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .codegen import generate
+from polc.compiler.python.codegen import generate
 
 _UNITS_IMPORT = 'from polc.dsl.units import format_money, format_number, format_percent\n'
 
@@ -11,7 +11,7 @@ _UNITS_IMPORT = 'from polc.dsl.units import format_money, format_number, format_
 def runtime_source() -> str:
     """The runtime (with the unit formatting it uses) as one self-contained source text."""
     here = Path(__file__).resolve().parent
-    units = (here.parent / 'dsl' / 'units.py')
+    units = (here.parent.parent / 'dsl' / 'units.py')
     if not units.exists():                         # installed layout: polc/dsl next to polc/compiler
         import polc.dsl.units as u
         units = Path(u.__file__)

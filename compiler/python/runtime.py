@@ -456,7 +456,7 @@ def finish_typed(outcomes, amounts, names, groups_meta):
 
 
 def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, explain=True):
-    """Evaluate one applicant.  Returns a plain dict (Decimal amounts); see polc.compiler.results."""
+    """Evaluate one applicant.  Returns a plain dict (Decimal amounts); see polc.compiler.python.results."""
     if date is None:
         date = _dt.date.today()
     else:

@@ -25,9 +25,9 @@ from hypothesis.errors import NoSuchExample, Unsatisfiable
 from polc.dsl import ast as A
 from polc.dsl.units import format_money
 
-from . import runtime as R
-from .interpreter import Interpreter
-from .loader import CompiledPolicy
+from polc.compiler.python import runtime as R
+from polc.compiler.analysis.interpreter import Interpreter
+from polc.compiler.python.loader import CompiledPolicy
 
 FEN = Decimal('0.01')
 BASIS = Decimal('0.0001')

@@ -21,9 +21,9 @@ import attrs
 from polc.dsl import ast as A
 from polc.dsl.units import format_money
 
-from . import runtime as R
-from .allocation import Grant, Shared, allocate, shared
-from .sql import quote, string
+from polc.compiler.python import runtime as R
+from polc.compiler.tables.allocation import Grant, Shared, allocate, shared
+from polc.compiler.sql.generate import quote, string
 
 ZERO = Decimal(0)
 # per-applicant totals are counted in these bins (元; upper bound inclusive)

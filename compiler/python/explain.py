@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from polc.dsl.units import format_money
 
-from .results import EvalResult, ItemResult
-from .runtime import AMOUNT, CEILING, NOT_APPLICABLE
+from polc.compiler.python.results import EvalResult, ItemResult
+from polc.compiler.python.runtime import AMOUNT, CEILING, NOT_APPLICABLE
 
 
 def _headline(it: ItemResult) -> str:
@@ -52,7 +52,7 @@ def render_item(it: ItemResult, verbose: bool = True) -> list[str]:
 
 
 def render_text(r: EvalResult, verbose: bool = True) -> str:
-    from .results import HEADER_LABELS
+    from polc.compiler.python.results import HEADER_LABELS
     out = [r.policy]
     facts = []
     for k, label in HEADER_LABELS.items():

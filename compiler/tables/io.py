@@ -1,6 +1,5 @@
-"""Batch evaluation: a table of applicants in (CSV, JSONL or Parquet), one result row each out,
-streamed in constant memory.  A bad row is reported with its row number; with ``skip_bad`` it
-goes to a rejects file and the run continues.
+"""Tables in and out, shared by both engines: formats, reading rows (CSV, JSONL, Parquet) with a
+progress meter, writing result cells, the allocation file, and the errors and summary of a run.
 """
 from __future__ import annotations
 
@@ -8,15 +7,12 @@ import csv
 import io
 import os
 import json
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator, Optional
 
 import attrs
 
-from . import runtime as R
-from .facts import FactsFileError
 
 FORMATS = ('csv', 'jsonl', 'parquet')
 
@@ -150,7 +146,7 @@ def _read_parquet(path: str, meter: Optional[Meter] = None):
 _CENTS = -2
 
 
-def _cell(v) -> str:
+def cell_text(v) -> str:
     if v is None:
         return ''
     if type(v) is Decimal and v.as_tuple().exponent == _CENTS:
@@ -169,7 +165,7 @@ def check_writable(path: str) -> None:
         raise BatchError(f'{path}：目录 {p.parent} 不存在，无法写入')
 
 
-class _Writer:
+class Writer:
     def __init__(self, path: str, columns: list[str]):
         self.path = path
         self.fmt = table_format(path)
@@ -196,7 +192,7 @@ class _Writer:
                 self.csv.writerow(columns)
 
     def write(self, row: dict) -> None:
-        self.write_cells([_cell(row.get(c)) for c in self.columns])
+        self.write_cells([cell_text(row.get(c)) for c in self.columns])
 
     def write_cells(self, cells: list) -> None:
         """One row of text cells, in column order."""
@@ -232,115 +228,10 @@ class BatchSummary:
     allocations: dict = attrs.field(factory=dict)  # item -> Shared, for items with a quota or pool
 
 
-def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
-              skip_bad: bool = False, rejects_path: Optional[str] = None, progress=None,
-              allocation_path: Optional[str] = None) -> BatchSummary:
-    """Evaluate every row of ``in_path`` and write one result row each to ``out_path``; then share
-    each quota and pool among the rows (written to ``allocation_path`` when given)."""
-    day = R.parse_date(date) if date is not None else None
-    if day is None:
-        import datetime as dt
-        day = dt.date.today() if date is None else None
-        if day is None:
-            raise BatchError(f'无法读作日期：{date!r}')
-    for path in (out_path, rejects_path, allocation_path):
-        if path:
-            check_writable(path)
-    names = [info['name'] for info, _f in compiled.namespace['ITEMS']]
-    columns = ['行号'] + ([id_column] if id_column else [])
-    for n in names:
-        columns += [f'{n}.结果', f'{n}.金额']
-    columns.append('合计')
-    inputs = compiled.inputs
-    typed = compiled.evaluate_typed
-    summary = BatchSummary(totals={n: Decimal(0) for n in names})
-    limited = {info['name']: info for info, _f in compiled.namespace['ITEMS']
-               if info.get('quota') is not None or info.get('pool') is not None}
-    claims: dict = {n: [] for n in limited}
-    idents: dict = {}
-    totals, amount = summary.totals, R.AMOUNT
-    writer = _Writer(out_path, columns)
-    rejects = None
-    try:
-        meter = Meter() if progress is not None else None
-        for n, raw in read_rows(in_path, meter):
-            summary.rows += 1
-            ident = None
-            if isinstance(raw, dict) and id_column:
-                ident = raw.pop(id_column, None)
-            try:
-                values = R.coerce_facts(inputs, raw)
-            except R.FactsError as exc:
-                msg = '；'.join(f'「{k}」：{m}' if k else m for k, m in exc.problems)
-                if not skip_bad:
-                    raise BatchError(f'{in_path}：第 {n} 行：{msg}') from None
-                summary.rejected += 1
-                if rejects_path:
-                    if rejects is None:
-                        try:
-                            rejects = open(rejects_path, 'w', encoding='utf-8')
-                        except OSError as exc:
-                            raise BatchError(f'{rejects_path}：无法写入（{exc.strerror}）') from None
-                    rejects.write(json.dumps({'行号': n, '错误': msg, '数据': _jsonable(
-                        {id_column: ident, **raw} if id_column and ident is not None else raw)},
-                                             ensure_ascii=False) + '\n')
-                continue
-            outcomes, total = typed(values, day)
-            cells = [str(n), '' if ident is None else str(ident)] if id_column else [str(n)]
-            for name in names:
-                o, v = outcomes[name]
-                cells.append(o)
-                cells.append('' if v is None else _cell(v))
-                if o == amount:
-                    totals[name] += v
-                if v is not None and name in limited and v > 0:
-                    claims[name].append((n, v))
-                    if id_column:
-                        idents[n] = ident
-            cells.append(_cell(total))
-            summary.total += total
-            writer.write_cells(cells)
-            summary.written += 1
-            if progress is not None and summary.rows % 20000 == 0:
-                progress(summary.rows, meter.fraction)
-    finally:
-        writer.close()
-        if rejects is not None:
-            rejects.close()
-    from .allocation import allocate, shared
-    grants = {}
-    for name, info in limited.items():
-        pool = Decimal(info['pool']) if info.get('pool') else None
-        grants[name] = allocate(claims[name], info.get('quota'), pool, info.get('allocation', ''))
-        summary.allocations[name] = shared(grants[name])
-    if allocation_path:
-        write_allocations(allocation_path, grants, id_column, idents)
-    return summary
-
-
-def evaluate_table(policy, facts: str, out: str, date=None, engine: str = 'python',
-                   id_column: Optional[str] = None, skip_bad: bool = False, rejects: Optional[str] = None,
-                   allocation: Optional[str] = None) -> BatchSummary:
-    """Evaluate a whole table of applicants (``facts``: .csv/.jsonl/.parquet) into ``out``.
-
-    ``policy`` is a :class:`~polc.compiler.loader.CompiledPolicy` or a path to a .pol file;
-    ``engine`` is ``'python'`` (row by row, constant memory) or ``'duckdb'`` (the policy as one
-    SQL query).  Both give the same rows.  Raises :class:`BatchError` (message in Chinese)."""
-    if not hasattr(policy, 'evaluate_typed'):
-        from .loader import load
-        policy = load(policy)
-    if engine == 'duckdb':
-        from .duck import run_duckdb
-        return run_duckdb(policy, facts, out, date, id_column, skip_bad, rejects, allocation)
-    if engine != 'python':
-        raise BatchError(f'未知的引擎「{engine}」（可用 python、duckdb）')
-    return run_batch(policy, facts, out, date, id_column, skip_bad, rejects, allocation_path=allocation)
-
-
 def write_allocations(path: str, allocations: dict, id_column: Optional[str], idents: dict) -> None:
     """One row per claim of each item with a quota or pool: claimed, granted and why."""
     cols = ['项', '行号'] + ([id_column] if id_column else []) + ['计算金额', '分配金额', '说明']
-    w = _Writer(path, cols)
+    w = Writer(path, cols)
     try:
         for name, grants in allocations.items():
             for g in grants:
@@ -353,7 +244,7 @@ def write_allocations(path: str, allocations: dict, id_column: Optional[str], id
         w.close()
 
 
-def _jsonable(raw):
+def jsonable(raw):
     if isinstance(raw, dict):
         return {str(k): (f'{v}' if isinstance(v, Decimal) else v) for k, v in raw.items()}
     return str(raw)

@@ -10,9 +10,9 @@ import attrs
 from polc.dsl.analysis import Analysis, analyze, read_source, with_deep_stack
 from polc.dsl.diagnostics import Diagnostic, render
 
-from . import runtime
-from .codegen import generate
-from .results import EvalResult, from_runtime
+from polc.compiler.python import runtime as runtime
+from polc.compiler.python.codegen import generate
+from polc.compiler.python.results import EvalResult, from_runtime
 
 
 class PolcError(Exception):
@@ -66,7 +66,7 @@ class CompiledPolicy:
         explanation.  Compiled on first use."""
         fn = self.namespace.get('evaluate_typed')
         if fn is None:
-            from .codegen import generate_typed
+            from polc.compiler.python.codegen import generate_typed
             src = generate_typed(self.analysis.checked, self.analysis.source)
             exec(compile(src, f'<polc-typed:{self.analysis.file}>', 'exec'), self.namespace)
             fn = self.namespace['evaluate_typed']

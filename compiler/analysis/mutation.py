@@ -15,8 +15,8 @@ import attrs
 from polc.dsl import ast as A
 from polc.dsl.formatter import format_policy
 
-from .cases import run_cases
-from .loader import PolcError, loads
+from polc.compiler.analysis.cases import run_cases
+from polc.compiler.python.loader import PolcError, loads
 
 
 @attrs.frozen
@@ -97,7 +97,7 @@ def _text(policy, source, target, new) -> str:
 
 
 def run(policy_text: str, file: str, verify_examples: int = 100) -> list[MutantResult]:
-    from .verify import verify
+    from polc.compiler.analysis.verify import verify
     original = loads(policy_text, file)
     out = []
     for m in mutants(original.policy, policy_text):
@@ -124,7 +124,7 @@ def run(policy_text: str, file: str, verify_examples: int = 100) -> list[MutantR
 def equivalent(a, b, item: str) -> bool:
     """Does the item compute the same outcome and amount in both policies, for every applicant?
     (Proved with z3 for linear rules; False when it cannot be proved.)"""
-    from .verify import NotLinear, _Z3
+    from polc.compiler.analysis.verify import NotLinear, _Z3
     try:
         import z3
     except ImportError:

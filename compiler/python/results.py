@@ -7,7 +7,7 @@ from typing import Optional
 
 import attrs
 
-from .runtime import AMOUNT, CEILING, OUTCOME_LABELS
+from polc.compiler.python.runtime import AMOUNT, CEILING, OUTCOME_LABELS
 
 
 _FEN = Decimal('0.01')

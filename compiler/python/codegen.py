@@ -18,7 +18,7 @@ from polc.dsl import ast as A
 from polc.dsl.checks import Checked
 from polc.dsl.text import normalize
 
-RUNTIME_IMPORT = 'from polc.compiler import runtime as _R'
+RUNTIME_IMPORT = 'from polc.compiler.python import runtime as _R'
 
 
 class Emitter:

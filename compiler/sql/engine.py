@@ -18,10 +18,10 @@ import datetime as _dt
 from decimal import Decimal
 from typing import Optional
 
-from . import runtime as R
-from .allocation import Shared, allocate, shared_sql
-from .batch import BatchError, BatchSummary, check_writable, read_rows, table_format
-from .sql import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
+from polc.compiler.python import runtime as R
+from polc.compiler.tables.allocation import Shared, allocate, shared_sql
+from polc.compiler.tables.io import BatchError, BatchSummary, check_writable, read_rows, table_format
+from polc.compiler.sql.generate import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
 
 FULLWIDTH = '０１２３４５６７８９．＋－'
 ASCII = '0123456789.+-'
@@ -204,7 +204,7 @@ def _copy(con, query: str, path: str, fmt: str) -> None:
 def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
                skip_bad: bool = False, rejects_path: Optional[str] = None,
                allocation_path: Optional[str] = None) -> BatchSummary:
-    """The same job as :func:`polc.compiler.batch.run_batch`, as SQL on DuckDB."""
+    """The same job as :func:`polc.compiler.tables.io.run_batch`, as SQL on DuckDB."""
     day = R.parse_date(date) if date is not None else _dt.date.today()
     if day is None:
         raise BatchError(f'无法读作日期：{date!r}')
@@ -332,6 +332,6 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
             grants[name] = allocate([(r[0], Decimal(r[1])) for r in rows], info.get('quota'), pool,
                                     info.get('allocation', ''))
     if allocation_path:
-        from .batch import write_allocations
+        from polc.compiler.tables.io import write_allocations
         write_allocations(allocation_path, grants, id_column, idents)
     return summary

@@ -9,9 +9,9 @@ import attrs
 from polc.dsl import ast as A
 from polc.dsl.units import format_money
 
-from .loader import CompiledPolicy
-from .results import EvalResult
-from .runtime import FactsError, OUTCOME_LABELS
+from polc.compiler.python.loader import CompiledPolicy
+from polc.compiler.python.results import EvalResult
+from polc.compiler.python.runtime import FactsError, OUTCOME_LABELS
 
 _EXPECT_LABEL = {'not_applicable': '不适用', 'case_by_case': '一事一议', 'deferred': '按规定享受',
                  'non_cash': '非现金', 'no_amount': '不设金额', 'set_aside': '未采用'}

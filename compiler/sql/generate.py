@@ -27,8 +27,8 @@ from typing import Optional
 from polc.dsl import ast as A
 from polc.dsl.checks import Checked
 
-from . import runtime as R
-from .codegen import _group_order      # the runtime's order of groups: inner groups first
+from polc.compiler.python import runtime as R
+from polc.compiler.python.codegen import _group_order      # the runtime's order of groups: inner groups first
 
 MONEY = 'DECIMAL(38, 2)'        # the type of every amount in the output
 # outcomes are small integers inside the query and named only in the final SELECT

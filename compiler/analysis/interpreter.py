@@ -14,8 +14,8 @@ from polc.dsl import ast as A
 from polc.dsl.checks import Checked
 from polc.dsl.text import normalize
 
-from . import runtime as R
-from .results import from_runtime
+from polc.compiler.python import runtime as R
+from polc.compiler.python.results import from_runtime
 
 
 class _NA(Exception):

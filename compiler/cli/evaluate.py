@@ -1,0 +1,102 @@
+"""Commands for one applicant: eval (and a whole table through --out), explain, test."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from polc.compiler.cli.common import (EXIT_DIAG, EXIT_OK, EXIT_USAGE, echo_err, evaluate_or_exit, load_or_exit,
+                                      policy_files)
+from polc.compiler.cli.tables import batch_or_exit
+
+
+@click.command(name='eval')
+@click.argument('file')
+@click.option('--facts', 'facts_path', required=True, help='申请人事实：JSON 或 YAML 文件；- 表示标准输入')
+@click.option('--date', 'date', default=None, help='评估日期（如 2025-03-01）；默认今天')
+@click.option('--format', 'fmt', type=click.Choice(['text', 'json']), default='text')
+@click.option('--brief', is_flag=True, help='只列结果，不列计算过程与原文')
+@click.option('--out', 'out_path', default=None,
+              help='批量：把每个申请人的结果写到此表格（.csv/.jsonl/.parquet）；--facts 为同类表格')
+@click.option('--id-column', default=None, help='批量：申请人编号所在的列（不作为事实，原样写到结果）')
+@click.option('--skip-bad', is_flag=True, help='批量：跳过有错误的行（写到 --rejects 文件）继续计算')
+@click.option('--rejects', 'rejects_path', default=None, help='批量：被跳过的行写到此 JSONL 文件')
+@click.option('--allocation', 'allocation_path', default=None,
+              help='批量：名额与资金池的分配结果写到此表格（谁获得、多少、谁被削减及原因）')
+@click.option('--engine', type=click.Choice(['python', 'duckdb']), default='python',
+              help='批量：python（默认）逐行计算；duckdb 把政策编译为 SQL 在 DuckDB 上整表计算（DECIMAL 精确到分）')
+def eval_(file, facts_path, date, fmt, brief, out_path, id_column, skip_bad, rejects_path,
+          allocation_path, engine):
+    """计算一个申请人可获得的奖补，并逐条说明理由；或批量计算一整张表。"""
+    from polc.compiler.python.explain import render_text
+    compiled = load_or_exit(file)
+    from polc.compiler.tables.io import table_format
+    if out_path is not None or table_format(facts_path) is not None:
+        batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
+                       allocation_path, engine)
+        return
+    if engine != 'python':
+        echo_err('错误[E-USAGE]: --engine duckdb 只用于批量计算（--facts 为 .csv/.jsonl/.parquet 表格，并给出 --out）')
+        sys.exit(EXIT_USAGE)
+    result = evaluate_or_exit(compiled, facts_path, date, explain=not brief or fmt == 'json')
+    if fmt == 'json':
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(result, verbose=not brief), nl=False)
+
+
+@click.command()
+@click.argument('file')
+@click.option('--facts', 'facts_path', required=True, help='申请人事实：JSON 或 YAML 文件；- 表示标准输入')
+@click.argument('item')
+@click.option('--date', 'date', default=None, help='评估日期（如 2025-03-01）；默认今天')
+def explain(file, facts_path, item, date):
+    """逐步说明一项（或一个条款的全部项）的推导过程。ITEM 是项名或条款编号。"""
+    from polc.dsl.text import normalize
+    from polc.compiler.python.explain import render_item
+    compiled = load_or_exit(file)
+    result = evaluate_or_exit(compiled, facts_path, date, explain=True)
+    key = normalize(item).strip()
+    chosen = [it for it in result.items if it.name == item or normalize(it.clause).strip() == key
+              or normalize(it.clause).strip('()、. ') == key.strip('()、. ')]
+    if not chosen:
+        names = '、'.join(it.name for it in result.items)
+        echo_err(f'错误[E-USAGE]: 没有名为「{item}」的项或条款；可选：{names}')
+        sys.exit(EXIT_USAGE)
+    click.echo(f'{result.policy}\n评估日期：{result.date.isoformat()}（{result.validity}）\n')
+    for it in chosen:
+        click.echo('\n'.join(render_item(it, verbose=True)) + '\n')
+    for g in result.groups:
+        if any(it.name in g.members for it in chosen):
+            click.echo(f'组「{g.name}」：{g.note}')
+
+
+@click.command()
+@click.argument('paths', nargs=-1)
+@click.option('-k', 'pattern', default=None, help='只运行标题含此文字的案例')
+@click.option('--format', 'fmt', type=click.Choice(['text', 'json']), default='text')
+def test(paths, pattern, fmt):
+    """运行政策文件中的案例（默认 policies/ 目录）。"""
+    from polc.compiler.analysis.cases import run_cases
+    files = policy_files(paths or ['policies'])
+    if not files:
+        echo_err('错误[E-IO]: 没有找到 .pol 文件')
+        sys.exit(EXIT_USAGE)
+    results = []
+    for f in files:
+        compiled = load_or_exit(f)
+        results.extend(run_cases(compiled, pattern))
+    passed = sum(1 for r in results if r.passed)
+    failed = len(results) - passed
+    if fmt == 'json':
+        click.echo(json.dumps({'passed': passed, 'failed': failed,
+                               'cases': [r.to_dict() for r in results]}, ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            if not r.passed:
+                click.echo(f'失败 {r.file}:{r.line}: 案例「{r.title}」')
+                for f in r.failures:
+                    click.echo(f'  {f}')
+        click.echo(f'{passed} passed, {failed} failed')
+    sys.exit(EXIT_DIAG if failed else EXIT_OK)

@@ -1,0 +1,98 @@
+"""The per-row table engine: a table of applicants in (CSV, JSONL or Parquet), one result row each
+out, streamed in constant memory through the compiled Python policy.  A bad row is reported with
+its row number; with ``skip_bad`` it goes to a rejects file and the run continues.
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Optional
+
+from polc.compiler.python import runtime as R
+from polc.compiler.tables.io import (BatchError, BatchSummary, Meter, Writer, cell_text, check_writable,
+                                     jsonable, read_rows, write_allocations)
+
+def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
+              skip_bad: bool = False, rejects_path: Optional[str] = None, progress=None,
+              allocation_path: Optional[str] = None) -> BatchSummary:
+    """Evaluate every row of ``in_path`` and write one result row each to ``out_path``; then share
+    each quota and pool among the rows (written to ``allocation_path`` when given)."""
+    day = R.parse_date(date) if date is not None else None
+    if day is None:
+        import datetime as dt
+        day = dt.date.today() if date is None else None
+        if day is None:
+            raise BatchError(f'无法读作日期：{date!r}')
+    for path in (out_path, rejects_path, allocation_path):
+        if path:
+            check_writable(path)
+    names = [info['name'] for info, _f in compiled.namespace['ITEMS']]
+    columns = ['行号'] + ([id_column] if id_column else [])
+    for n in names:
+        columns += [f'{n}.结果', f'{n}.金额']
+    columns.append('合计')
+    inputs = compiled.inputs
+    typed = compiled.evaluate_typed
+    summary = BatchSummary(totals={n: Decimal(0) for n in names})
+    limited = {info['name']: info for info, _f in compiled.namespace['ITEMS']
+               if info.get('quota') is not None or info.get('pool') is not None}
+    claims: dict = {n: [] for n in limited}
+    idents: dict = {}
+    totals, amount = summary.totals, R.AMOUNT
+    writer = Writer(out_path, columns)
+    rejects = None
+    try:
+        meter = Meter() if progress is not None else None
+        for n, raw in read_rows(in_path, meter):
+            summary.rows += 1
+            ident = None
+            if isinstance(raw, dict) and id_column:
+                ident = raw.pop(id_column, None)
+            try:
+                values = R.coerce_facts(inputs, raw)
+            except R.FactsError as exc:
+                msg = '；'.join(f'「{k}」：{m}' if k else m for k, m in exc.problems)
+                if not skip_bad:
+                    raise BatchError(f'{in_path}：第 {n} 行：{msg}') from None
+                summary.rejected += 1
+                if rejects_path:
+                    if rejects is None:
+                        try:
+                            rejects = open(rejects_path, 'w', encoding='utf-8')
+                        except OSError as exc:
+                            raise BatchError(f'{rejects_path}：无法写入（{exc.strerror}）') from None
+                    rejects.write(json.dumps({'行号': n, '错误': msg, '数据': jsonable(
+                        {id_column: ident, **raw} if id_column and ident is not None else raw)},
+                                             ensure_ascii=False) + '\n')
+                continue
+            outcomes, total = typed(values, day)
+            cells = [str(n), '' if ident is None else str(ident)] if id_column else [str(n)]
+            for name in names:
+                o, v = outcomes[name]
+                cells.append(o)
+                cells.append('' if v is None else cell_text(v))
+                if o == amount:
+                    totals[name] += v
+                if v is not None and name in limited and v > 0:
+                    claims[name].append((n, v))
+                    if id_column:
+                        idents[n] = ident
+            cells.append(cell_text(total))
+            summary.total += total
+            writer.write_cells(cells)
+            summary.written += 1
+            if progress is not None and summary.rows % 20000 == 0:
+                progress(summary.rows, meter.fraction)
+    finally:
+        writer.close()
+        if rejects is not None:
+            rejects.close()
+    from polc.compiler.tables.allocation import allocate, shared
+    grants = {}
+    for name, info in limited.items():
+        pool = Decimal(info['pool']) if info.get('pool') else None
+        grants[name] = allocate(claims[name], info.get('quota'), pool, info.get('allocation', ''))
+        summary.allocations[name] = shared(grants[name])
+    if allocation_path:
+        write_allocations(allocation_path, grants, id_column, idents)
+    return summary
