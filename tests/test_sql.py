@@ -1,4 +1,4 @@
-"""The SQL path (compiler/sql.py on DuckDB, ``--engine duckdb``) agrees exactly with the per-row
+"""The SQL path (compiler/sql/generate.py run by compiler/sql/engine.py on DuckDB, ``--engine duckdb``) agrees exactly with the per-row
 path on every applicant of generated tables, for every policy; its SQL is portable.
 
 Long mode: POLC_LONG=1 runs 1,000,000 applicants (200,000 per policy).

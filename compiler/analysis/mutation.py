@@ -8,7 +8,7 @@ still passes and no guarantee fails: that is a missing case or guarantee.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Iterator, Optional
+from typing import Iterator
 
 import attrs
 
@@ -124,7 +124,7 @@ def run(policy_text: str, file: str, verify_examples: int = 100) -> list[MutantR
 def equivalent(a, b, item: str) -> bool:
     """Does the item compute the same outcome and amount in both policies, for every applicant?
     (Proved with z3 for linear rules; False when it cannot be proved.)"""
-    from polc.compiler.analysis.verify import NotLinear, _Z3
+    from polc.compiler.analysis.solver import NotLinear, _Z3
     try:
         import z3
     except ImportError:

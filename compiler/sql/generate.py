@@ -28,7 +28,7 @@ from polc.dsl import ast as A
 from polc.dsl.checks import Checked
 
 from polc.compiler.python import runtime as R
-from polc.compiler.python.codegen import _group_order      # the runtime's order of groups: inner groups first
+from polc.compiler.python.codegen_items import group_order      # the runtime's order of groups: inner groups first
 
 MONEY = 'DECIMAL(38, 2)'        # the type of every amount in the output
 # outcomes are small integers inside the query and named only in the final SELECT
@@ -388,7 +388,7 @@ def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
                    f"ELSE CAST(0 AS {MONEY}) END AS {pcol[n]}")
     ctes.append(f'v0 AS (SELECT {", ".join(sel)} FROM i)')
     # 3. groups, one step each, in the runtime's order (inner groups first)
-    groups = _group_order(checked.policy) if valid else []
+    groups = group_order(checked.policy) if valid else []
     by_name = {gr.name.text: gr for gr in groups}
     gcol = {gr.name.text: f'g{i}' for i, gr in enumerate(groups)}
     present = [pcol[n] for n in names] + [ocol[n] for n in names]

@@ -1,0 +1,324 @@
+"""Code generation, part 1: literals, constants and expressions (values with their explanation text)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from polc.dsl import ast as A
+from polc.dsl.checks import Checked
+from polc.compiler.python.emitter import Emitter
+
+_CMP = {'>=': ' >= ', '<=': ' <= ', '>': ' > ', '<': ' < ', '==': ' == ', '!=': ' != '}
+_OP_TEXT = {'+': ' + ', '-': ' − ', '*': ' × ', '/': ' ÷ '}
+
+
+class ExprGen:
+    """Expressions of a checked policy as Python code; :class:`ItemGen` adds items and groups."""
+
+    def __init__(self, checked: Checked, source: str):
+        self.c = checked
+        self.p = checked.policy
+        self.source = source
+        self.consts: dict[tuple, str] = {}
+        self.const_lines: list[str] = []
+        self.input_var = {d.name.text: f'_v{i}' for i, d in enumerate(self.p.inputs)}
+        self.define_fn = {d.name.text: f'_def{i}' for i, d in enumerate(self.p.defines)}
+        self.tmp = 0
+        self.rates_are_maxima = bool(self.p.header_value('rates_are_maxima', False))
+
+    # ---------------------------------------------------------------- helpers
+    def t(self, node) -> str:
+        return self.c.type_of(node) or 'number'
+
+    def const(self, value) -> str:
+        if isinstance(value, bool):
+            return repr(value)
+        if isinstance(value, int):
+            return repr(value)
+        key = (type(value).__name__, str(value))
+        if key not in self.consts:
+            name = f'_K{len(self.consts)}'
+            self.consts[key] = name
+            if isinstance(value, Decimal):
+                self.const_lines.append(f'{name} = _D({str(value)!r})')
+            else:    # a date
+                self.const_lines.append(f'{name} = _dt.date({value.year}, {value.month}, {value.day})')
+        return self.consts[key]
+
+    def table(self, body: str, values) -> str:
+        """A lookup table; built once at import when every value is a constant."""
+        if all(isinstance(v, (A.Money, A.Percent, A.Number)) for v in values):
+            key = ('table', body)
+            if key not in self.consts:
+                name = f'_K{len(self.consts)}'
+                self.consts[key] = name
+                self.const_lines.append(f'{name} = {{{body}}}')
+            return self.consts[key]
+        return '{' + body + '}'
+
+    def new_tmp(self) -> str:
+        self.tmp += 1
+        return f'_t{self.tmp}'
+
+    def src(self, node) -> str:
+        """The source text of a node, on one line, full-width forms kept as written."""
+        s = getattr(node, 'span', None)
+        if s is None:
+            return ''
+        return ' '.join(self.source[s.start:s.end].split())
+
+    def fmt(self, code: str, type_: str) -> str:
+        return f'_R.fmt({code}, {type_!r})'
+
+    def literal_value(self, e):
+        """Python value of a literal node (for defaults and constants)."""
+        if isinstance(e, (A.Money, A.Percent)):
+            return e.value
+        if isinstance(e, A.Number):
+            return int(e.value) if e.is_int else e.value
+        if isinstance(e, A.Bool):
+            return e.value
+        if isinstance(e, A.DateLit):
+            return e.value
+        if isinstance(e, A.Ref):
+            return e.name
+        raise TypeError(e)
+
+    def literal_code(self, e) -> str:
+        v = self.literal_value(e)
+        if isinstance(v, str):
+            return repr(v)
+        return self.const(v)
+
+    # ---------------------------------------------------------------- pure expressions (conditions)
+    def pure(self, e) -> str:
+        if isinstance(e, (A.Money, A.Percent, A.Number, A.Bool, A.DateLit)):
+            return self.literal_code(e)
+        if isinstance(e, A.Ref):
+            return self.ref_pure(e)
+        if isinstance(e, A.Neg):
+            return f'(-{self.pure(e.operand)})'
+        if isinstance(e, A.BinOp) and e.op != '/':
+            # a left-nested chain a + b - c … is written flat, so long sums stay within
+            # Python's limit on nested parentheses
+            ops = ('+', '-') if e.op in '+-' else ('*',)
+            terms, node = [], e
+            while isinstance(node, A.BinOp) and node.op in ops:
+                terms.append((node.op, node.right))
+                node = node.left
+            text = self.pure(node)
+            for op, right in reversed(terms):
+                text += f' {op} {self.pure(right)}'
+            return f'({text})'
+        if isinstance(e, A.BinOp):
+            return f'_R.div({self.pure(e.left)}, {self.pure(e.right)})'
+        if isinstance(e, A.Compare):
+            return f'({self.pure(e.left)}{_CMP[e.op]}{self.pure(e.right)})'
+        if isinstance(e, A.Range):
+            x = self.pure(e.subject)
+            parts = []
+            if e.low is not None:
+                parts.append(f'{x} {">=" if e.low.inclusive else ">"} {self.pure(e.low.value)}')
+            if e.high is not None:
+                parts.append(f'{x} {"<=" if e.high.inclusive else "<"} {self.pure(e.high.value)}')
+            return '(' + ' and '.join(parts) + ')'
+        if isinstance(e, A.Is):
+            return f'({self.pure(e.subject)} == {e.value.text!r})'
+        if isinstance(e, A.In):
+            vals = ', '.join(repr(v.text) for v in e.values)
+            return f'({self.pure(e.subject)} in ({vals},))'
+        if isinstance(e, (A.And, A.Or)):
+            kind, word = type(e), (' and ' if isinstance(e, A.And) else ' or ')
+            parts, stack = [], [e]
+            while stack:                      # flatten a chain of the same connective
+                n = stack.pop()
+                if isinstance(n, kind):
+                    stack.extend((n.right, n.left))
+                else:
+                    parts.append(self.pure(n))
+            return '(' + word.join(parts) + ')'
+        if isinstance(e, A.Not):
+            return f'(not {self.pure(e.operand)})'
+        if isinstance(e, A.Cap):
+            return f'min({self.pure(e.value)}, {self.pure(e.limit)})'
+        if isinstance(e, A.PerStep):
+            if e.full_steps:
+                return f'(_R.floor_div({self.pure(e.base)}, {self.pure(e.step)}) * {self.pure(e.award)})'
+            return f'(_R.div({self.pure(e.base)}, {self.pure(e.step)}) * {self.pure(e.award)})'
+        if isinstance(e, A.Schedule):
+            table = self.table(', '.join(f'{y}: {self.pure(en.value)}' for en in e.entries for y in en.years),
+                               [en.value for en in e.entries])
+            labels = '、'.join(f'{en.label}' for en in e.entries)
+            return f'_R.pick_year({self.pure(e.index)}, {table}, {labels!r})'
+        if isinstance(e, A.ByCategory):
+            table = self.table(', '.join(f'{en.category.text!r}: {self.pure(en.value)}' for en in e.entries),
+                               [en.value for en in e.entries])
+            return f'_R.pick_category({self.pure(e.subject)}, {table})'
+        if isinstance(e, A.Progressive):
+            th = ', '.join(self.pure(s.threshold) for s in e.steps)
+            aw = ', '.join(self.pure(s.award) for s in e.steps)
+            rec = self.pure(e.received) if e.received is not None else '_D(0)'
+            return f'_R.progressive({self.pure(e.base)}, ({th},), ({aw},), {rec})'
+        if isinstance(e, A.MaxOf):
+            return 'max(' + ', '.join(self.pure(v) for v in e.values) + ')'
+        if isinstance(e, A.MinOf):
+            return 'min(' + ', '.join(self.pure(v) for v in e.values) + ')'
+        raise TypeError(f'cannot compile {type(e).__name__}')
+
+    def ref_pure(self, e: A.Ref) -> str:
+        if e.name in self.input_var:
+            return self.input_var[e.name]
+        if e.name in self.define_fn:
+            return f'{self.define_fn[e.name]}(F, False, None)'
+        return repr(e.name)          # an enumeration value
+
+    # ---------------------------------------------------------------- stepwise values (amounts)
+    def value(self, out: Emitter, e) -> tuple[str, str]:
+        """Emit statements computing ``e``; return (code of the value, code of its description)."""
+        t = self.t(e)
+        if isinstance(e, (A.Money, A.Percent, A.Number)):
+            return self.literal_code(e), repr(e.text)
+        if isinstance(e, (A.Bool, A.DateLit)):
+            code = self.literal_code(e)
+            return code, self.fmt(code, t)
+        if isinstance(e, A.Ref):
+            if e.name in self.define_fn:
+                v = self.new_tmp()
+                out.line(f'{v} = {self.define_fn[e.name]}(F, X, S)')
+                return v, f'{e.name!r} + " " + {self.fmt(v, t)}'
+            code = self.ref_pure(e)
+            if e.name in self.input_var:
+                return code, f'{e.name!r} + " " + {self.fmt(code, t)}'
+            return code, repr(e.name)
+        if isinstance(e, A.Neg):
+            a, da = self.value(out, e.operand)
+            v = self.new_tmp()
+            out.line(f'{v} = -{a}')
+            return v, self.fmt(v, t)
+        if isinstance(e, A.BinOp):
+            a, da = self.value(out, e.left)
+            b, db = self.value(out, e.right)
+            v = self.new_tmp()
+            if e.op == '/':
+                out.line(f'{v} = _R.div({a}, {b})')
+            else:
+                out.line(f'{v} = {a} {e.op} {b}')
+            out.line(f'if X: S.append({da} + {_OP_TEXT[e.op]!r} + {db} + " = " + {self.fmt(v, t)})')
+            return v, self.fmt(v, t)
+        if isinstance(e, A.Cap):
+            a, da = self.value(out, e.value)
+            b, db = self.value(out, e.limit)
+            v = self.new_tmp()
+            out.line(f'if {a} <= {b}:')
+            with out.indent():
+                out.line(f'{v} = {a}')
+                out.line(f'if X: S.append({da} + "，未超过上限 " + {db})')
+            out.line('else:')
+            with out.indent():
+                out.line(f'{v} = {b}')
+                out.line(f'if X: S.append({da} + "，超过上限 " + {db} + "，按 " + {self.fmt(v, t)} + " 计")')
+            return v, self.fmt(v, t)
+        if isinstance(e, A.PerStep):
+            base, dbase = self.value(out, e.base)
+            step, dstep = self.value(out, e.step)
+            award, daward = self.value(out, e.award)
+            n, v = self.new_tmp(), self.new_tmp()
+            if e.full_steps:
+                out.line(f'{n} = _R.floor_div({base}, {step})')
+                out.line(f'{v} = {n} * {award}')
+                out.line(f'if X: S.append({dbase} + "，每满 " + {dstep} + " 给予 " + {daward} + "：满 " + '
+                         f'_R.fmt({n}, "int") + " 个整步 × " + {daward} + " = " + {self.fmt(v, t)})')
+            else:
+                out.line(f'{n} = _R.div({base}, {step})')
+                out.line(f'{v} = {n} * {award}')
+                out.line(f'if X: S.append({dbase} + " ÷ " + {dstep} + " × " + {daward} + " = " + '
+                         f'{self.fmt(v, t)} + "（按比例计算）")')
+            return v, self.fmt(v, t)
+        if isinstance(e, A.Schedule):
+            idx, didx = self.value(out, e.index)
+            v = self.new_tmp()
+            first = True
+            for en in e.entries:
+                cond = ' or '.join(f'{idx} == {y}' for y in en.years) or 'False'
+                out.line(f'{"if" if first else "elif"} {cond}:')
+                first = False
+                with out.indent():
+                    a, da = self.value(out, en.value)
+                    out.line(f'{v} = {a}')
+                    out.line(f'if X: S.append("第" + _R.fmt({idx}, "int") + "年，适用「{en.label}」" + {da})')
+            labels = '、'.join(en.label for en in e.entries)
+            out.line('else:')
+            with out.indent():
+                out.line(f'raise _R.Inapplicable("第" + _R.fmt({idx}, "int") + "年不在补助期内（" + {labels!r} + "）")')
+            return v, self.fmt(v, t)
+        if isinstance(e, A.ByCategory):
+            subj, dsubj = self.value(out, e.subject)
+            v = self.new_tmp()
+            for i, en in enumerate(e.entries):
+                out.line(f'{"if" if i == 0 else "elif"} {subj} == {en.category.text!r}:')
+                with out.indent():
+                    a, da = self.value(out, en.value)
+                    out.line(f'{v} = {a}')
+                    out.line(f'if X: S.append({dsubj} + "，分别标准：" + {da})')
+            cats = '、'.join(en.category.text for en in e.entries)
+            out.line('else:')
+            with out.indent():
+                out.line(f'raise _R.Inapplicable("「" + str({subj}) + "」不在本项所列类别（" + {cats!r} + "）之内")')
+            return v, self.fmt(v, t)
+        if isinstance(e, A.Progressive):
+            base, dbase = self.value(out, e.base)
+            v, reached = self.new_tmp(), self.new_tmp()
+            steps = list(e.steps)
+            for i, st in enumerate(reversed(steps)):
+                th, dth = self.value(out, st.threshold) if i == 0 else (self.pure(st.threshold), repr(self.src(st.threshold)))
+                out.line(f'{"if" if i == 0 else "elif"} {base} >= {th}:')
+                with out.indent():
+                    aw = self.pure(st.award)
+                    out.line(f'{v} = {aw}')
+                    out.line(f'{reached} = {self.src(st.threshold)!r}')
+            out.line('else:')
+            with out.indent():
+                out.line(f'raise _R.Inapplicable({dbase} + "，未达到最低门槛 " + {self.src(steps[0].threshold)!r})')
+            out.line(f'if X: S.append({dbase} + "，达到 " + {reached} + " 档，按晋级标准为 " + {self.fmt(v, "money")})')
+            if e.received is not None:
+                rec, drec = self.value(out, e.received)
+                w = self.new_tmp()
+                out.line(f'{w} = {v} - {rec}')
+                out.line(f'if {w} < 0: {w} = _D(0)')
+                out.line(f'if X: S.append("晋级补差：" + {self.fmt(v, "money")} + " − 已获 " + {drec} + " = " + '
+                         f'{self.fmt(w, "money")} + ("（不低于 0元）" if {v} < {rec} else ""))')
+                return w, self.fmt(w, t)
+            return v, self.fmt(v, t)
+        if isinstance(e, (A.MaxOf, A.MinOf)):
+            parts = [self.value(out, x) for x in e.values]
+            v = self.new_tmp()
+            fn, word = ('max', '取高') if isinstance(e, A.MaxOf) else ('min', '取低')
+            out.line(f'{v} = {fn}({", ".join(p[0] for p in parts)})')
+            descs = ' + "、" + '.join(p[1] for p in parts)
+            out.line(f'if X: S.append("{word}（" + {descs} + "）= " + {self.fmt(v, t)})')
+            return v, self.fmt(v, t)
+        # conditions used as values (rare): pure
+        code = self.pure(e)
+        v = self.new_tmp()
+        out.line(f'{v} = {code}')
+        return v, self.fmt(v, t)
+
+    # ---------------------------------------------------------------- conditions
+    def condition_failure(self, cond) -> str:
+        """Code of the not-applicable reason for a failed condition, with the values it read."""
+        names = []
+        for n in A.walk(cond):
+            if isinstance(n, A.Ref) and (n.name in self.input_var or n.name in self.define_fn) \
+                    and n.name not in names:
+                names.append(n.name)
+        parts = ' + "，" + '.join(f'{n!r} + " " + {self.fmt(self.ref_pure(A.Ref(n)), self.c.type_of(self._first_ref(cond, n)) or "number")}'
+                                 for n in names)
+        text = f'"不满足条件「" + {self.src(cond)!r} + "」"'
+        if names:
+            text += f' + "（" + {parts} + "）"'
+        return text
+
+    def _first_ref(self, cond, name):
+        for n in A.walk(cond):
+            if isinstance(n, A.Ref) and n.name == name:
+                return n
+        return None

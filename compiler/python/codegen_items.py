@@ -1,0 +1,274 @@
+"""Code generation, part 2: amounts, items, definitions, the typed fast path and the groups."""
+from __future__ import annotations
+
+
+from polc.dsl import ast as A
+from polc.compiler.python.emitter import Emitter
+from polc.compiler.python.codegen_exprs import ExprGen
+
+
+class ItemGen(ExprGen):
+    # ---------------------------------------------------------------- amounts
+    def is_rate_based(self, am) -> bool:
+        for n in A.walk(am):
+            if isinstance(n, A.BinOp) and n.op == '*' and (
+                    self.t(n.left) == 'percent' or self.t(n.right) == 'percent'):
+                return True
+        return False
+
+    def amount(self, out: Emitter, am, item: A.Item) -> None:
+        if isinstance(am, A.Tiers):
+            reasons = []
+            for i, tier in enumerate(am.tiers):
+                out.line(f'{"if" if i == 0 else "elif"} {self.pure(tier.condition)}:')
+                with out.indent():
+                    out.line(f'if X: S.append("适用第{i + 1}档：「" + {self.src(tier.condition)!r} + "」")')
+                    self.amount(out, tier.amount, item)
+                reasons.append(tier.condition)
+            out.line('else:')
+            with out.indent():
+                if am.otherwise is not None:
+                    out.line('if X: S.append("不满足前列各档，适用「否则」")')
+                    self.amount(out, am.otherwise, item)
+                else:
+                    subject = ' + "；" + '.join(self.condition_failure(c) for c in reasons)
+                    out.line(f'return (_R.NOT_APPLICABLE, None, S, "不属于任何一档：" + {subject})')
+            return
+        if isinstance(am, A.CaseByCase):
+            out.line('return (_R.CASE_BY_CASE, None, S, "按“一事一议”原则确定")')
+            return
+        if isinstance(am, A.Deferred):
+            out.line(f'return (_R.DEFERRED, None, S, {("按规定享受" + am.target)!r})')
+            return
+        if isinstance(am, A.NonCash):
+            out.line(f'return (_R.NON_CASH, None, S, {am.benefit!r})')
+            return
+        if isinstance(am, A.NoAmount):
+            out.line(f'return (_R.NO_AMOUNT, None, S, {(am.note or "本措施未设定金额")!r})')
+            return
+        if isinstance(am, A.ExplicitNA):
+            out.line(f'return (_R.NOT_APPLICABLE, None, S, {(am.note or "按本项规定不适用")!r})')
+            return
+        if isinstance(am, A.Ceiling):
+            v, dv = self.value(out, am.value)
+            out.line(f'if X: S.append("最高可获 " + {self.fmt(v, "money")})')
+            out.line(f'return (_R.CEILING, {v}, S, "原文规定为最高额，实际金额以审核为准")')
+            return
+        v, dv = self.value(out, am)
+        if self.rates_are_maxima and self.is_rate_based(am):
+            out.line(f'if X: S.append("本措施规定的奖补百分比均指最高比例：最高可获 " + {self.fmt(v, "money")})')
+            out.line(f'return (_R.CEILING, {v}, S, "奖补百分比为最高比例，实际金额以审核为准")')
+            return
+        if v.startswith('_K') or v.startswith('_v'):
+            out.line(f'if X: S.append("给予 " + {dv})')
+        out.line(f'return (_R.AMOUNT, {v}, S, "")')
+
+    # ---------------------------------------------------------------- the typed fast path
+    def fast_amount(self, out: Emitter, am, i: int) -> None:
+        """Statements setting o{i} (outcome) and a{i} (amount or None), without explanation."""
+        o, a = f'o{i}', f'a{i}'
+        if isinstance(am, A.Tiers):
+            for k, tier in enumerate(am.tiers):
+                out.line(f'{"if" if k == 0 else "elif"} {self.pure(tier.condition)}:')
+                with out.indent():
+                    self.fast_amount(out, tier.amount, i)
+            out.line('else:')
+            with out.indent():
+                if am.otherwise is not None:
+                    self.fast_amount(out, am.otherwise, i)
+                else:
+                    out.line(f'{o} = _R.NOT_APPLICABLE; {a} = None')
+            return
+        simple = {A.CaseByCase: '_R.CASE_BY_CASE', A.Deferred: '_R.DEFERRED', A.NonCash: '_R.NON_CASH',
+                  A.NoAmount: '_R.NO_AMOUNT', A.ExplicitNA: '_R.NOT_APPLICABLE'}
+        if type(am) in simple:
+            out.line(f'{o} = {simple[type(am)]}; {a} = None')
+        elif isinstance(am, A.Ceiling):
+            out.line(f'{o} = _R.CEILING; {a} = {self.pure(am.value)}')
+        elif self.rates_are_maxima and self.is_rate_based(am):
+            out.line(f'{o} = _R.CEILING; {a} = {self.pure(am)}')
+        else:
+            out.line(f'{o} = _R.AMOUNT; {a} = {self.pure(am)}')
+
+    def typed_function(self, out: Emitter, items) -> None:
+        before = len(self.const_lines)
+        self._typed_function(out, items)
+        self.typed_new_consts = len(self.const_lines) - before
+
+    def _typed_function(self, out: Emitter, items) -> None:
+        names = tuple(it.name.text for _c, it in items)
+        out.line(f'_NAMES = {names!r}')
+        out.line('_START, _END = _R.validity_bounds(META)')
+        out.line()
+        out.line('def evaluate_typed(F, date):')
+        with out.indent():
+            out.line('"""Typed facts (every input present, Decimal money) and a date -> '
+                     '({item: (outcome, value)}, total). No checks, no explanation: the fast path."""')
+            out.line('if (_START is not None and date < _START) or (_END is not None and date > _END):')
+            with out.indent():
+                out.line('return {n: (_R.NOT_APPLICABLE, None) for n in _NAMES}, _D(0)')
+            used = []
+            for _c, it in items:
+                for n in self.used_inputs(it):
+                    if n not in used:
+                        used.append(n)
+            for n in used:
+                out.line(f'{self.input_var[n]} = F[{n!r}]')
+            for i, (_c, it) in enumerate(items):
+                out.line('try:')
+                with out.indent():
+                    if it.conditions:
+                        cond = ' and '.join(self.pure(c) for c in it.conditions)
+                        out.line(f'if not ({cond}):')
+                        with out.indent():
+                            out.line(f'o{i} = _R.NOT_APPLICABLE; a{i} = None')
+                        out.line('else:')
+                        with out.indent():
+                            self.fast_amount(out, it.amount, i)
+                    elif it.amount is None:
+                        out.line(f'o{i} = _R.NO_AMOUNT; a{i} = None')
+                    else:
+                        self.fast_amount(out, it.amount, i)
+                out.line('except _R.Inapplicable:')
+                with out.indent():
+                    out.line(f'o{i} = _R.NOT_APPLICABLE; a{i} = None')
+                out.line(f'if a{i} is not None:')
+                with out.indent():
+                    out.line(f'a{i} = _R.round_fen(a{i})')
+                    out.line(f'if a{i} < 0: a{i} = _D(0)')
+            self.typed_groups(out, items)
+            out.line('_t = _D(0)')
+            for i in range(len(items)):
+                out.line(f'if o{i} is _R.AMOUNT: _t += v{i}')
+            entries = ', '.join(
+                f'{it.name.text!r}: (o{i}, v{i} if o{i} is _R.AMOUNT or o{i} is _R.CEILING else None)'
+                for i, (_c, it) in enumerate(items))
+            out.line(f'return {{{entries}}}, _t')
+
+    def typed_groups(self, out: Emitter, items) -> None:
+        """Straight-line code for 就高 and 合计…最高 (the runtime's _apply_groups, unrolled).
+        v{i}: what item i contributes; g{j}: the current total of group j."""
+        index = {it.name.text: i for i, (_c, it) in enumerate(items)}
+        for i in range(len(items)):
+            out.line(f'v{i} = a{i} if (o{i} is _R.AMOUNT or o{i} is _R.CEILING) and a{i} is not None '
+                     f'else _D(0)')
+        groups = {g.name.text: g for g in self.p.groups}
+        gindex = {g.name.text: j for j, g in enumerate(group_order(self.p))}
+
+        def val(m: str) -> str:
+            return f'v{index[m]}' if m in index else f'g{gindex[m]}'
+
+        def set_aside(m: str) -> None:
+            if m in index:
+                out.line(f'v{index[m]} = _D(0)')
+            else:
+                out.line(f'g{gindex[m]} = _D(0)')
+                for mm in groups[m].members:
+                    set_aside(mm.text)
+
+        def reduce(m: str, amount: str) -> None:
+            if m in index:
+                out.line(f'v{index[m]} = {amount}')
+                return
+            j = gindex[m]
+            out.line(f'g{j} = {amount}')
+            r = self.new_tmp()
+            out.line(f'{r} = g{j}')
+            sequential(groups[m].members, r)
+
+        def sequential(members, remaining: str) -> None:
+            for mm in members:
+                v, k = val(mm.text), self.new_tmp()
+                out.line(f'{k} = {v} if {v} <= {remaining} else {remaining}')
+                out.line(f'if {k} != {v}:')
+                with out.indent():
+                    reduce(mm.text, k)
+                out.line(f'{remaining} -= {k}')
+
+        for g in group_order(self.p):
+            j = gindex[g.name.text]
+            members = [m.text for m in g.members]
+            if g.mode == 'highest':
+                w = self.new_tmp()
+                out.line(f'g{j} = _D(0); {w} = -1')
+                for k, m in enumerate(members):
+                    out.line(f'if {val(m)} > g{j}: g{j} = {val(m)}; {w} = {k}')
+                for k, m in enumerate(members):
+                    out.line(f'if {w} != {k} and {val(m)} > 0:')
+                    with out.indent():
+                        set_aside(m)
+            else:
+                cap = self.pure(g.cap)
+                t = self.new_tmp()
+                out.line(f'{t} = ' + ' + '.join(val(m) for m in members))
+                out.line(f'if {t} > {cap}:')
+                with out.indent():
+                    r = self.new_tmp()
+                    out.line(f'{r} = {cap}')
+                    sequential(g.members, r)
+                    out.line(f'g{j} = {cap}')
+                out.line('else:')
+                with out.indent():
+                    out.line(f'g{j} = {t}')
+
+    # ---------------------------------------------------------------- functions
+    def used_inputs(self, node) -> list[str]:
+        names = []
+        for n in A.walk(node):
+            if isinstance(n, A.Ref) and n.name in self.input_var and n.name not in names:
+                names.append(n.name)
+        return names
+
+    def item_function(self, out: Emitter, index: int, item: A.Item) -> str:
+        fn = f'_item{index}'
+        out.line(f'def {fn}(F, X):')
+        with out.indent():
+            out.line('S = [] if X else None')
+            for name in self.used_inputs(item):
+                out.line(f'{self.input_var[name]} = F[{name!r}]')
+            for cond in item.conditions:
+                out.line(f'if not {self.pure(cond)}:')
+                with out.indent():
+                    out.line(f'return (_R.NOT_APPLICABLE, None, S, {self.condition_failure(cond)})')
+                out.line(f'if X: S.append("满足条件「" + {self.src(cond)!r} + "」")')
+            if item.amount is None:
+                out.line('return (_R.NO_AMOUNT, None, S, "本项未写金额")')
+            else:
+                self.amount(out, item.amount, item)
+        out.line()
+        return fn
+
+    def define_function(self, out: Emitter, d: A.Define) -> None:
+        fn = self.define_fn[d.name.text]
+        out.line(f'def {fn}(F, X, S):')
+        with out.indent():
+            for name in self.used_inputs(d.expr):
+                out.line(f'{self.input_var[name]} = F[{name!r}]')
+            t = self.t(d.expr)
+            if t == 'bool':
+                out.line(f'return {self.pure(d.expr)}')
+            else:
+                v, dv = self.value(out, d.expr)
+                out.line(f'if X: S.append({d.name.text!r} + " = " + {self.fmt(v, t)})')
+                out.line(f'return {v}')
+        out.line()
+
+
+def group_order(p: A.Policy) -> list[A.Group]:
+    """Groups with inner groups first (members before the groups that contain them)."""
+    by_name = {g.name.text: g for g in p.groups}
+    done: list[A.Group] = []
+    seen: set[str] = set()
+
+    def visit(g: A.Group, path: frozenset):
+        if g.name.text in seen or g.name.text in path:
+            return
+        for m in g.members:
+            if m.text in by_name:
+                visit(by_name[m.text], path | {g.name.text})
+        seen.add(g.name.text)
+        done.append(g)
+
+    for g in p.groups:
+        visit(g, frozenset())
+    return done

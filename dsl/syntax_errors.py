@@ -1,0 +1,104 @@
+"""Syntax errors: a Lark exception -> one Chinese diagnostic with the place and a hint."""
+from __future__ import annotations
+
+import re
+
+from lark import Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+
+from polc.dsl import ast as A
+from polc.dsl.diagnostics import Diagnostic, error
+from polc.dsl.keywords import (KEYWORDS, describe_terminal, glued_keyword)
+from polc.dsl.text import line_col
+from polc.dsl.build_exprs import _span_of
+
+KEYWORD_TYPES = frozenset(KEYWORDS) | {'LEGAL_WORD', 'POSTFIX'}
+
+# -------------------------------------------------------------------- errors
+_MAX_EXPECTED_SHOWN = 8
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == '$END':
+        return '文件结尾'
+    v = str(tok)
+    if len(v) > 20:
+        v = v[:20] + '…'
+    return f'「{v}」'
+
+
+def _expected_text(expected) -> str:
+    names = sorted({describe_terminal(e) for e in expected})
+    if len(names) > _MAX_EXPECTED_SHOWN:
+        names = names[:_MAX_EXPECTED_SHOWN] + ['……']
+    return '、'.join(names)
+
+
+_HAN_RUN = re.compile(r'[A-Za-z_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$')
+
+
+def _glue_hint(norm: str, pos: int) -> str:
+    """If the word just before ``pos`` has a keyword glued to it, suggest the split."""
+    before = norm[:pos].rstrip(' \t')
+    m = _HAN_RUN.search(before)
+    if not m:
+        # the offending token itself may be the glued word
+        m2 = re.match(r'[A-Za-z_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+', norm[pos:])
+        word = m2.group(0) if m2 else ''
+    else:
+        word = m.group(0)
+    g = glued_keyword(word) if word else None
+    if not g:
+        return ''
+    a, kw, b = g
+    split = ' '.join(x for x in (a, kw, b) if x)
+    return f'「{word}」中连着关键字「{kw}」；关键字与名称之间要用空格或标点隔开，例如「{split}」，或用「」把名称括起来'
+
+
+def syntax_diagnostic(exc: UnexpectedInput, norm: str) -> Diagnostic:
+    if isinstance(exc, UnexpectedCharacters):
+        ch = norm[exc.pos_in_stream] if exc.pos_in_stream < len(norm) else ''
+        line, col = exc.line, exc.column
+        span = A.Span(line, col, line, col + 1, exc.pos_in_stream, exc.pos_in_stream + 1)
+        if ch == '"':
+            msg = '字符串缺少结尾的引号「"」'
+        elif ch in '「」':
+            msg = f'「」括起的名称不完整（缺少配对的括号，或名称跨行）'
+        else:
+            msg = f'无法识别的字符「{ch}」（U+{ord(ch):04X}）' if ch else '无法识别的内容'
+        allowed = getattr(exc, 'allowed', None) or ()
+        hint = _glue_hint(norm, exc.pos_in_stream)
+        if not hint and allowed:
+            hint = f'此处应为：{_expected_text(allowed)}'
+        return error('E-SYNTAX', msg, span, hint)
+    if isinstance(exc, UnexpectedToken):
+        tok = exc.token
+        if tok.type == '$END':
+            line, col = line_col(norm, len(norm))
+            span = A.Span(line, col, line, col, len(norm), len(norm))
+            msg = '文件意外结束'
+        else:
+            span = _span_of(tok)
+            msg = f'此处不应出现{_describe_token(tok)}'
+        pos = tok.start_pos if tok.start_pos is not None else len(norm)
+        hint = _glue_hint(norm, pos)
+        if not hint and tok.type in KEYWORD_TYPES and ('NAME' in (exc.expected or ()) or 'QNAME' in (
+                exc.expected or ())):
+            hint = f'「{tok}」是关键字；用作名称时请写成「「{tok}」」，或换一个名称'
+        if not hint and tok.type == 'LPAR' and pos > 0 and _HAN_RUN.search(norm[:pos]):
+            hint = '文字中含有括号时，请用引号把整段文字括起来，例如 "漳州市……措施（节选）"'
+        accepts = exc.expected
+        try:
+            if exc.interactive_parser is not None:
+                accepts = exc.interactive_parser.accepts() or accepts
+        except Exception:       # accepts() re-runs the parser; fall back to Lark's set
+            pass
+        expected = _expected_text(accepts) if accepts else ''
+        if expected:
+            msg += f'；应为：{expected}'
+        return error('E-SYNTAX', msg, span, hint)
+    if isinstance(exc, UnexpectedEOF):
+        line, col = line_col(norm, len(norm))
+        return error('E-SYNTAX', '文件意外结束', A.Span(line, col, line, col, len(norm), len(norm)))
+    return error('E-SYNTAX', '语法错误', None)
