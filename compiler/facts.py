@@ -4,9 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from decimal import Decimal
-from pathlib import Path
 
-MAX_FACTS_BYTES = 50 * 1024 * 1024
 
 
 class FactsFileError(Exception):
@@ -76,25 +74,21 @@ def parse_facts_text(text: str, name: str = '<事实>') -> object:
 
 
 def read_facts(path: str) -> object:
-    """Read a facts file; ``-`` reads standard input."""
-    if path == '-':
-        data = sys.stdin.buffer.read(MAX_FACTS_BYTES + 1)
-        name = '<标准输入>'
-    else:
-        p = Path(path)
-        try:
-            if p.stat().st_size > MAX_FACTS_BYTES:
-                raise FactsFileError(f'{path}：文件过大（超过 50 MB）')
-            data = p.read_bytes()
-        except FileNotFoundError:
-            raise FactsFileError(f'{path}：文件不存在') from None
-        except IsADirectoryError:
-            raise FactsFileError(f'{path}：这是一个目录') from None
-        except OSError as exc:
-            raise FactsFileError(f'{path}：无法读取（{exc.strerror}）') from None
-        name = path
-    if len(data) > MAX_FACTS_BYTES:
-        raise FactsFileError(f'{name}：输入过大（超过 50 MB）')
+    """Read a facts file; ``-`` reads standard input.  At most 64 MiB (``POLC_MAX_INPUT_BYTES``),
+    from a regular file only (a FIFO or a device is refused before reading)."""
+    from polc.dsl.files import FileProblem, input_limit, read_bounded
+    try:
+        limit = input_limit()
+        if path == '-':
+            data = sys.stdin.buffer.read(limit + 1)
+            name = '<标准输入>'
+            if len(data) > limit:
+                raise FactsFileError(f'{name}：输入过大（超过 {limit} 字节；可用环境变量 POLC_MAX_INPUT_BYTES 调整）')
+        else:
+            data = read_bounded(path, limit)
+            name = path
+    except FileProblem as exc:
+        raise FactsFileError(str(exc)) from None
     try:
         text = data.decode('utf-8-sig')
     except UnicodeDecodeError as exc:

@@ -1,7 +1,6 @@
 """Parse and check in one step: the front end of polc."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import attrs
@@ -92,16 +91,14 @@ class SourceError(Exception):
 
 
 def read_source(path) -> str:
-    """Read a .pol file as UTF-8 (a BOM is allowed); clear errors otherwise."""
-    p = Path(path)
+    """Read a .pol file as UTF-8 (a BOM is allowed); clear errors otherwise.  Only a regular file
+    of at most 64 MiB (``POLC_MAX_INPUT_BYTES``) is read (:func:`polc.dsl.files.read_bounded`)."""
+    from .files import FileProblem, read_bounded
     try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise SourceError(str(path), '文件不存在') from None
-    except IsADirectoryError:
-        raise SourceError(str(path), '这是一个目录，不是政策文件') from None
-    except OSError as exc:
-        raise SourceError(str(path), f'无法读取文件（{exc.strerror}）') from None
+        data = read_bounded(str(path))
+    except FileProblem as exc:
+        message = '这是一个目录，不是政策文件' if exc.message == '这是一个目录' else exc.message
+        raise SourceError(str(path), message) from None
     if data.startswith(b'\xff\xfe') or data.startswith(b'\xfe\xff'):
         raise SourceError(str(path), '文件是 UTF-16 编码；政策文件应使用 UTF-8 编码')
     if b'\x00' in data:

@@ -346,7 +346,7 @@ def cjk_font() -> Optional[str]:
     return None
 
 
-def render_png(rep: Report, path: str) -> None:
+def render_png(rep: Report, path: str, shown: Optional[str] = None) -> None:
     """The page's two charts — the total of each item and the distribution of per-applicant totals —
     drawn with matplotlib (Agg, no display) into one PNG.  Chinese labels need a CJK font
     (:func:`cjk_font`); without one the labels are ASCII (items by their 序号 in the HTML table)."""
@@ -358,8 +358,9 @@ def render_png(rep: Report, path: str) -> None:
     except ImportError:
         raise ReportError(PNG_MISSING) from None
     target = Path(path)
+    shown = shown or path               # the name the user gave (``path`` may be a temporary file)
     if not target.resolve().parent.is_dir():
-        raise ReportError(f'{path}：目录不存在，无法写入 PNG')
+        raise ReportError(f'{shown}：目录不存在，无法写入 PNG')
     font = cjk_font()
     fp = FontProperties(fname=font) if font else None
     bars = _item_bars(rep)
@@ -413,4 +414,4 @@ def render_png(rep: Report, path: str) -> None:
         # no Software/date metadata: the same report gives the same bytes
         fig.savefig(str(target), format='png', metadata={'Software': None})
     except OSError as exc:
-        raise ReportError(f'{path}：无法写入 PNG（{exc.strerror}）') from None
+        raise ReportError(f'{shown}：无法写入 PNG（{exc.strerror}）；原有文件保持不变') from None

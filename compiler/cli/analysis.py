@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from polc.compiler.cli.common import (EXIT_DIAG, EXIT_OK, EXIT_USAGE, echo_err, load_or_exit)
+from polc.compiler.cli.common import (EXIT_DIAG, EXIT_OK, EXIT_USAGE, echo_err, load_or_exit, write_or_exit)
 
 
 @click.command()
@@ -35,7 +35,11 @@ def verify(files, examples, cliff, fmt, out_dir, no_solver):
                                   use_solver=not no_solver))
     if out_dir:
         outp = Path(out_dir)
-        outp.mkdir(parents=True, exist_ok=True)
+        try:
+            outp.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            echo_err(f'{out_dir}: 错误[E-IO]: 无法建立目录（{exc.strerror}）')
+            sys.exit(EXIT_USAGE)
         n = 0
         for r in reports:
             for o in r.outcomes:
@@ -43,8 +47,8 @@ def verify(files, examples, cliff, fmt, out_dir, no_solver):
                     n += 1
                     facts = dict(o.counterexample)
                     facts.pop('日期', None)
-                    (outp / f'{Path(r.file).stem}-反例{n}.json').write_text(
-                        json.dumps(facts, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')
+                    write_or_exit(str(outp / f'{Path(r.file).stem}-反例{n}.json'),
+                                  json.dumps(facts, ensure_ascii=False, indent=2) + '\n')
     if fmt == 'json':
         click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
     else:

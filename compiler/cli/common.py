@@ -22,9 +22,30 @@ def day_or_exit(date):
     from polc.compiler.python.runtime import parse_date
     day = parse_date(date) if date is not None else _dt.date.today()
     if day is None:
-        echo_err(f'错误[E-USAGE]: 无法读作日期：{date!r}（应为 "2025-03-01"）')
+        echo_err(f'错误[E-USAGE]: --date：无法读作日期：「{date}」（应为 "2025-03-01"）')
         sys.exit(EXIT_USAGE)
     return day
+
+
+def distinct_or_exit(inputs, outputs) -> None:
+    """Before any work: refuse an output that is an input or another output (the same file, also
+    through a link); ``inputs`` and ``outputs`` are pairs of the option's label and the path."""
+    from polc.dsl.files import PathClash, check_distinct
+    try:
+        check_distinct(inputs, outputs)
+    except PathClash as exc:
+        echo_err(f'错误[E-SAME-FILE]: {exc.message}')
+        sys.exit(EXIT_USAGE)
+
+
+def write_or_exit(path: str, text: str) -> None:
+    """Write a text output whole or not at all (temporary file, then rename); exit 2 on failure."""
+    from polc.dsl.files import FileProblem, write_text
+    try:
+        write_text(path, text)
+    except FileProblem as exc:
+        echo_err(f'{exc.path}: 错误[E-IO]: {exc.message}；原有文件保持不变')
+        sys.exit(EXIT_USAGE)
 
 
 def echo_err(text: str) -> None:

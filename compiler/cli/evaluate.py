@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from polc.compiler.cli.common import (EXIT_DIAG, EXIT_OK, EXIT_USAGE, echo_err, evaluate_or_exit, load_or_exit,
-                                      policy_files)
+from polc.compiler.cli.common import (EXIT_DIAG, EXIT_OK, EXIT_USAGE, day_or_exit, distinct_or_exit, echo_err,
+                                      evaluate_or_exit, load_or_exit, policy_files)
 from polc.compiler.cli.tables import batch_or_exit
 
 
@@ -30,9 +30,15 @@ def eval_(file, facts_path, date, fmt, brief, out_path, id_column, skip_bad, rej
           allocation_path, engine):
     """计算一个申请人可获得的奖补，并逐条说明理由；或批量计算一整张表。"""
     from polc.compiler.python.explain import render_text
-    compiled = load_or_exit(file)
     from polc.compiler.tables.io import table_format
-    if out_path is not None or table_format(facts_path) is not None:
+    batch = out_path is not None or table_format(facts_path) is not None
+    if batch:           # before any work: no output may be an input or another output
+        distinct_or_exit([('--facts', facts_path), ('政策文件', file)],
+                         [('--out', out_path), ('--rejects', rejects_path), ('--allocation', allocation_path)])
+    if date is not None:
+        day_or_exit(date)
+    compiled = load_or_exit(file)
+    if batch:
         batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
                        allocation_path, engine)
         return
@@ -55,6 +61,8 @@ def explain(file, facts_path, item, date):
     """逐步说明一项（或一个条款的全部项）的推导过程。ITEM 是项名或条款编号。"""
     from polc.dsl.text import normalize
     from polc.compiler.python.explain import render_item
+    if date is not None:
+        day_or_exit(date)
     compiled = load_or_exit(file)
     result = evaluate_or_exit(compiled, facts_path, date, explain=True)
     key = normalize(item).strip()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import attrs
 import click
@@ -11,7 +10,8 @@ import click
 from polc.dsl.analysis import SourceError, analyze, read_source
 from polc.dsl.diagnostics import render
 
-from polc.compiler.cli.common import (EXIT_DIAG, EXIT_OK, EXIT_USAGE, echo_err, load_or_exit, policy_files)
+from polc.compiler.cli.common import (EXIT_DIAG, EXIT_OK, EXIT_USAGE, distinct_or_exit, echo_err, load_or_exit,
+                                      policy_files, write_or_exit)
 
 
 @click.command()
@@ -66,17 +66,14 @@ def check(files, fmt, report):
 def build(file, output, runtime):
     """生成可导入的 Python 模块（evaluate(facts, date=None) -> dict）。"""
     from polc.compiler.python.standalone import generate_standalone
+    distinct_or_exit([('政策文件', file)], [('-o', output)])
     compiled = load_or_exit(file)
     source = compiled.python_source if runtime == 'polc' else generate_standalone(
         compiled.analysis.checked, compiled.analysis.source)
     if output is None:
         click.echo(source, nl=False)
         return
-    try:
-        Path(output).write_text(source, encoding='utf-8')
-    except OSError as exc:
-        echo_err(f'{output}: 错误[E-IO]: 无法写入（{exc.strerror}）')
-        sys.exit(EXIT_USAGE)
+    write_or_exit(output, source)
     click.echo(f'已生成 {output}')
 
 
@@ -87,6 +84,7 @@ def build(file, output, runtime):
 def doc(files, output, readings):
     """从政策文件生成 Markdown 说明页：条款、类别、规则、上限、部门与解读。"""
     from polc.dsl.docgen import policy_page, readings_page
+    distinct_or_exit([('政策文件', f) for f in files], [('-o', output)])
     pages, entries = [], []
     for path in files:
         try:
@@ -105,11 +103,7 @@ def doc(files, output, readings):
     if output is None:
         click.echo(out, nl=False)
         return
-    try:
-        Path(output).write_text(out, encoding='utf-8')
-    except OSError as exc:
-        echo_err(f'{output}: 错误[E-IO]: 无法写入（{exc.strerror}）')
-        sys.exit(EXIT_USAGE)
+    write_or_exit(output, out)
 
 
 @click.command()
@@ -131,19 +125,20 @@ def fmt(files, check_only, show_diff, write):
     import difflib
     from polc.dsl.formatter import format_policy
     from polc.dsl.parser import parse
-    changed, failed = [], False
+    from polc.dsl.files import FileProblem, write_text
+    changed, failed = [], []
     for path in policy_files(files):
         try:
             text = read_source(path)
         except SourceError as exc:
             echo_err(f'{exc.file}: 错误[E-IO]: {exc.message}')
-            failed = True
+            failed.append(path)
             continue
         result = parse(text, path)
         if result.policy is None or any(d.severity == 'error' for d in result.diagnostics):
             for d in result.diagnostics:
                 echo_err(render(d, text))
-            failed = True
+            failed.append(path)
             continue
         new = format_policy(result.policy, text)
         if not (check_only or show_diff or write):
@@ -154,14 +149,23 @@ def fmt(files, check_only, show_diff, write):
         if show_diff:
             click.echo(''.join(difflib.unified_diff(text.splitlines(True), new.splitlines(True),
                                                     f'{path}（原）', f'{path}（排版后）')), nl=False)
-        if write:
-            Path(path).write_text(new, encoding='utf-8')
+        if write:               # whole or not at all: a failed write leaves the file as it was
+            try:
+                write_text(path, new)
+            except FileProblem as exc:
+                echo_err(f'{exc.path}: 错误[E-IO]: {exc.message}；原文件保持不变')
+                changed.pop()
+                failed.append(path)
     if check_only:
         for path in changed:
             click.echo(f'需要排版：{path}')
-        click.echo(f'{len(changed)} 个文件需要排版' if changed else '全部文件已是规范格式')
+        if failed:
+            click.echo(f'{len(changed)} 个文件需要排版；{len(failed)} 个文件无法读取或解析，未检查格式（见上面的错误）')
+        else:
+            click.echo(f'{len(changed)} 个文件需要排版' if changed else '全部文件已是规范格式')
     elif write:
-        click.echo(f'已排版 {len(changed)} 个文件')
+        click.echo(f'已排版 {len(changed)} 个文件'
+                   + (f'；{len(failed)} 个文件无法读取、解析或写入，未排版' if failed else ''))
     if failed:
         sys.exit(EXIT_USAGE)
     sys.exit(EXIT_DIAG if (check_only and changed) else EXIT_OK)

@@ -1,6 +1,7 @@
 """Commands on whole tables: batch evaluation (eval --out), report, sql."""
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -8,7 +9,8 @@ import click
 
 from polc.dsl.units import format_money
 
-from polc.compiler.cli.common import (EXIT_DIAG, EXIT_USAGE, day_or_exit, echo_err, load_or_exit)
+from polc.compiler.cli.common import (EXIT_DIAG, EXIT_USAGE, day_or_exit, distinct_or_exit, echo_err,
+                                      load_or_exit)
 
 
 def batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
@@ -33,7 +35,7 @@ def batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rej
     except BatchError as exc:
         if bar is not None:
             bar.finish()
-        echo_err(f'错误[E-FACTS]: {exc}')
+        echo_err(f'错误[{exc.code}]: {exc}')
         sys.exit(EXIT_USAGE)
     click.echo(f'计算了 {summary.written} 行，写入 {out_path}'
                + (f'；跳过有错误的行 {summary.rejected} 行' if summary.rejected else '')
@@ -79,11 +81,13 @@ def progress_bar(path: str, large: int = 5 * 2 ** 20):
 def report(file, facts_path, out_path, png_path, date, engine, id_column, top):
     """预算报告：整张申请人表的各项合计、获得人数、达到上限、名额与资金池削减、金额分布图与应得最多的申请人。"""
     import tempfile
+    from polc.dsl.files import FileProblem, Outputs
     from polc.compiler.tables.io import BatchError
     from polc.compiler.tables.rowwise import run_batch
     from polc.compiler.budget.report import PNG_MISSING, ReportError, aggregate, png_available, render_html, render_png
-    compiled = load_or_exit(file)
+    distinct_or_exit([('--facts', facts_path), ('政策文件', file)], [('--out', out_path), ('--png', png_path)])
     day = day_or_exit(date)
+    compiled = load_or_exit(file)
     if not out_path.lower().endswith(('.html', '.htm')):
         echo_err(f'错误[E-USAGE]: {out_path}：报告应写到 .html 文件')
         sys.exit(EXIT_USAGE)
@@ -95,7 +99,10 @@ def report(file, facts_path, out_path, png_path, date, engine, id_column, top):
             echo_err(f'错误[E-REPORT]: {png_path}：目录不存在，无法写入 PNG')
             sys.exit(EXIT_USAGE)
     try:
-        with tempfile.TemporaryDirectory() as tmp:
+        # the page and the PNG are written whole or not at all, after the whole table is computed
+        with Outputs() as outs, tempfile.TemporaryDirectory() as tmp:
+            html_temp = outs.temp(out_path)
+            png_temp = outs.temp(png_path) if png_path else None
             results = str(Path(tmp) / 'results.csv')
             if engine == 'duckdb':
                 from polc.compiler.sql.engine import run_duckdb
@@ -103,17 +110,20 @@ def report(file, facts_path, out_path, png_path, date, engine, id_column, top):
             else:
                 summary = run_batch(compiled, facts_path, results, day.isoformat(), id_column)
             rep = aggregate(compiled, results, summary.allocations, day.isoformat(), id_column, top)
-        Path(out_path).write_text(render_html(rep), encoding='utf-8')
-        if png_path:
-            render_png(rep, png_path)
+            Path(html_temp).write_text(render_html(rep), encoding='utf-8')
+            if png_path:
+                render_png(rep, png_temp, shown=png_path)
+    except FileProblem as exc:
+        echo_err(f'{exc.path}: 错误[E-IO]: {exc.message}；原有文件保持不变')
+        sys.exit(EXIT_USAGE)
     except BatchError as exc:
-        echo_err(f'错误[E-FACTS]: {exc}')
+        echo_err(f'错误[{exc.code}]: {exc}')
         sys.exit(EXIT_USAGE)
     except ReportError as exc:
         echo_err(f'错误[E-REPORT]: {exc}')
         sys.exit(EXIT_USAGE)
     except OSError as exc:
-        echo_err(f'错误[E-IO]: 无法写入（{exc.strerror}）：{exc.filename}')
+        echo_err(f'错误[E-IO]: 无法写入（{exc.strerror}）：{out_path}；原有文件保持不变')
         sys.exit(EXIT_USAGE)
     click.echo(f'已生成 {out_path}：{rep.applicants} 个申请人，应得合计 {format_money(rep.total)}'
                + (f'；PNG：{png_path}' if png_path else ''))
@@ -128,8 +138,12 @@ def report(file, facts_path, out_path, png_path, date, engine, id_column, top):
 def sql(file, date, dialect, table):
     """输出政策编译成的 SQL 查询：从事实表计算每个申请人各项结果、金额与合计。"""
     from polc.compiler.sql.generate import SqlUnsupported, UnknownDialect, policy_sql, to_dialect
-    compiled = load_or_exit(file)
+    problem = table_name_problem(table)
+    if problem:
+        echo_err(f'错误[E-USAGE]: --table「{table}」：{problem}')
+        sys.exit(EXIT_USAGE)
     day = day_or_exit(date)
+    compiled = load_or_exit(file)
     try:
         query = policy_sql(compiled.analysis.checked, day, table)
         click.echo(to_dialect(query, dialect))
@@ -139,3 +153,28 @@ def sql(file, date, dialect, table):
     except SqlUnsupported as exc:
         echo_err(f'{file}: 错误[E-SQL]: {exc}')
         sys.exit(EXIT_DIAG)
+
+
+_PLAIN_NAME = re.compile(r'[^\W\d]\w*')
+# DuckDB's reserved words (duckdb_keywords(), category 'reserved'): the SQL is written in its dialect
+RESERVED = frozenset(
+    'all analyse analyze and any array as asc asymmetric both case cast check collate column constraint '
+    'create default deferrable desc describe distinct do else end except false fetch for foreign from group '
+    'having in initially intersect into lambda lateral leading limit not null offset on only or order pivot '
+    'pivot_longer pivot_wider placing primary qualify references returning select show some summarize '
+    'symmetric table then to trailing true union unique unpivot using variadic when where window with'.split())
+
+
+def table_name_problem(table: str):
+    """Why ``--table`` cannot be pasted into the SQL as a table name (None when it can): it must be
+    a plain identifier — letters (Han characters too), digits and underscores, not starting with a
+    digit, not a reserved word — or several joined by dots (catalog.schema.table)."""
+    if not table.strip():
+        return '表名不能为空'
+    for part in table.split('.'):
+        if not _PLAIN_NAME.fullmatch(part):
+            return ('不是普通的表名：只能由字母（含汉字）、数字和下划线组成，不以数字开头，'
+                    '可用点号分隔库名与表名（如 ods.facts）；polc 不把其他文字拼进 SQL')
+        if part.lower() in RESERVED:
+            return f'「{part}」是 SQL 保留字，不能作表名；请换一个表名（或建一个同名视图）'
+    return None

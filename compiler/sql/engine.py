@@ -20,7 +20,8 @@ from typing import Optional
 
 from polc.compiler.python import runtime as R
 from polc.compiler.tables.allocation import Shared, allocate, shared_sql
-from polc.compiler.tables.io import BatchError, BatchSummary, check_writable, read_rows, table_format
+from polc.compiler.tables.io import (ALLOCATION_COLUMNS, EMPTY_CSV, BatchError, BatchSummary, LineFile,
+                                     check_id_column, check_outputs, outputs, read_rows, table_format)
 from polc.compiler.sql.generate import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
 
 FULLWIDTH = '０１２３４５６７８９．＋－'
@@ -196,9 +197,15 @@ def _check_columns(path, columns, types, inputs, id_column):
         raise BatchError(f'{path}：' + '；'.join(problems))
 
 
-def _copy(con, query: str, path: str, fmt: str) -> None:
+def _copy(con, duckdb, query: str, path: str, dest: str, fmt: str) -> None:
+    """Write the query's rows to ``dest`` (the temporary file of output ``path``); a failure to
+    write (a full disk …) is reported against the output, not the input."""
     option = {'csv': "FORMAT CSV, HEADER", 'jsonl': 'FORMAT JSON', 'parquet': 'FORMAT PARQUET'}[fmt]
-    con.execute(f'COPY ({query}) TO {string(path)} ({option})')
+    try:
+        con.execute(f'COPY ({query}) TO {string(dest)} ({option})')
+    except duckdb.IOException as exc:
+        raise BatchError(f'{path}：无法写入（{_first_line(exc)}）；没有写出任何结果，原有文件保持不变',
+                         'E-IO') from None
 
 
 def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
@@ -207,10 +214,10 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
     """The same job as :func:`polc.compiler.tables.io.run_batch`, as SQL on DuckDB."""
     day = R.parse_date(date) if date is not None else _dt.date.today()
     if day is None:
-        raise BatchError(f'无法读作日期：{date!r}')
-    for path in (out_path, rejects_path, allocation_path):
-        if path:
-            check_writable(path)
+        raise BatchError(f'--date：无法读作日期：「{date}」（应为 "2025-03-01"）', 'E-USAGE')
+    places = (('--out', out_path), ('--rejects', rejects_path), ('--allocation', allocation_path))
+    inputs = [('--facts', in_path), ('政策文件', compiled.analysis.file)]
+    check_outputs(*places, inputs=inputs)
     fmt, out_fmt = table_format(in_path), table_format(out_path)
     if fmt is None:
         raise BatchError(f'{in_path}：无法识别的表格格式（支持 .csv、.jsonl、.parquet）')
@@ -222,10 +229,14 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
         query = policy_sql(checked, day, 'facts', id_column, ordered=False)
     except SqlUnsupported as exc:
         raise BatchError(f'{compiled.analysis.file}：{exc}') from None
+    check_id_column(id_column, output_columns(checked, None) + (ALLOCATION_COLUMNS if allocation_path else []),
+                    compiled.inputs)
     con, duckdb = _connect()
     try:
-        return _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column,
-                    skip_bad, rejects_path, allocation_path)
+        with outputs(*places, inputs=inputs) as outs:
+            dests = {p: outs.temp(p) for p in (out_path, rejects_path, allocation_path) if p}
+            return _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column,
+                        skip_bad, rejects_path, allocation_path, dests, duckdb)
     except duckdb.IOException as exc:
         raise BatchError(f'{in_path}：无法读取（{_first_line(exc)}）') from None
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
@@ -237,7 +248,7 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
         raise BatchError(f'{in_path}：SQL 引擎无法完成计算（{_first_line(exc)}）；请用 --engine python，'
                          f'并把命令与表格报告给 polc 维护者') from None
     except OSError as exc:
-        raise BatchError(f'{exc.filename or out_path}：无法写入（{exc.strerror}）') from None
+        raise BatchError(f'{exc.filename or out_path}：无法写入（{exc.strerror}）', 'E-IO') from None
     finally:
         con.close()
 
@@ -247,12 +258,15 @@ def _first_line(exc) -> str:
 
 
 def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column, skip_bad,
-         rejects_path, allocation_path) -> BatchSummary:
-    import os
-    if not os.path.exists(in_path):
-        raise BatchError(f'{in_path}：文件不存在')
-    if os.path.isdir(in_path):
-        raise BatchError(f'{in_path}：这是一个目录')
+         rejects_path, allocation_path, dests, duckdb) -> BatchSummary:
+    from polc.dsl.files import FileProblem, open_regular
+    try:
+        with open_regular(in_path) as f:     # a FIFO or a device is refused before reading
+            empty = fmt == 'csv' and not f.read(1)
+    except FileProblem as exc:
+        raise BatchError(str(exc)) from None
+    if empty:                               # as the per-row engine says it
+        raise BatchError(f'{in_path}：{EMPTY_CSV}')
     raw = _source(con, in_path, fmt)
     columns, types = raw.columns, [str(t) for t in raw.types]
     inputs = compiled.inputs
@@ -288,25 +302,29 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
         if rejects_path:
             originals = {r[0]: r for r in con.execute(
                 'SELECT * FROM raw_input WHERE "行号" IN (SELECT "行号" FROM bad_rows)').fetchall()}
-            with open(rejects_path, 'w', encoding='utf-8') as f:
+            f = LineFile(rejects_path, dests[rejects_path])
+            try:
                 for n, msg in rows:
                     data = {c: _text(v) for c, v in zip(columns[1:], originals[n][1:]) if v is not None}
                     f.write(json.dumps({'行号': n, '错误': msg, '数据': data}, ensure_ascii=False) + '\n')
+            finally:
+                f.close()
         facts += ' WHERE "行号" NOT IN (SELECT "行号" FROM bad_rows)'
     con.execute(f'CREATE TEMP VIEW facts AS {facts}')
     cols = output_columns(checked, id_column)
     if out_fmt == 'parquet':
         # Parquet keeps the types (DECIMAL(38, 2) amounts): written straight from the query, and
         # the totals and claims read back from the file (cheaper than holding the results)
-        _copy(con, query, out_path, out_fmt)
-        con.execute(f'CREATE TEMP VIEW results AS SELECT * FROM read_parquet({string(out_path)})')
+        _copy(con, duckdb, query, out_path, dests[out_path], out_fmt)
+        con.execute(f'CREATE TEMP VIEW results AS SELECT * FROM read_parquet({string(dests[out_path])})')
     else:
         # CSV and JSONL get the per-row path's text, byte for byte (an empty CSV cell is a NULL:
         # DuckDB would quote an empty string)
         con.execute(f'CREATE TEMP TABLE results AS {query}')
         blank = "''" if out_fmt == 'jsonl' else 'NULL'
         select = ', '.join(f"COALESCE(CAST({quote(c)} AS VARCHAR), {blank}) AS {quote(c)}" for c in cols)
-        _copy(con, f'SELECT {select} FROM results ORDER BY results."行号"', out_path, out_fmt)
+        _copy(con, duckdb, f'SELECT {select} FROM results ORDER BY results."行号"', out_path, dests[out_path],
+              out_fmt)
     names = item_names(checked)
     sums = ', '.join(f"COALESCE(SUM(CASE WHEN {quote(n + '.结果')} = '{R.AMOUNT}' THEN {quote(n + '.金额')} END), 0)"
                      for n in names)
@@ -333,5 +351,5 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
                                     info.get('allocation', ''))
     if allocation_path:
         from polc.compiler.tables.io import write_allocations
-        write_allocations(allocation_path, grants, id_column, idents)
+        write_allocations(allocation_path, grants, id_column, idents, dests[allocation_path])
     return summary

@@ -3,6 +3,7 @@ progress meter, writing result cells, the allocation file, and the errors and su
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -13,12 +14,21 @@ from typing import Iterator, Optional
 
 import attrs
 
+from polc.dsl.files import FileProblem, Outputs, input_limit, open_regular
+
 
 FORMATS = ('csv', 'jsonl', 'parquet')
 
 
 class BatchError(Exception):
-    """A row or file that stops the run; the message is Chinese and names the row."""
+    """A row or file that stops the run; the message is Chinese and names the row (or the file or
+    option).  ``code`` is the error code the command line shows: E-FACTS (the table or a row),
+    E-IO (an output cannot be written), E-SAME-FILE (an output is an input or another output),
+    E-USAGE (an option such as --id-column or --date)."""
+
+    def __init__(self, message: str, code: str = 'E-FACTS'):
+        super().__init__(message)
+        self.code = code
 
 
 def table_format(path: str) -> Optional[str]:
@@ -59,11 +69,27 @@ class _Counting(io.RawIOBase):
 
 
 def _open_text(path: str, meter: Optional[Meter]):
+    raw = open_regular(path)              # a FIFO or a device is refused before reading
     if meter is None:
-        return open(path, newline='', encoding='utf-8-sig')
-    raw = open(path, 'rb', buffering=0)
+        return io.TextIOWrapper(raw, encoding='utf-8-sig', newline='')
     meter.total = os.fstat(raw.fileno()).st_size
     return io.TextIOWrapper(io.BufferedReader(_Counting(raw, meter)), encoding='utf-8-sig', newline='')
+
+
+def _lines(f, path: str):
+    """The lines of a text file, each at most :func:`input_limit` characters (a file of one endless
+    line is refused instead of being read into memory)."""
+    limit = input_limit()
+    n = 0
+    while True:
+        line = f.readline(limit + 1)
+        if not line:
+            return
+        n += 1
+        if len(line) > limit:
+            raise BatchError(f'{path}：第 {n} 行（文件中的行）超过 {limit} 个字符的上限'
+                             f'（可用环境变量 POLC_MAX_INPUT_BYTES 调整）')
+        yield line
 
 
 def read_rows(path: str, meter: Optional[Meter] = None) -> Iterator[tuple[int, dict]]:
@@ -79,6 +105,8 @@ def read_rows(path: str, meter: Optional[Meter] = None) -> Iterator[tuple[int, d
             yield from _read_jsonl(path, meter)
         else:
             yield from _read_parquet(path, meter)
+    except FileProblem as exc:
+        raise BatchError(str(exc)) from None
     except FileNotFoundError:
         raise BatchError(f'{path}：文件不存在') from None
     except UnicodeDecodeError as exc:
@@ -89,24 +117,30 @@ def read_rows(path: str, meter: Optional[Meter] = None) -> Iterator[tuple[int, d
 
 def _read_csv(path: str, meter: Optional[Meter] = None):
     with _open_text(path, meter) as f:
-        reader = csv.reader(f)
-        try:
-            header = next(reader)
-        except StopIteration:
-            return
-        names = [h.strip() for h in header]
-        if len(set(names)) != len(names):
-            raise BatchError(f'{path}：表头有重复的列名')
-        width = len(names)
+        reader = csv.reader(_lines(f, path))
         n = 0
-        for row in reader:
-            if not row:                     # a blank line is not a row
-                continue
-            n += 1
-            if len(row) != width:
-                raise BatchError(f'{path}：第 {n} 行有 {len(row)} 列，表头有 {width} 列')
-            # an empty cell means "not given": the input's default applies
-            yield n, {k: v for k, v in zip(names, row) if v != ''}
+        try:
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise BatchError(f'{path}：{EMPTY_CSV}') from None
+            names = [h.strip() for h in header]
+            if len(set(names)) != len(names):
+                raise BatchError(f'{path}：表头有重复的列名')
+            width = len(names)
+            for row in reader:
+                if not row:                     # a blank line is not a row
+                    continue
+                n += 1
+                if len(row) != width:
+                    raise BatchError(f'{path}：第 {n} 行有 {len(row)} 列，表头有 {width} 列')
+                # an empty cell means "not given": the input's default applies
+                yield n, {k: v for k, v in zip(names, row) if v != ''}
+        except csv.Error as exc:
+            raise BatchError(f'{path}：第 {n + 1} 行：CSV 格式错误（{exc}）') from None
+
+
+EMPTY_CSV = '文件为空（没有表头行）；没有申请人的表格也要有表头'
 
 
 def _reject_constant(name):
@@ -115,7 +149,7 @@ def _reject_constant(name):
 
 def _read_jsonl(path: str, meter: Optional[Meter] = None):
     with _open_text(path, meter) as f:
-        for n, line in enumerate(f, start=1):
+        for n, line in enumerate(_lines(f, path), start=1):
             if not line.strip():
                 continue
             try:
@@ -130,16 +164,17 @@ def _read_parquet(path: str, meter: Optional[Meter] = None):
         import pyarrow.parquet as pq
     except ImportError:
         raise BatchError('读写 Parquet 需要 pyarrow：pip install pyarrow') from None
-    pf = pq.ParquetFile(path)
-    if meter is not None:
-        meter.total = pf.metadata.num_rows
-    n = 0
-    for batch in pf.iter_batches(batch_size=65536):
-        for row in batch.to_pylist():
-            n += 1
-            if meter is not None:
-                meter.done = n
-            yield n, {k: v for k, v in row.items() if v is not None}
+    with open_regular(path) as f:
+        pf = pq.ParquetFile(f)
+        if meter is not None:
+            meter.total = pf.metadata.num_rows
+        n = 0
+        for batch in pf.iter_batches(batch_size=65536):
+            for row in batch.to_pylist():
+                n += 1
+                if meter is not None:
+                    meter.done = n
+                yield n, {k: v for k, v in row.items() if v is not None}
 
 
 # ------------------------------------------------------------------ writing
@@ -156,18 +191,75 @@ def cell_text(v) -> str:
     return str(v)
 
 
-def check_writable(path: str) -> None:
-    """An output table's place must exist: say so before any work is done."""
-    p = Path(path)
-    if p.is_dir():
-        raise BatchError(f'{path}：这是一个目录，无法写入结果')
-    if not p.parent.is_dir():
-        raise BatchError(f'{path}：目录 {p.parent} 不存在，无法写入')
+def check_outputs(*paths: tuple[str, Optional[str]], inputs=()) -> None:
+    """Before any work: every output's folder exists, no output is an input or another output."""
+    from polc.dsl.files import check_distinct, check_target
+    try:
+        check_distinct(inputs, paths)
+        for _label, p in paths:
+            if p:
+                check_target(p)
+    except FileProblem as exc:
+        raise _output_error(exc) from None
+
+
+@contextlib.contextmanager
+def outputs(*paths: tuple[str, Optional[str]], inputs=()):
+    """The outputs of one run, written whole or not at all (:class:`polc.dsl.files.Outputs`):
+    refuses, before any work, an output that is the same file as an input (``inputs``: pairs of
+    label and path) or as another output (``paths``: pairs of label and path); yields the
+    :class:`Outputs` to get each output's temporary file from.  Every file problem becomes a
+    :class:`BatchError` naming the output."""
+    from polc.dsl.files import check_distinct
+    try:
+        check_distinct(inputs, paths)
+        with Outputs() as outs:
+            yield outs
+    except FileProblem as exc:
+        raise _output_error(exc) from None
+
+
+def _output_error(exc: FileProblem) -> BatchError:
+    from polc.dsl.files import PathClash
+    if isinstance(exc, PathClash):
+        return BatchError(exc.message, 'E-SAME-FILE')
+    return BatchError(str(exc), 'E-IO')
+
+
+def _unwritable(path: str, exc: OSError) -> BatchError:
+    return BatchError(f'{path}：无法写入（{exc.strerror or exc}）；没有写出任何结果，原有文件保持不变', 'E-IO')
+
+
+class LineFile:
+    """A text output written line by line (the rejects file); a failed write names the output."""
+
+    def __init__(self, path: str, dest: str):
+        self.path = path
+        try:
+            self.f = open(dest, 'w', encoding='utf-8')
+        except OSError as exc:
+            raise _unwritable(path, exc) from None
+
+    def write(self, line: str) -> None:
+        try:
+            self.f.write(line)
+        except OSError as exc:
+            raise _unwritable(self.path, exc) from None
+
+    def close(self) -> None:
+        try:
+            self.f.close()
+        except OSError as exc:
+            raise _unwritable(self.path, exc) from None
 
 
 class Writer:
-    def __init__(self, path: str, columns: list[str]):
+    """A table of text cells written to ``dest`` (a temporary file from :func:`outputs`) in the
+    format ``path``'s suffix names.  Any failure to write is a :class:`BatchError` naming ``path``."""
+
+    def __init__(self, path: str, columns: list[str], dest: Optional[str] = None):
         self.path = path
+        dest = path if dest is None else dest
         self.fmt = table_format(path)
         if self.fmt is None:
             raise BatchError(f'{path}：无法识别的输出格式（支持 .csv、.jsonl、.parquet）')
@@ -181,29 +273,36 @@ class Writer:
                 raise BatchError('读写 Parquet 需要 pyarrow：pip install pyarrow') from None
             self.pa, self.pq = pa, pq
             self.schema = pa.schema([(c, pa.string()) for c in columns])
-            self.writer = pq.ParquetWriter(path, self.schema)
+            try:
+                self.writer = pq.ParquetWriter(dest, self.schema)
+            except OSError as exc:
+                raise _unwritable(path, exc) from None
         else:
             try:
-                self.f = open(path, 'w', newline='', encoding='utf-8')
+                self.f = open(dest, 'w', newline='', encoding='utf-8')
             except OSError as exc:
-                raise BatchError(f'{path}：无法写入（{exc.strerror}）') from None
+                raise _unwritable(path, exc) from None
             if self.fmt == 'csv':
                 self.csv = csv.writer(self.f, lineterminator='\n')   # as DuckDB writes it
-                self.csv.writerow(columns)
+                self.write_cells(columns)
 
     def write(self, row: dict) -> None:
         self.write_cells([cell_text(row.get(c)) for c in self.columns])
 
     def write_cells(self, cells: list) -> None:
         """One row of text cells, in column order."""
-        if self.fmt == 'csv':
-            self.csv.writerow(cells)
-        elif self.fmt == 'jsonl':
-            self.f.write(json.dumps(dict(zip(self.columns, cells)), ensure_ascii=False, separators=(',', ':')) + '\n')
-        else:
-            self.buffer.append(dict(zip(self.columns, cells)))
-            if len(self.buffer) >= 65536:
-                self._flush()
+        try:
+            if self.fmt == 'csv':
+                self.csv.writerow(cells)
+            elif self.fmt == 'jsonl':
+                self.f.write(json.dumps(dict(zip(self.columns, cells)), ensure_ascii=False,
+                                        separators=(',', ':')) + '\n')
+            else:
+                self.buffer.append(dict(zip(self.columns, cells)))
+                if len(self.buffer) >= 65536:
+                    self._flush()
+        except OSError as exc:
+            raise _unwritable(self.path, exc) from None
 
     def _flush(self):
         if self.buffer:
@@ -211,11 +310,31 @@ class Writer:
             self.buffer = []
 
     def close(self) -> None:
-        if self.fmt == 'parquet':
-            self._flush()
-            self.writer.close()
-        else:
-            self.f.close()
+        try:
+            if self.fmt == 'parquet':
+                try:
+                    self._flush()
+                finally:
+                    self.writer.close()
+            else:
+                self.f.close()
+        except OSError as exc:
+            raise _unwritable(self.path, exc) from None
+
+
+def check_id_column(id_column: Optional[str], output_columns, inputs=()) -> None:
+    """``--id-column`` must not be empty, nor name a column polc writes (行号, 合计, an item's
+    结果 or 金额) or one of the policy's inputs (it would be taken away from the facts)."""
+    if id_column is None:
+        return
+    if not id_column.strip():
+        raise BatchError('--id-column：编号列的列名不能为空', 'E-USAGE')
+    if id_column in output_columns:
+        raise BatchError(f'--id-column「{id_column}」与 polc 写出的结果列同名（结果列：行号、合计、'
+                         f'各项的「项名.结果」与「项名.金额」），结果表会有两列同名；请把表中的编号列改名', 'E-USAGE')
+    if id_column in inputs:
+        raise BatchError(f'--id-column「{id_column}」是政策的输入，不能同时作为编号列'
+                         f'（它会被当作编号而不作为事实参与计算）；请指定另一列', 'E-USAGE')
 
 
 @attrs.define
@@ -228,10 +347,12 @@ class BatchSummary:
     allocations: dict = attrs.field(factory=dict)  # item -> Shared, for items with a quota or pool
 
 
-def write_allocations(path: str, allocations: dict, id_column: Optional[str], idents: dict) -> None:
-    """One row per claim of each item with a quota or pool: claimed, granted and why."""
-    cols = ['项', '行号'] + ([id_column] if id_column else []) + ['计算金额', '分配金额', '说明']
-    w = Writer(path, cols)
+def write_allocations(path: str, allocations: dict, id_column: Optional[str], idents: dict,
+                      dest: Optional[str] = None) -> None:
+    """One row per claim of each item with a quota or pool: claimed, granted and why (written to
+    ``dest``, a temporary file from :func:`outputs`, in ``path``'s format)."""
+    cols = ALLOCATION_COLUMNS[:2] + ([id_column] if id_column else []) + ALLOCATION_COLUMNS[2:]
+    w = Writer(path, cols, dest)
     try:
         for name, grants in allocations.items():
             for g in grants:
@@ -248,3 +369,6 @@ def jsonable(raw):
     if isinstance(raw, dict):
         return {str(k): (f'{v}' if isinstance(v, Decimal) else v) for k, v in raw.items()}
     return str(raw)
+
+
+ALLOCATION_COLUMNS = ['项', '行号', '计算金额', '分配金额', '说明']

@@ -9,28 +9,43 @@ from decimal import Decimal
 from typing import Optional
 
 from polc.compiler.python import runtime as R
-from polc.compiler.tables.io import (BatchError, BatchSummary, Meter, Writer, cell_text, check_writable,
-                                     jsonable, read_rows, write_allocations)
+from polc.compiler.tables.io import (ALLOCATION_COLUMNS, BatchError, BatchSummary, LineFile, Meter, Writer,
+                                     cell_text, check_id_column, jsonable, outputs, read_rows,
+                                     write_allocations)
+
 
 def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
               skip_bad: bool = False, rejects_path: Optional[str] = None, progress=None,
               allocation_path: Optional[str] = None) -> BatchSummary:
     """Evaluate every row of ``in_path`` and write one result row each to ``out_path``; then share
-    each quota and pool among the rows (written to ``allocation_path`` when given)."""
+    each quota and pool among the rows (written to ``allocation_path`` when given).
+
+    The outputs are written whole or not at all: a bad row, a full disk or any other failure leaves
+    every earlier file in place and no partial file (:func:`polc.compiler.tables.io.outputs`).
+    ``rejects_path``, when given, is always written (empty when no row was skipped)."""
     day = R.parse_date(date) if date is not None else None
     if day is None:
         import datetime as dt
         day = dt.date.today() if date is None else None
         if day is None:
-            raise BatchError(f'无法读作日期：{date!r}')
-    for path in (out_path, rejects_path, allocation_path):
-        if path:
-            check_writable(path)
+            raise BatchError(f'--date：无法读作日期：「{date}」（应为 "2025-03-01"）', 'E-USAGE')
     names = [info['name'] for info, _f in compiled.namespace['ITEMS']]
+    result_columns = ['行号'] + [f'{n}.{part}' for n in names for part in ('结果', '金额')] + ['合计']
+    check_id_column(id_column, result_columns + (ALLOCATION_COLUMNS if allocation_path else []),
+                    compiled.inputs)
     columns = ['行号'] + ([id_column] if id_column else [])
     for n in names:
         columns += [f'{n}.结果', f'{n}.金额']
     columns.append('合计')
+    with outputs(('--out', out_path), ('--rejects', rejects_path), ('--allocation', allocation_path),
+                 inputs=[('--facts', in_path), ('政策文件', compiled.analysis.file)]) as outs:
+        dests = {p: outs.temp(p) for p in (out_path, rejects_path, allocation_path) if p}
+        return _run(compiled, names, columns, day, in_path, out_path, dests, id_column, skip_bad,
+                    rejects_path, progress, allocation_path)
+
+
+def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, skip_bad, rejects_path,
+         progress, allocation_path) -> BatchSummary:
     inputs = compiled.inputs
     typed = compiled.evaluate_typed
     summary = BatchSummary(totals={n: Decimal(0) for n in names})
@@ -39,8 +54,8 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
     claims: dict = {n: [] for n in limited}
     idents: dict = {}
     totals, amount = summary.totals, R.AMOUNT
-    writer = Writer(out_path, columns)
-    rejects = None
+    writer = Writer(out_path, columns, dests[out_path])
+    rejects = LineFile(rejects_path, dests[rejects_path]) if rejects_path else None
     try:
         meter = Meter() if progress is not None else None
         for n, raw in read_rows(in_path, meter):
@@ -55,12 +70,7 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
                 if not skip_bad:
                     raise BatchError(f'{in_path}：第 {n} 行：{msg}') from None
                 summary.rejected += 1
-                if rejects_path:
-                    if rejects is None:
-                        try:
-                            rejects = open(rejects_path, 'w', encoding='utf-8')
-                        except OSError as exc:
-                            raise BatchError(f'{rejects_path}：无法写入（{exc.strerror}）') from None
+                if rejects is not None:
                     rejects.write(json.dumps({'行号': n, '错误': msg, '数据': jsonable(
                         {id_column: ident, **raw} if id_column and ident is not None else raw)},
                                              ensure_ascii=False) + '\n')
@@ -94,5 +104,5 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
         grants[name] = allocate(claims[name], info.get('quota'), pool, info.get('allocation', ''))
         summary.allocations[name] = shared(grants[name])
     if allocation_path:
-        write_allocations(allocation_path, grants, id_column, idents)
+        write_allocations(allocation_path, grants, id_column, idents, dests[allocation_path])
     return summary
