@@ -7,6 +7,10 @@ LSP's UTF-16 code units.
 """
 from __future__ import annotations
 
+import json
+import logging
+import os
+import re
 from typing import Optional
 
 from lsprotocol import types as T
@@ -18,6 +22,7 @@ from polc.dsl.checks import type_name
 from polc.dsl.keywords import KEYWORDS, LEGAL_WORDS, POSTFIX_WORDS
 
 SERVER_NAME = 'polc-lsp'
+logger = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------ positions
@@ -167,8 +172,99 @@ def completion_words(index: Optional[DocumentIndex]) -> list[T.CompletionItem]:
 
 
 # ------------------------------------------------------------------ the server
+# ------------------------------------------------------------------ framing
+# pygls reads ``Content-Length`` and then that many bytes, whatever the number: a header of
+# 99999999999 asks for a 93 GiB body (MemoryError), and a negative or non-numeric one is never
+# matched, so every later message is dropped.  polc reads the frames itself: a length must be a
+# non-negative integer of at most MAX_FRAME_BYTES, header lines are read at most MAX_HEADER_LINE
+# bytes at a time, and a bad frame is answered with a JSON-RPC error (id null) after which the
+# reader looks for the next ``Content-Length`` header and keeps serving.
+DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024
+FRAME_LIMIT_VARIABLE = 'POLC_LSP_MAX_FRAME_BYTES'
+MAX_HEADER_LINE = 8192
+_CONTENT_LENGTH = re.compile(rb'content-length[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?\n\Z', re.IGNORECASE)
+INVALID_REQUEST = -32600
+
+
+def max_frame_bytes() -> int:
+    """The largest message body accepted: ``POLC_LSP_MAX_FRAME_BYTES`` or 64 MiB."""
+    text = os.environ.get(FRAME_LIMIT_VARIABLE, '').strip()
+    return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_MAX_FRAME_BYTES
+
+
+def frame_problem(value: bytes, limit: int) -> Optional[str]:
+    """Why a ``Content-Length`` value is refused (None when it is a length to read)."""
+    text = value.decode('utf-8', 'replace')[:40]
+    if not value.isdigit():
+        return f'消息头 Content-Length「{text}」不是非负整数；已丢弃这条消息'
+    if int(value) > limit:
+        return (f'消息过大：Content-Length {text} 字节超过上限 {limit} 字节'
+                f'（可用环境变量 {FRAME_LIMIT_VARIABLE} 调整）；已丢弃这条消息')
+    return None
+
+
+async def serve_frames(stop_event, stdin, protocol, executor=None, limit: Optional[int] = None) -> None:
+    """The message loop of ``polc lsp`` over a binary stream: bounded, and deaf to nothing."""
+    import asyncio
+    loop = asyncio.get_running_loop()
+    limit = max_frame_bytes() if limit is None else limit
+    length: Optional[int] = None
+    problem: Optional[str] = None
+    while not stop_event.is_set():
+        line = await loop.run_in_executor(executor, stdin.readline, MAX_HEADER_LINE)
+        if not line:
+            break
+        match = _CONTENT_LENGTH.search(line)
+        if match:                          # also found after the unread body of a bad frame
+            problem = frame_problem(match.group(1), limit)
+            length = None if problem else int(match.group(1))
+            continue
+        if line not in (b'\r\n', b'\n'):
+            continue                       # Content-Type, or bytes of a discarded body
+        if problem is not None:
+            logger.error('%s', problem)
+            protocol._send_data({'jsonrpc': '2.0', 'id': None,
+                                 'error': {'code': INVALID_REQUEST, 'message': problem}})
+            problem = None
+            continue
+        if length is None:
+            continue
+        expected, length = length, None
+        body = await loop.run_in_executor(executor, stdin.read, expected)
+        if len(body) < expected:           # the stream ended inside the body
+            break
+        try:
+            message = json.loads(body, object_hook=protocol.structure_message)
+            protocol.handle_message(message)
+        except Exception as exc:           # a body that is not JSON-RPC: say so, keep serving
+            logger.error('无法处理的消息：%s', exc)
+            protocol._send_data({'jsonrpc': '2.0', 'id': None,
+                                 'error': {'code': -32700, 'message': f'无法解析的消息（{type(exc).__name__}）'}})
+
+
+class PolcLanguageServer(LanguageServer):
+    """pygls's server with polc's bounded frame reader for stdio (:func:`serve_frames`)."""
+
+    def start_io(self, stdin=None, stdout=None):
+        import asyncio
+        import sys
+        import threading
+        from pygls.io_ import StdoutWriter
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(serve_frames(self._stop_event, stdin or sys.stdin.buffer, self.protocol,
+                                     self.thread_pool))
+        except BrokenPipeError:
+            logger.error('与编辑器的连接已断开')
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+
 def make_server() -> LanguageServer:
-    server = LanguageServer(SERVER_NAME, 'v0.1')
+    server = PolcLanguageServer(SERVER_NAME, 'v0.1')
     indexes: dict[str, DocumentIndex] = {}
 
     def refresh(ls: LanguageServer, uri: str) -> None:

@@ -123,3 +123,71 @@ def test_completion_offers_keywords_and_names(client):
                                                    'position': {'line': 6, 'character': 7}})
     labels = {i['label'] for i in r['result']['items']}
     assert {'营业收入', '增长奖励', '最高', '条款', '达到'} <= labels
+
+
+# ------------------------------------------------------------------ hostile frames
+def _raw(client, data: bytes):
+    client.proc.stdin.write(data)
+    client.proc.stdin.flush()
+
+
+def _hover_still_answered(client):
+    """After the bad frame, a valid request must still be answered (the server is neither dead nor deaf)."""
+    r = client.request('textDocument/hover', {'textDocument': {'uri': URI},
+                                              'position': {'line': 5, 'character': 8}})
+    assert '上一年度营业收入' in r['result']['contents']['value']
+
+
+@pytest.mark.parametrize('header', [b'Content-Length: 99999999999', b'Content-Length: -5',
+                                    b'Content-Length: abc', b'Content-Length: 1e3', b'Content-Length: '])
+def test_a_bad_content_length_is_refused_and_the_server_keeps_serving(client, header):
+    _open(client, SOURCE)
+    body = json.dumps({'jsonrpc': '2.0', 'id': 999, 'method': 'shutdown'}).encode()
+    _raw(client, header + b'\r\n\r\n' + body)
+    err = client.wait_for(lambda m: 'error' in m and m.get('id') is None)
+    assert err['error']['code'] == -32600 and 'Content-Length' in err['error']['message']
+    _hover_still_answered(client)
+    assert client.proc.poll() is None
+
+
+def test_an_oversized_body_actually_sent_is_skipped_in_bounded_memory(tmp_path):
+    """A frame over the limit whose body really follows (here 3 MB against a 1 MB limit) is
+    refused, its bytes skipped, and the next message answered."""
+    import os
+    env = dict(os.environ, POLC_LSP_MAX_FRAME_BYTES=str(1024 * 1024))
+    c = Client.__new__(Client)
+    c.proc = subprocess.Popen([sys.executable, '-m', 'polc.lsp'], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    c.next_id = 0
+    try:
+        c.request('initialize', {'processId': None, 'rootUri': None, 'capabilities': {}})
+        c.send('initialized', {}, request=False)
+        _open(c, SOURCE)
+        big = json.dumps({'jsonrpc': '2.0', 'method': 'x', 'params': {'t': 'a' * 3_000_000}}).encode()
+        _raw(c, b'Content-Length: %d\r\n\r\n' % len(big) + big)
+        err = c.wait_for(lambda m: 'error' in m and m.get('id') is None)
+        assert '过大' in err['error']['message']
+        _hover_still_answered(c)
+    finally:
+        c.close()
+
+
+def test_a_body_that_is_not_json_is_answered_with_an_error(client):
+    _open(client, SOURCE)
+    _raw(client, b'Content-Length: 5\r\n\r\n{{{{{')
+    err = client.wait_for(lambda m: 'error' in m and m.get('id') is None)
+    assert err['error']['code'] == -32700
+    _hover_still_answered(client)
+
+
+def test_frame_problem_accepts_exactly_the_non_negative_lengths_up_to_the_limit():
+    from hypothesis import given, strategies as st
+    from polc.lsp import frame_problem
+
+    @given(st.binary(max_size=20))
+    def check(value):
+        ok = value.isdigit() and int(value) <= 1000
+        assert (frame_problem(value, 1000) is None) == ok
+
+    check()
+    assert frame_problem(b'1000', 1000) is None and frame_problem(b'1001', 1000) is not None
