@@ -57,7 +57,7 @@ def input_limit() -> int:
     if not text:
         return DEFAULT_MAX_INPUT_BYTES
     if not text.isdigit() or int(text) <= 0:
-        raise FileProblem(LIMIT_VARIABLE, f'环境变量应为正整数（字节数），得到「{text}」')
+        raise FileProblem(LIMIT_VARIABLE, f'环境变量 {LIMIT_VARIABLE} 应为正整数（字节数），得到「{text}」')
     return int(text)
 
 

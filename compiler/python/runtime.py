@@ -225,6 +225,20 @@ def _coerce_percent(value):
     return v
 
 
+def shown(value) -> str:
+    """A fact's value as a message shows it: text quoted as written, a number as plain digits
+    (``2.5``, never ``Decimal('2.5')``), true/false as in JSON."""
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, Decimal):
+        return f'{value:f}' if value.is_finite() else str(value)
+    if isinstance(value, (int, str)):
+        return repr(value) if isinstance(value, str) else str(value)
+    if value is None:
+        return 'null'
+    return {dict: '一个对象', list: '一个列表'}.get(type(value), str(value))
+
+
 def _coerce_int(value):
     if isinstance(value, str) and _re.match(r'^\s*[+-]?\d+\s*$', value.translate(_FW)):
         v = int(value.translate(_FW))
@@ -233,7 +247,7 @@ def _coerce_int(value):
     elif isinstance(value, int) and not isinstance(value, bool):
         v = value
     else:
-        raise ValueError(f'应为整数，得到 {value!r}')
+        raise ValueError(f'应为整数，得到 {shown(value)}')
     if abs(v) > 10 ** 12:
         raise ValueError(f'整数超出范围：{v}')
     return v
@@ -252,13 +266,13 @@ def _coerce_bool(value):
             word = _BOOL_TEXT.get(value.strip())
         if word is not None:
             return word
-    raise ValueError(f'应为是否（true/false 或 "是"/"否"），得到 {value!r}')
+    raise ValueError(f'应为是否（true/false 或 "是"/"否"），得到 {shown(value)}')
 
 
 def _coerce_date(value):
     d = parse_date(value)
     if d is None:
-        raise ValueError(f'应为日期（如 "2025-03-01"），得到 {value!r}')
+        raise ValueError(f'应为日期（如 "2025-03-01"），得到 {shown(value)}')
     return d
 
 
@@ -291,14 +305,14 @@ def coerce_facts(inputs, facts):
         try:
             if kind == 'enum':
                 if not isinstance(raw, str) or raw not in values:
-                    raise ValueError(f'应为以下之一：{"、".join(values)}，得到 {raw!r}')
+                    raise ValueError(f'应为以下之一：{"、".join(values)}，得到 {shown(raw)}')
                 out[name] = raw
             else:
                 out[name] = _COERCE[kind](raw)
         except ValueError as exc:
             problems.append((name, str(exc)))
         except (_decimal.InvalidOperation, ArithmeticError):
-            problems.append((name, f'无法读取的数：{raw!r}'))
+            problems.append((name, f'无法读取的数：{shown(raw)}'))
     if problems:
         raise FactsError(problems)
     return out
@@ -462,7 +476,7 @@ def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, exp
     else:
         d = parse_date(date)
         if d is None:
-            raise FactsError([('日期', f'无法读作日期：{date!r}（应为 "2025-03-01"）')])
+            raise FactsError([('日期', f'无法读作日期：{shown(date)}（应为 "2025-03-01"）')])
         date = d
     values = coerce_facts(inputs, facts)
     valid, validity_note, start, end = _validity(meta, date)
