@@ -165,9 +165,10 @@ def coverage(checked: Checked, file: str) -> Coverage:
     texts = source_texts(p)
     if source_file:
         path = Path(file).parent / source_file
-        try:
-            text = path.read_text(encoding='utf-8-sig')
-        except OSError:
+        from .files import FileProblem, read_bounded
+        try:            # bounded, regular files only: a header naming /dev/zero or a FIFO is not read
+            text = read_bounded(str(path)).decode('utf-8-sig')
+        except (FileProblem, UnicodeDecodeError):
             text = None
         styles = {clause_style(c.number) for c in p.clauses} - {None}
         if text is not None and len(styles) == 1:

@@ -440,3 +440,13 @@ def test_build_on_a_real_full_disk_keeps_the_earlier_module(tiny_disk):
     assert r.exit_code == 2 and 'E-IO' in r.output and str(target) in r.output
     assert target.read_text(encoding='utf-8') == '# earlier module\n'
     assert leftovers(tiny_disk) == []
+
+
+def test_check_report_does_not_read_a_device_named_as_the_source(tmp_path):
+    """来源 naming /dev/zero: the coverage report does not read it (it would never end)."""
+    pol = tmp_path / 'p.pol'
+    text = POL.read_text(encoding='utf-8')
+    pol.write_text(text.replace('施行日期：', '来源："/dev/zero"\n施行日期：', 1), encoding='utf-8')
+    r = _polc('check', '--report', pol, timeout=120)
+    assert r.returncode in (0, 1) and 'Traceback' not in r.stderr, r.stderr
+    assert '来源' in pol.read_text(encoding='utf-8')
