@@ -127,6 +127,12 @@ def test_completion_offers_keywords_and_names(client):
 
 # ------------------------------------------------------------------ hostile frames
 def _raw(client, data: bytes):
+    import threading
+    # a server that has gone deaf would leave the test waiting for ever: kill it after 120 s, so
+    # the reads end (EOFError) and the test fails instead of hanging
+    timer = threading.Timer(120, client.proc.kill)
+    timer.daemon = True
+    timer.start()
     client.proc.stdin.write(data)
     client.proc.stdin.flush()
 
