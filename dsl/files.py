@@ -167,10 +167,18 @@ def _fsync_dir(directory: str) -> None:
 
 
 def check_target(path: str) -> str:
-    """Refuse an output whose folder does not exist or which is a folder; its real path."""
+    """Refuse an output whose folder does not exist, which is a folder, or which is something
+    other than a regular file (renaming onto ``/dev/null`` would replace the device); its real path."""
     target = os.path.realpath(path)
     if os.path.isdir(target):
         raise FileProblem(path, '这是一个目录，无法写入')
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        # a device (/dev/null), FIFO or socket would be replaced by a regular file: refuse
+        raise FileProblem(path, '不是普通文件（设备、命名管道或套接字），polc 的输出只写成普通文件')
     if not os.path.isdir(os.path.dirname(target) or '.'):
         raise FileProblem(path, f'目录 {os.path.dirname(path) or "."} 不存在，无法写入')
     return target

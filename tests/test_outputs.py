@@ -450,3 +450,17 @@ def test_check_report_does_not_read_a_device_named_as_the_source(tmp_path):
     r = _polc('check', '--report', pol, timeout=120)
     assert r.returncode in (0, 1) and 'Traceback' not in r.stderr, r.stderr
     assert '来源' in pol.read_text(encoding='utf-8')
+
+
+def test_an_output_that_is_a_device_or_fifo_is_refused_and_left_alone(tmp_path):
+    """Renaming a finished file onto /dev/null (or a FIFO) would replace the device itself."""
+    fifo = tmp_path / 'o.csv'
+    os.mkfifo(fifo)
+    src = tmp_path / 'in.csv'
+    src.write_text(TABLE, encoding='utf-8')
+    r = _polc('eval', POL, '--facts', src, '--out', fifo, '--id-column', '编号')
+    assert r.returncode == 2 and '不是普通文件' in r.stderr
+    assert fifo.is_fifo()
+    r = _polc('build', POL, '-o', '/dev/null')
+    assert r.returncode == 2 and '不是普通文件' in r.stderr
+    assert Path('/dev/null').is_char_device()
