@@ -464,3 +464,12 @@ def test_an_output_that_is_a_device_or_fifo_is_refused_and_left_alone(tmp_path):
     r = _polc('build', POL, '-o', '/dev/null')
     assert r.returncode == 2 and '不是普通文件' in r.stderr
     assert Path('/dev/null').is_char_device()
+
+
+def test_a_huge_exponent_for_an_integer_is_refused_quickly(tmp_path):
+    """1e999999 for an integer input: refused by its size, not turned into a million-digit int
+    (which hung), and shown in the message as 1E+999999, not as a million digits."""
+    facts = tmp_path / 'f.json'
+    facts.write_text('{"运营年度": 1e999999}', encoding='utf-8')
+    r = _polc('eval', POL, '--facts', facts, '--date', '2025-06-01', timeout=60)
+    assert r.returncode == 2 and '整数超出范围：1E+999999' in r.stderr and len(r.stderr) < 500

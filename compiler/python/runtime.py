@@ -231,7 +231,8 @@ def shown(value) -> str:
     if isinstance(value, bool):
         return 'true' if value else 'false'
     if isinstance(value, Decimal):
-        return f'{value:f}' if value.is_finite() else str(value)
+        # plain digits, except for a huge or tiny exponent (1E+999999 is not printed as a million digits)
+        return f'{value:f}' if value.is_finite() and -30 < value.adjusted() < 30 else str(value)
     if isinstance(value, (int, str)):
         return repr(value) if isinstance(value, str) else str(value)
     if value is None:
@@ -242,6 +243,8 @@ def shown(value) -> str:
 def _coerce_int(value):
     if isinstance(value, str) and _re.match(r'^\s*[+-]?\d+\s*$', value.translate(_FW)):
         v = int(value.translate(_FW))
+    elif isinstance(value, Decimal) and value.is_finite() and value.adjusted() > 12:
+        raise ValueError(f'整数超出范围：{shown(value)}')
     elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         v = int(value)
     elif isinstance(value, int) and not isinstance(value, bool):
