@@ -473,3 +473,36 @@ def test_a_huge_exponent_for_an_integer_is_refused_quickly(tmp_path):
     facts.write_text('{"运营年度": 1e999999}', encoding='utf-8')
     r = _polc('eval', POL, '--facts', facts, '--date', '2025-06-01', timeout=60)
     assert r.returncode == 2 and '整数超出范围：1E+999999' in r.stderr and len(r.stderr) < 500
+
+
+def test_report_that_fails_to_write_leaves_the_earlier_page(tmp_path, monkeypatch):
+    src = tmp_path / 'in.csv'
+    src.write_text(TABLE, encoding='utf-8')
+    page = tmp_path / 'page.html'
+    page.write_text('<p>earlier</p>\n', encoding='utf-8')
+
+    real_fsync = os.fsync
+
+    def no_space_for(name):
+        def fsync(fd):
+            if name in os.readlink(f'/proc/self/fd/{fd}'):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return real_fsync(fd)
+        return fsync
+
+    if not os.path.isdir('/proc/self/fd'):
+        pytest.skip('needs /proc to tell the files apart')
+    # the intermediate results (in the system's temporary folder) cannot be written
+    monkeypatch.setattr(os, 'fsync', no_space_for('results.csv'))
+    r = run('report', POL, '--facts', src, '--out', page, '--id-column', '编号', '--date', '2025-06-01',
+            '--engine', 'python')
+    assert r.exit_code == 2 and 'E-IO' in r.output and 'TMPDIR' in r.output, r.output
+    assert page.read_text(encoding='utf-8') == '<p>earlier</p>\n'
+    # the page itself cannot be written
+    monkeypatch.setattr(os, 'fsync', no_space_for('page.html'))
+    r = run('report', POL, '--facts', src, '--out', page, '--id-column', '编号', '--date', '2025-06-01',
+            '--engine', 'python')
+    monkeypatch.undo()
+    assert r.exit_code == 2 and 'E-IO' in r.output and str(page) in r.output, r.output
+    assert page.read_text(encoding='utf-8') == '<p>earlier</p>\n'
+    assert leftovers(tmp_path) == []

@@ -117,7 +117,9 @@ def report(file, facts_path, out_path, png_path, date, engine, id_column, top):
         echo_err(f'{exc.path}: 错误[E-IO]: {exc.message}；原有文件保持不变')
         sys.exit(EXIT_USAGE)
     except BatchError as exc:
-        echo_err(f'错误[{exc.code}]: {exc}')
+        where = ('（这是计算报告时写在系统临时目录中的中间结果，可用环境变量 TMPDIR 换一个目录；'
+                 f'{out_path} 保持不变）') if exc.code == 'E-IO' else ''
+        echo_err(f'错误[{exc.code}]: {exc}{where}')
         sys.exit(EXIT_USAGE)
     except ReportError as exc:
         echo_err(f'错误[E-REPORT]: {exc}')
