@@ -13,6 +13,7 @@ is rejected as a whole.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import datetime as _dt
 from decimal import Decimal
@@ -201,53 +202,13 @@ def _copy(con, query: str, path: str, fmt: str) -> None:
     con.execute(f'COPY ({query}) TO {string(path)} ({option})')
 
 
-def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
-               skip_bad: bool = False, rejects_path: Optional[str] = None,
-               allocation_path: Optional[str] = None) -> BatchSummary:
-    """The same job as :func:`polc.compiler.tables.io.run_batch`, as SQL on DuckDB."""
-    day = R.parse_date(date) if date is not None else _dt.date.today()
-    if day is None:
-        raise BatchError(f'无法读作日期：{date!r}')
-    for path in (out_path, rejects_path, allocation_path):
-        if path:
-            check_writable(path)
-    fmt, out_fmt = table_format(in_path), table_format(out_path)
-    if fmt is None:
-        raise BatchError(f'{in_path}：无法识别的表格格式（支持 .csv、.jsonl、.parquet）')
-    if out_fmt is None:
-        raise BatchError(f'{out_path}：无法识别的输出格式（支持 .csv、.jsonl、.parquet）')
-    checked = compiled.analysis.checked
-    try:
-        # DuckDB keeps the table's order (preserve_insertion_order), so no sort is needed
-        query = policy_sql(checked, day, 'facts', id_column, ordered=False)
-    except SqlUnsupported as exc:
-        raise BatchError(f'{compiled.analysis.file}：{exc}') from None
-    con, duckdb = _connect()
-    try:
-        return _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column,
-                    skip_bad, rejects_path, allocation_path)
-    except duckdb.IOException as exc:
-        raise BatchError(f'{in_path}：无法读取（{_first_line(exc)}）') from None
-    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-        raise BatchError(f'{in_path}：表格格式错误（{_first_line(exc)}）') from None
-    except duckdb.OutOfRangeException as exc:
-        raise BatchError(f'{in_path}：数值超出 SQL 引擎 DECIMAL(38) 的范围（{_first_line(exc)}）；'
-                         f'请用 --engine python') from None
-    except duckdb.Error as exc:
-        raise BatchError(f'{in_path}：SQL 引擎无法完成计算（{_first_line(exc)}）；请用 --engine python，'
-                         f'并把命令与表格报告给 polc 维护者') from None
-    except OSError as exc:
-        raise BatchError(f'{exc.filename or out_path}：无法写入（{exc.strerror}）') from None
-    finally:
-        con.close()
-
-
-def _first_line(exc) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column, skip_bad,
-         rejects_path, allocation_path) -> BatchSummary:
+def load_typed(con, compiled, in_path: str, fmt: str, id_column: Optional[str], skip_bad: bool,
+               rejects_path: Optional[str], summary: BatchSummary) -> None:
+    """Read the table at ``in_path``, check every cell by the per-row path's rules and create the
+    view ``facts``: 行号, the id column, one typed column per input (NULL where not given).  A bad
+    row stops the job naming its row number, or with ``skip_bad`` is left out (and written to
+    ``rejects_path``); ``summary.rejected`` counts them.  Used by ``--engine duckdb`` and by
+    ``polc prepare`` (compiler/sql/prepare.py)."""
     import os
     if not os.path.exists(in_path):
         raise BatchError(f'{in_path}：文件不存在')
@@ -276,7 +237,6 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
     message = f"concat_ws('；', {', '.join(problems)})" if problems else "''"
     any_bad = ' OR '.join(f'({p}) IS NOT NULL' for p in problems) or 'FALSE'
     bad_rows = f'SELECT "行号", {message} AS "错误" FROM raw_input WHERE {any_bad} ORDER BY "行号"'
-    summary = BatchSummary(totals={n: Decimal(0) for n in item_names(checked)})
     first = con.execute(bad_rows + ' LIMIT 1').fetchone()
     facts = 'SELECT * FROM typed_input'
     if first is not None:
@@ -294,6 +254,65 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
                     f.write(json.dumps({'行号': n, '错误': msg, '数据': data}, ensure_ascii=False) + '\n')
         facts += ' WHERE "行号" NOT IN (SELECT "行号" FROM bad_rows)'
     con.execute(f'CREATE TEMP VIEW facts AS {facts}')
+
+
+def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
+               skip_bad: bool = False, rejects_path: Optional[str] = None,
+               allocation_path: Optional[str] = None) -> BatchSummary:
+    """The same job as :func:`polc.compiler.tables.io.run_batch`, as SQL on DuckDB."""
+    day = R.parse_date(date) if date is not None else _dt.date.today()
+    if day is None:
+        raise BatchError(f'无法读作日期：{date!r}')
+    for path in (out_path, rejects_path, allocation_path):
+        if path:
+            check_writable(path)
+    fmt, out_fmt = table_format(in_path), table_format(out_path)
+    if fmt is None:
+        raise BatchError(f'{in_path}：无法识别的表格格式（支持 .csv、.jsonl、.parquet）')
+    if out_fmt is None:
+        raise BatchError(f'{out_path}：无法识别的输出格式（支持 .csv、.jsonl、.parquet）')
+    checked = compiled.analysis.checked
+    try:
+        # DuckDB keeps the table's order (preserve_insertion_order), so no sort is needed
+        query = policy_sql(checked, day, 'facts', id_column, ordered=False)
+    except SqlUnsupported as exc:
+        raise BatchError(f'{compiled.analysis.file}：{exc}') from None
+    con, duckdb = _connect()
+    try:
+        with duckdb_errors(duckdb, in_path, out_path):
+            return _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column,
+                        skip_bad, rejects_path, allocation_path)
+    finally:
+        con.close()
+
+
+@contextlib.contextmanager
+def duckdb_errors(duckdb, in_path: str, out_path: str):
+    """DuckDB's and the file system's errors as BatchError messages naming the file."""
+    try:
+        yield
+    except duckdb.IOException as exc:
+        raise BatchError(f'{in_path}：无法读取（{_first_line(exc)}）') from None
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+        raise BatchError(f'{in_path}：表格格式错误（{_first_line(exc)}）') from None
+    except duckdb.OutOfRangeException as exc:
+        raise BatchError(f'{in_path}：数值超出 SQL 引擎 DECIMAL(38) 的范围（{_first_line(exc)}）；'
+                         f'请用 --engine python') from None
+    except duckdb.Error as exc:
+        raise BatchError(f'{in_path}：SQL 引擎无法完成计算（{_first_line(exc)}）；请用 --engine python，'
+                         f'并把命令与表格报告给 polc 维护者') from None
+    except OSError as exc:
+        raise BatchError(f'{exc.filename or out_path}：无法写入（{exc.strerror}）') from None
+
+
+def _first_line(exc) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column, skip_bad,
+         rejects_path, allocation_path) -> BatchSummary:
+    summary = BatchSummary(totals={n: Decimal(0) for n in item_names(checked)})
+    load_typed(con, compiled, in_path, fmt, id_column, skip_bad, rejects_path, summary)
     cols = output_columns(checked, id_column)
     if out_fmt == 'parquet':
         # Parquet keeps the types (DECIMAL(38, 2) amounts): written straight from the query, and
