@@ -29,6 +29,7 @@ from polc.dsl.checks import Checked
 
 from polc.compiler.python import runtime as R
 from polc.compiler.python.codegen_items import group_order      # the runtime's order of groups: inner groups first
+from polc.compiler.tables.allocation import allocation_sql
 
 MONEY = 'DECIMAL(38, 2)'        # the type of every amount in the output
 # outcomes are small integers inside the query and named only in the final SELECT
@@ -487,9 +488,19 @@ def output_columns(checked: Checked, id_column: Optional[str] = None) -> list[st
 
 
 def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
-               id_column: Optional[str] = None, ordered: bool = True) -> str:
+               id_column: Optional[str] = None, ordered: bool = True, allocation: bool = False) -> str:
     """The query: from ``facts_table`` (typed columns, NULL where not given) to one result row per
-    applicant, ordered by 行号 (``ordered=False``: in the table's order, where the engine keeps it)."""
+    applicant, ordered by 行号 (``ordered=False``: in the table's order, where the engine keeps it).
+    ``allocation``: plus a column ``项.分配金额`` per item with a quota or pool (window functions over
+    the whole table; compiler/tables/allocation.py), ordered by 行号."""
+    if allocation:
+        limited = [(it.name.text, it.quota, it.pool.value if it.pool is not None else None, it.allocation)
+                   for _c, it in checked.policy.items() if it.quota is not None or it.pool is not None]
+        inner = policy_sql(checked, date, facts_table, id_column, ordered=False)
+        try:
+            return allocation_sql(inner, output_columns(checked, id_column), limited, quote)
+        except ValueError as exc:
+            raise SqlUnsupported(str(exc) + '；请用 polc eval --allocation') from None
     g = _Gen(checked)
     meta = {k: checked.policy.header_value(k) for k in ('issued', 'effective', 'expiry', 'duration')}
     valid = R._validity(meta, date)[0]
