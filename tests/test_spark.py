@@ -168,7 +168,9 @@ def _run_everywhere(spark, compiled, rows, tmp_path, settings):
     assert s.written == len(rows) and s.rejected == 0
     duck = tmp_path / 'duck.parquet'
     run_duckdb(compiled, str(src), str(duck), DATE)
-    query = to_dialect(policy_sql(compiled.analysis.checked, dt.date.fromisoformat(DATE), 'facts'), 'spark')
+    # with the quotas and pools (`--with-allocation`): extra columns 项.分配金额, checked by the callers
+    query = to_dialect(policy_sql(compiled.analysis.checked, dt.date.fromisoformat(DATE), 'facts',
+                                  allocation=True), 'spark')
     spark.read.parquet(str(typed)).createOrReplaceTempView('facts')
     con = duckdb.connect()
     columns = [d[0] for d in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{duck}')").fetchall()]
@@ -186,6 +188,26 @@ def _run_everywhere(spark, compiled, rows, tmp_path, settings):
     return src, results
 
 
+def _allocations(compiled, src, tmp_path):
+    """{(item, 行号): 分配金额} as `polc eval --allocation` (allocate()) writes them."""
+    import csv
+    run_batch(compiled, str(src), str(tmp_path / 'row.csv'), DATE, allocation_path=str(tmp_path / 'alloc.csv'))
+    with open(tmp_path / 'alloc.csv', newline='', encoding='utf-8') as f:
+        return {(r['项'], int(r['行号'])): r['分配金额'] for r in csv.DictReader(f)}
+
+
+def _spark_allocations(tmp_path, label, items):
+    if not items:
+        return {}
+    cols = ', '.join(f'"行号", CAST("{i}.分配金额" AS VARCHAR)' for i in items)
+    got = {}
+    for row in duckdb.sql(f"SELECT {cols} FROM read_parquet('{tmp_path}/spark-{label}/*.parquet')").fetchall():
+        for k, item in enumerate(items):
+            if row[2 * k + 1] is not None:
+                got[(item, row[2 * k])] = row[2 * k + 1]
+    return got
+
+
 @pytest.mark.parametrize('path', POLICIES, ids=lambda p: p.stem)
 def test_spark_computes_every_cell_as_duckdb_does(spark, tmp_path, path):
     compiled = polc.load(path)
@@ -194,8 +216,15 @@ def test_spark_computes_every_cell_as_duckdb_does(spark, tmp_path, path):
     for label, (cells, bad) in results.items():
         assert cells >= len(rows) * 4
         assert not bad, (label, bad)
+    # the quotas and pools: per claim what allocate() grants, rows without a claim NULL
+    want = _allocations(compiled, src, tmp_path)
+    items = sorted({k[0] for k in want})
+    for label in SETTINGS:
+        got = _spark_allocations(tmp_path, label, items)
+        COUNTS['cells'] += len(rows) * len(items)
+        COUNTS['differing'] += sum(1 for k in set(got) | set(want) if got.get(k) != want.get(k))
+        assert got == want, label
     # and the DuckDB path is the per-row path on these tables, byte for byte
-    run_batch(compiled, str(src), str(tmp_path / 'row.csv'), DATE)
     run_duckdb(compiled, str(src), str(tmp_path / 'duck.csv'), DATE)
     assert (tmp_path / 'row.csv').read_bytes() == (tmp_path / 'duck.csv').read_bytes()
 
@@ -266,59 +295,34 @@ ALLOCATION_POLICY = """政策：名额与资金池
 """
 
 
-@pytest.mark.parametrize('name', ['langfang', 'fuzhou', 'xiamen', 'rules'])
-def test_quotas_and_pools_on_spark_grant_what_allocate_grants(spark, tmp_path, name):
-    """`polc sql --with-allocation` on Spark: per claim, the 分配金额 of `polc eval --allocation`
-    (compiler/tables/allocation.py allocate()), rows without a claim NULL — for the seeds (按申请顺序)
-    and a policy with 按金额 (quota), 按比例 (pool) and quota plus pool."""
-    root = Path(__file__).resolve().parent.parent
-    if name == 'rules':
-        (tmp_path / 'rules.pol').write_text(ALLOCATION_POLICY, encoding='utf-8')
-        compiled = polc.load(tmp_path / 'rules.pol')
-        rnd = random.Random(7)
-        rows = [{k: str(Decimal(rnd.choice([0, rnd.randrange(1, 10 ** rnd.randint(2, 8))])) / 100)
-                 for k in ('甲额', '乙额', '丙额')} for _ in range(120)]
-    else:
-        compiled = polc.load(root / 'policies' / f'{name}.pol')
-        rows = _boundary_rows(compiled)
-    src = tmp_path / 'in.csv'
-    _write_csv(src, compiled, rows)
-    run_batch(compiled, str(src), str(tmp_path / 'row.csv'), DATE, allocation_path=str(tmp_path / 'alloc.csv'))
-    import csv
-    with open(tmp_path / 'alloc.csv', newline='', encoding='utf-8') as f:
-        want = {(r['项'], int(r['行号'])): r['分配金额'] for r in csv.DictReader(f)}
-    assert want, 'there were claims to share'
-    assert any(v != '0.00' for v in want.values())
-    prepare_facts(compiled, str(src), str(tmp_path / 'typed.parquet'))
-    spark.read.parquet(str(tmp_path / 'typed.parquet')).createOrReplaceTempView('facts')
-    query = policy_sql(compiled.analysis.checked, dt.date.fromisoformat(DATE), allocation=True)
-    limited = sorted({k[0] for k in want})
-    for label in ('documented', 'defaults'):
-        for key in ('spark.sql.decimalOperations.allowPrecisionLoss', 'spark.sql.ansi.enabled'):
-            spark.conf.unset(key)
-        for key, value in SETTINGS[label].items():
-            spark.conf.set(key, value)
-        got = {}
-        for r in spark.sql(to_dialect(query, 'spark')).collect():
-            for item in limited:
-                v = r[item + '.分配金额']
-                if v is not None:
-                    got[(item, r['行号'])] = f'{v:.2f}'
-        COUNTS['cells'] += len(rows) * len(limited)
+def test_quotas_and_pools_by_every_rule_on_spark(spark, tmp_path):
+    """`polc sql --with-allocation` on Spark and on DuckDB: per claim, the 分配金额 of `polc eval
+    --allocation` (allocate()), rows without a claim NULL — 按金额 (quota), 按比例 (pool), and
+    按申请顺序 with both a quota and a pool.  (The seeds, all 按申请顺序, are checked on their
+    boundary tables above.)"""
+    (tmp_path / 'rules.pol').write_text(ALLOCATION_POLICY, encoding='utf-8')
+    compiled = polc.load(tmp_path / 'rules.pol')
+    rnd = random.Random(7)
+    rows = [{k: str(Decimal(rnd.choice([0, rnd.randrange(1, 10 ** rnd.randint(2, 8))])) / 100)
+             for k in ('甲额', '乙额', '丙额')} for _ in range(120)]
+    src, results = _run_everywhere(spark, compiled, rows, tmp_path, list(SETTINGS))
+    assert not any(bad for _c, bad in results.values())
+    want = _allocations(compiled, src, tmp_path)
+    assert {k[0] for k in want} == {'甲', '乙', '丙'}
+    assert any(v == '0.00' for v in want.values()) and any(v != '0.00' for v in want.values())
+    for label in SETTINGS:
+        got = _spark_allocations(tmp_path, label, ['甲', '乙', '丙'])
+        COUNTS['cells'] += len(rows) * 3
         COUNTS['differing'] += sum(1 for k in set(got) | set(want) if got.get(k) != want.get(k))
         assert got == want, label
-    for key in ('spark.sql.decimalOperations.allowPrecisionLoss', 'spark.sql.ansi.enabled'):
-        spark.conf.unset(key)
     # the same query on DuckDB
+    query = policy_sql(compiled.analysis.checked, dt.date.fromisoformat(DATE), allocation=True)
     con = duckdb.connect()
     con.execute(f"CREATE VIEW facts AS SELECT * FROM read_parquet('{tmp_path / 'typed.parquet'}')")
-    cols = [d[0] for d in con.execute(f'DESCRIBE {query}').fetchall()]
     got = {}
-    for r in con.execute(query).fetchall():
-        row = dict(zip(cols, r))
-        for item in limited:
-            if row[item + '.分配金额'] is not None:
-                got[(item, row['行号'])] = f"{row[item + '.分配金额']:.2f}"
+    for n, *vals in con.execute(f'SELECT "行号", ' + ', '.join(f'CAST("{i}.分配金额" AS VARCHAR)' for i in '甲乙丙')
+                                + f' FROM ({query})').fetchall():
+        got.update({(i, n): v for i, v in zip('甲乙丙', vals) if v is not None})
     assert got == want
 
 
