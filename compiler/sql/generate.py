@@ -13,6 +13,11 @@ a multiplication, and a division by a fact inside a comparison becomes a sign-aw
 cross-multiplication (a ÷ b ≥ c  ⇔  a ≥ c × b when b > 0).  Anything else is refused with
 :class:`SqlUnsupported`, never computed approximately.
 
+Every number carries its exact DECIMAL type (compiler/sql/decimals.py): products are cast to
+d1 + d2 digits and s1 + s2 decimals, both sides of a comparison to one type, and nothing needs more
+than 38 digits — so Spark's own rules (scale cut to 6 under ``allowPrecisionLoss``, comparisons
+rounding the more precise side) find nothing to round, whatever the settings.
+
 Semantics mirror the runtime (compiler/runtime.py) and the reference interpreter: an item's
 amount is rounded half up to the fen and never below 0; a value that cannot be computed (a year
 outside a schedule, a zero divisor …) makes the item not applicable; groups (就高 / 合计…最高)
