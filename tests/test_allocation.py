@@ -90,3 +90,31 @@ def test_sql_sharing_equals_allocate(claims, quota, pool, rule):
     want = shared(allocate(claims, quota, pool, rule))
     assert (row[0], row[1], Decimal(row[2]), Decimal(row[3]), row[4]) == \
         (want.claims, want.recipients, want.claimed, want.granted, want.cut)
+
+
+def _quote(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+@settings(max_examples=150, deadline=None)
+@given(claims=st.lists(st.one_of(st.none(), st.just(Decimal(0)), money), max_size=60),
+       quota=st.one_of(st.none(), st.integers(1, 20)),
+       pool=st.one_of(st.none(), money), rule=st.sampled_from(['按金额', '按申请顺序', '按比例']))
+def test_portable_allocation_sql_grants_what_allocate_grants(claims, quota, pool, rule):
+    """`polc sql --with-allocation`'s window functions: per row, the same grant as allocate(); rows
+    without a claim (NULL or 0) get NULL and do not take a place in the quota."""
+    import pytest
+    duckdb = pytest.importorskip('duckdb')
+    from polc.compiler.tables.allocation import allocation_sql
+    if rule == '按比例' and pool is None:
+        rule = '按金额'
+    con = duckdb.connect()
+    con.execute('CREATE TABLE r ("行号" BIGINT, "甲.金额" DECIMAL(38, 2))')
+    rows = [(i + 1, None if v is None else str(v)) for i, v in enumerate(claims)]
+    if rows:
+        con.executemany('INSERT INTO r VALUES (?, ?)', rows)
+    q = allocation_sql('SELECT * FROM r', ['行号', '甲.金额'], [('甲', quota, pool, rule)], _quote)
+    got = {n: g for n, _c, g in con.execute(q).fetchall()}
+    real = [(i + 1, v) for i, v in enumerate(claims) if v is not None and v > 0]
+    want = {g.row: g.granted for g in allocate(real, quota, pool, rule)}
+    assert got == {i + 1: want.get(i + 1) for i in range(len(claims))}

@@ -136,8 +136,10 @@ def report(file, facts_path, out_path, png_path, date, engine, id_column, top):
 @click.option('--date', 'date', default=None, help='评估日期（如 2025-03-01）；默认今天。有效期在生成时判定')
 @click.option('--dialect', default='duckdb',
               help='SQL 方言：duckdb（默认，原样输出）；spark、trino、postgres 等由 sqlglot 转写')
-@click.option('--table', 'table', default='facts', help='事实表的表名（每个输入一列，另有「行号」列）')
-def sql(file, date, dialect, table):
+@click.option('--table', 'table', default='facts', help='事实表的表名（每个输入一列，另有「行号」列）；用 polc prepare 生成')
+@click.option('--with-allocation', is_flag=True,
+              help='为有名额或资金池的项加一列「项名.分配金额」：在全表中按分配规则分配后的金额（窗口函数）')
+def sql(file, date, dialect, table, with_allocation):
     """输出政策编译成的 SQL 查询：从事实表计算每个申请人各项结果、金额与合计。"""
     from polc.compiler.sql.generate import SqlUnsupported, UnknownDialect, policy_sql, to_dialect
     problem = table_name_problem(table)
@@ -147,7 +149,7 @@ def sql(file, date, dialect, table):
     day = day_or_exit(date)
     compiled = load_or_exit(file)
     try:
-        query = policy_sql(compiled.analysis.checked, day, table)
+        query = policy_sql(compiled.analysis.checked, day, table, allocation=with_allocation)
         click.echo(to_dialect(query, dialect))
     except UnknownDialect as exc:
         echo_err(f'错误[E-USAGE]: {exc}')

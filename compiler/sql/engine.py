@@ -13,6 +13,7 @@ is rejected as a whole.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import datetime as _dt
 from decimal import Decimal
@@ -208,57 +209,14 @@ def _copy(con, duckdb, query: str, path: str, dest: str, fmt: str) -> None:
                          'E-IO') from None
 
 
-def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
-               skip_bad: bool = False, rejects_path: Optional[str] = None,
-               allocation_path: Optional[str] = None) -> BatchSummary:
-    """The same job as :func:`polc.compiler.tables.io.run_batch`, as SQL on DuckDB."""
-    day = R.parse_date(date) if date is not None else _dt.date.today()
-    if day is None:
-        raise BatchError(f'--date：无法读作日期：「{date}」（应为 "2025-03-01"）', 'E-USAGE')
-    places = (('--out', out_path), ('--rejects', rejects_path), ('--allocation', allocation_path))
-    inputs = [('--facts', in_path), ('政策文件', compiled.analysis.file)]
-    check_outputs(*places, inputs=inputs)
-    fmt, out_fmt = table_format(in_path), table_format(out_path)
-    if fmt is None:
-        raise BatchError(f'{in_path}：无法识别的表格格式（支持 .csv、.jsonl、.parquet）')
-    if out_fmt is None:
-        raise BatchError(f'{out_path}：无法识别的输出格式（支持 .csv、.jsonl、.parquet）')
-    checked = compiled.analysis.checked
-    try:
-        # DuckDB keeps the table's order (preserve_insertion_order), so no sort is needed
-        query = policy_sql(checked, day, 'facts', id_column, ordered=False)
-    except SqlUnsupported as exc:
-        raise BatchError(f'{compiled.analysis.file}：{exc}') from None
-    check_id_column(id_column, output_columns(checked, None) + (ALLOCATION_COLUMNS if allocation_path else []),
-                    compiled.inputs)
-    con, duckdb = _connect()
-    try:
-        with outputs(*places, inputs=inputs) as outs:
-            dests = {p: outs.temp(p) for p in (out_path, rejects_path, allocation_path) if p}
-            return _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column,
-                        skip_bad, rejects_path, allocation_path, dests, duckdb)
-    except duckdb.IOException as exc:
-        raise BatchError(f'{in_path}：无法读取（{_first_line(exc)}）') from None
-    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-        raise BatchError(f'{in_path}：表格格式错误（{_first_line(exc)}）') from None
-    except duckdb.OutOfRangeException as exc:
-        raise BatchError(f'{in_path}：数值超出 SQL 引擎 DECIMAL(38) 的范围（{_first_line(exc)}）；'
-                         f'请用 --engine python') from None
-    except duckdb.Error as exc:
-        raise BatchError(f'{in_path}：SQL 引擎无法完成计算（{_first_line(exc)}）；请用 --engine python，'
-                         f'并把命令与表格报告给 polc 维护者') from None
-    except OSError as exc:
-        raise BatchError(f'{exc.filename or out_path}：无法写入（{exc.strerror}）', 'E-IO') from None
-    finally:
-        con.close()
-
-
-def _first_line(exc) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column, skip_bad,
-         rejects_path, allocation_path, dests, duckdb) -> BatchSummary:
+def load_typed(con, compiled, in_path: str, fmt: str, id_column: Optional[str], skip_bad: bool,
+               rejects_path: Optional[str], summary: BatchSummary, rejects_dest: Optional[str] = None) -> None:
+    """Read the table at ``in_path``, check every cell by the per-row path's rules and create the
+    view ``facts``: 行号, the id column, one typed column per input (NULL where not given).  A bad
+    row stops the job naming its row number, or with ``skip_bad`` is left out (and written to
+    ``rejects_path``); ``summary.rejected`` counts them.  Used by ``--engine duckdb`` and by
+    ``polc prepare`` (compiler/sql/prepare.py).  The rejects go to ``rejects_dest``, the
+    temporary file of ``rejects_path``."""
     from polc.dsl.files import FileProblem, open_regular
     try:
         with open_regular(in_path) as f:     # a FIFO or a device is refused before reading
@@ -290,7 +248,6 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
     message = f"concat_ws('；', {', '.join(problems)})" if problems else "''"
     any_bad = ' OR '.join(f'({p}) IS NOT NULL' for p in problems) or 'FALSE'
     bad_rows = f'SELECT "行号", {message} AS "错误" FROM raw_input WHERE {any_bad} ORDER BY "行号"'
-    summary = BatchSummary(totals={n: Decimal(0) for n in item_names(checked)})
     first = con.execute(bad_rows + ' LIMIT 1').fetchone()
     facts = 'SELECT * FROM typed_input'
     if first is not None:
@@ -302,7 +259,7 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
         if rejects_path:
             originals = {r[0]: r for r in con.execute(
                 'SELECT * FROM raw_input WHERE "行号" IN (SELECT "行号" FROM bad_rows)').fetchall()}
-            f = LineFile(rejects_path, dests[rejects_path])
+            f = LineFile(rejects_path, rejects_dest or rejects_path)
             try:
                 for n, msg in rows:
                     data = {c: _text(v) for c, v in zip(columns[1:], originals[n][1:]) if v is not None}
@@ -311,6 +268,69 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
                 f.close()
         facts += ' WHERE "行号" NOT IN (SELECT "行号" FROM bad_rows)'
     con.execute(f'CREATE TEMP VIEW facts AS {facts}')
+
+
+def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
+               skip_bad: bool = False, rejects_path: Optional[str] = None,
+               allocation_path: Optional[str] = None) -> BatchSummary:
+    """The same job as :func:`polc.compiler.tables.io.run_batch`, as SQL on DuckDB."""
+    day = R.parse_date(date) if date is not None else _dt.date.today()
+    if day is None:
+        raise BatchError(f'--date：无法读作日期：「{date}」（应为 "2025-03-01"）', 'E-USAGE')
+    places = (('--out', out_path), ('--rejects', rejects_path), ('--allocation', allocation_path))
+    inputs = [('--facts', in_path), ('政策文件', compiled.analysis.file)]
+    check_outputs(*places, inputs=inputs)
+    fmt, out_fmt = table_format(in_path), table_format(out_path)
+    if fmt is None:
+        raise BatchError(f'{in_path}：无法识别的表格格式（支持 .csv、.jsonl、.parquet）')
+    if out_fmt is None:
+        raise BatchError(f'{out_path}：无法识别的输出格式（支持 .csv、.jsonl、.parquet）')
+    checked = compiled.analysis.checked
+    try:
+        # DuckDB keeps the table's order (preserve_insertion_order), so no sort is needed
+        query = policy_sql(checked, day, 'facts', id_column, ordered=False)
+    except SqlUnsupported as exc:
+        raise BatchError(f'{compiled.analysis.file}：{exc}') from None
+    check_id_column(id_column, output_columns(checked, None) + (ALLOCATION_COLUMNS if allocation_path else []),
+                    compiled.inputs)
+    con, duckdb = _connect()
+    try:
+        with duckdb_errors(duckdb, in_path, out_path), outputs(*places, inputs=inputs) as outs:
+            dests = {p: outs.temp(p) for p in (out_path, rejects_path, allocation_path) if p}
+            return _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column,
+                        skip_bad, rejects_path, allocation_path, dests, duckdb)
+    finally:
+        con.close()
+
+
+@contextlib.contextmanager
+def duckdb_errors(duckdb, in_path: str, out_path: str):
+    """DuckDB's and the file system's errors as BatchError messages naming the file."""
+    try:
+        yield
+    except duckdb.IOException as exc:
+        raise BatchError(f'{in_path}：无法读取（{_first_line(exc)}）') from None
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+        raise BatchError(f'{in_path}：表格格式错误（{_first_line(exc)}）') from None
+    except duckdb.OutOfRangeException as exc:
+        raise BatchError(f'{in_path}：数值超出 SQL 引擎 DECIMAL(38) 的范围（{_first_line(exc)}）；'
+                         f'请用 --engine python') from None
+    except duckdb.Error as exc:
+        raise BatchError(f'{in_path}：SQL 引擎无法完成计算（{_first_line(exc)}）；请用 --engine python，'
+                         f'并把命令与表格报告给 polc 维护者') from None
+    except OSError as exc:
+        raise BatchError(f'{exc.filename or out_path}：无法写入（{exc.strerror}）', 'E-IO') from None
+
+
+def _first_line(exc) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column, skip_bad,
+         rejects_path, allocation_path, dests, duckdb) -> BatchSummary:
+    summary = BatchSummary(totals={n: Decimal(0) for n in item_names(checked)})
+    load_typed(con, compiled, in_path, fmt, id_column, skip_bad, rejects_path, summary,
+               dests.get(rejects_path))
     cols = output_columns(checked, id_column)
     if out_fmt == 'parquet':
         # Parquet keeps the types (DECIMAL(38, 2) amounts): written straight from the query, and

@@ -13,6 +13,11 @@ a multiplication, and a division by a fact inside a comparison becomes a sign-aw
 cross-multiplication (a ÷ b ≥ c  ⇔  a ≥ c × b when b > 0).  Anything else is refused with
 :class:`SqlUnsupported`, never computed approximately.
 
+Every number carries its exact DECIMAL type (compiler/sql/decimals.py): products are cast to
+d1 + d2 digits and s1 + s2 decimals, both sides of a comparison to one type, and nothing needs more
+than 38 digits — so Spark's own rules (scale cut to 6 under ``allowPrecisionLoss``, comparisons
+rounding the more precise side) find nothing to round, whatever the settings.
+
 Semantics mirror the runtime (compiler/runtime.py) and the reference interpreter: an item's
 amount is rounded half up to the fen and never below 0; a value that cannot be computed (a year
 outside a schedule, a zero divisor …) makes the item not applicable; groups (就高 / 合计…最高)
@@ -29,14 +34,14 @@ from polc.dsl.checks import Checked
 
 from polc.compiler.python import runtime as R
 from polc.compiler.python.codegen_items import group_order      # the runtime's order of groups: inner groups first
+from polc.compiler.tables.allocation import allocation_sql
+from polc.compiler.sql.decimals import INPUT_TYPES, MAX_DIGITS, N, cast, common, decimal_type
 
 MONEY = 'DECIMAL(38, 2)'        # the type of every amount in the output
 # outcomes are small integers inside the query and named only in the final SELECT
 CODES = {R.NOT_APPLICABLE: 0, R.AMOUNT: 1, R.CEILING: 2, R.DEFERRED: 3, R.CASE_BY_CASE: 4,
          R.NON_CASH: 5, R.NO_AMOUNT: 6}
 TRUE, FALSE = 'TRUE', 'FALSE'
-
-
 class SqlUnsupported(Exception):
     """A construct that cannot be computed exactly in portable SQL (message in Chinese)."""
 
@@ -126,14 +131,70 @@ class _Gen:
                 return None if inv is None else a * inv
         return None
 
-    def literal(self, v: Decimal) -> str:
+    def literal(self, v: Decimal) -> N:
+        """An exact literal, typed DECIMAL(d + s, s) explicitly (engines type bare literals
+        differently: Spark reads 500000 as INT, 0.1 as DECIMAL(1, 1))."""
         text = _decimal_literal(v)
-        return text if not text.startswith('-') else f'({text})'
+        v = Decimal(text)
+        s = max(0, -v.normalize().as_tuple().exponent) if v != 0 else 0
+        whole = abs(int(v))
+        d = len(str(whole)) if whole else 0
+        return N(f'CAST({text} AS {decimal_type(d, s)})', d, s, text)
+
+    def fits(self, d: int, s: int, e, what: str) -> None:
+        if d + s > MAX_DIGITS:
+            raise SqlUnsupported(self.where(e) + f'：{what}可能需要 {d + s} 位数字，超过 38 位，SQL 引擎无法精确计算；'
+                                 '请用 --engine python')
+
+    def number(self, x, e) -> N:
+        """x as a typed number (a value the generator typed, or a refusal naming the place)."""
+        if isinstance(x, N):
+            return x
+        raise SqlUnsupported(self.where(e) + '：这里需要一个数，无法编译为 SQL')
+
+    def mul(self, a: N, b: N, e) -> N:
+        # Spark types a product DECIMAL(p1 + p2 + 1, s1 + s2): that must fit in 38 digits
+        self.fits(a.p + b.p + 1, 0, e, '乘积')
+        d, s = a.d + b.d, a.s + b.s
+        return N(f'CAST(({a} * {b}) AS {decimal_type(d, s)})', d, s)
+
+    def add(self, a: N, b: N, op: str, e) -> N:
+        d, s = max(a.d, b.d) + 1, max(a.s, b.s)
+        self.fits(d, s, e, '和或差')
+        return N(f'({a} {op} {b})', d, s)
+
+    def pick(self, fn: str, xs: list, e) -> N:
+        """LEAST / GREATEST of numbers cast to one type."""
+        xs = [self.number(x, e) for x in xs]
+        d, s = common(*xs)
+        self.fits(d, s, e, '取值')
+        return N(f'{fn}({", ".join(cast(x, d, s) for x in xs)})', d, s)
+
+    def cmp(self, a, op: str, b, e) -> str:
+        """a op b, both sides cast to one DECIMAL type when they are numbers."""
+        if isinstance(a, N) and isinstance(b, N):
+            d, s = common(a, b)
+            self.fits(d, s, e, '比较')
+            a, b = cast(a, d, s), cast(b, d, s)
+        return f'{a} {op} {b}'
+
+    def case(self, whens: list[tuple[str, object]], e, other=None) -> object:
+        """CASE WHEN c THEN v … END with every numeric value cast to one type."""
+        values = [v for _c, v in whens] + ([other] if other is not None else [])
+        typed = all(isinstance(v, N) for v in values)
+        if typed:
+            d, s = common(*values)
+            self.fits(d, s, e, '取值')
+            whens = [(c, cast(v, d, s)) for c, v in whens]
+            other = cast(other, d, s) if other is not None else None
+        text = 'CASE ' + ' '.join(f'WHEN {c} THEN {v}' for c, v in whens) + \
+            (f' ELSE {other}' if other is not None else '') + ' END'
+        return N(text, d, s) if typed else text
 
     # ------------------------------------------------------------ expressions
     def value(self, e) -> tuple[object, Optional[str]]:
         """(SQL expression or _Div, guard) — the guard is the condition under which the value can
-        be computed (None: always)."""
+        be computed (None: always).  Numbers are :class:`N` (typed DECIMALs)."""
         if isinstance(e, (A.Money, A.Percent, A.Number)):
             return self.literal(e.value), None
         if isinstance(e, A.Bool):
@@ -142,20 +203,28 @@ class _Gen:
             return f"DATE '{e.value.isoformat()}'", None
         if isinstance(e, A.Ref):
             if e.name in self.inputs:
+                kind = self.input_kind(e.name)
+                if kind in INPUT_TYPES:
+                    return N(f'f.{quote(e.name)}', *INPUT_TYPES[kind]), None
                 return f'f.{quote(e.name)}', None
             if e.name in self.defines:
                 v, ok = self.value(self.defines[e.name].expr)
+                if isinstance(v, N):
+                    return N(f'({v})', v.d, v.s), ok
                 return (f'({v})' if isinstance(v, str) else v), ok
             return string(e.name), None
         if isinstance(e, A.Neg):
             v, ok = self.scalar(e.operand)
-            return f'(-{v})', ok
+            v = self.number(v, e)
+            return N(f'(-{v})', v.d, v.s), ok
         if isinstance(e, A.BinOp):
             if e.op == '/':
                 return self.division(e)
             a, ok_a = self.scalar(e.left)
             b, ok_b = self.scalar(e.right)
-            return f'({a} {e.op} {b})', _and(ok_a, ok_b)
+            a, b = self.number(a, e.left), self.number(b, e.right)
+            v = self.mul(a, b, e) if e.op == '*' else self.add(a, b, e.op, e)
+            return v, _and(ok_a, ok_b)
         if isinstance(e, A.Compare):
             return self.compare(e)
         if isinstance(e, A.Range):
@@ -165,7 +234,7 @@ class _Gen:
                 if bound is not None:
                     b, ok_b = self.scalar(bound.value)
                     guards.append(ok_b)
-                    parts.append(f'{x} {loose if bound.inclusive else strict} {b}')
+                    parts.append(self.cmp(x, loose if bound.inclusive else strict, b, e))
             return ('(' + ' AND '.join(parts) + ')' if parts else TRUE), _and(*guards)
         if isinstance(e, A.Is):
             x, ok = self.scalar(e.subject)
@@ -186,19 +255,18 @@ class _Gen:
         if isinstance(e, A.Cap):
             a, ok_a = self.scalar(e.value)
             b, ok_b = self.scalar(e.limit)
-            return f'LEAST({a}, {b})', _and(ok_a, ok_b)
+            return self.pick('LEAST', [a, b], e), _and(ok_a, ok_b)
         if isinstance(e, A.PerStep):
             return self.per_step(e)
         if isinstance(e, A.Schedule):
             idx, ok = self.scalar(e.index)
-            return self.switch(ok, [(f'{idx} IN ({", ".join(str(y) for y in en.years)})', en.value)
-                                    for en in e.entries],
-                               f'{idx} IN ({", ".join(str(y) for en in e.entries for y in en.years)})')
+            return self.switch(ok, [(self.among(idx, en.years), en.value) for en in e.entries],
+                               self.among(idx, [y for en in e.entries for y in en.years]), e)
         if isinstance(e, A.ByCategory):
             x, ok = self.scalar(e.subject)
             cats = ', '.join(string(en.category.text) for en in e.entries)
             return self.switch(ok, [(f'{x} = {string(en.category.text)}', en.value) for en in e.entries],
-                               f'{x} IN ({cats})')
+                               f'{x} IN ({cats})', e)
         if isinstance(e, A.Progressive):
             base, ok = self.scalar(e.base)
             guards = [ok]
@@ -207,32 +275,42 @@ class _Gen:
                 t, ok_t = self.scalar(st.threshold)
                 a, ok_a = self.scalar(st.award)
                 guards += [ok_t, ok_a]
-                levels.append((f'{base} >= {t}', a))
-            award = 'CASE ' + ' '.join(f'WHEN {c} THEN {a}' for c, a in reversed(levels)) + ' END'
+                levels.append((self.cmp(base, '>=', t, e), a))
+            award = self.case(list(reversed(levels)), e)
             reached = '(' + ' OR '.join(c for c, _a in levels) + ')'
             guards.append(reached)
             if e.received is None:
                 return award, _and(*guards)
             rec, ok_r = self.scalar(e.received)
             guards.append(ok_r)
-            return f'GREATEST({award} - {rec}, 0)', _and(*guards)
+            diff = self.add(self.number(award, e), self.number(rec, e.received), '-', e)
+            return self.pick('GREATEST', [diff, self.literal(Decimal(0))], e), _and(*guards)
         if isinstance(e, (A.MaxOf, A.MinOf)):
             vs = [self.scalar(x) for x in e.values]
             fn = 'GREATEST' if isinstance(e, A.MaxOf) else 'LEAST'
-            return f'{fn}({", ".join(v for v, _ok in vs)})', _and(*(ok for _v, ok in vs))
+            return self.pick(fn, [v for v, _ok in vs], e), _and(*(ok for _v, ok in vs))
         raise SqlUnsupported(f'{type(e).__name__} 无法编译为 SQL')
 
-    def switch(self, ok: Optional[str], cases: list, covered: str) -> tuple[str, Optional[str]]:
+    def input_kind(self, name: str) -> str:
+        return self.inputs[name].type.kind
+
+    def among(self, idx, years) -> str:
+        """idx IN (years…), the years typed as idx is (an integer input: DECIMAL(13, 0))."""
+        if isinstance(idx, N):
+            return f'{idx} IN ({", ".join(cast(self.literal(Decimal(y)), idx.d, idx.s) for y in years)})'
+        return f'{idx} IN ({", ".join(str(y) for y in years)})'
+
+    def switch(self, ok: Optional[str], cases: list, covered: str, e) -> tuple[object, Optional[str]]:
         """A value chosen by the first condition that holds (a schedule's year, a category): not
         computable when no case covers the applicant or the chosen value is not computable."""
         whens, guards = [], []
         for cond, value in cases:
             v, ok_v = self.scalar(value)
-            whens.append(f'WHEN {cond} THEN {v}')
+            whens.append((cond, v))
             if ok_v is not None:
                 guards.append(f'WHEN {cond} THEN {ok_v}')
         ok_all = _and(ok, covered, 'CASE ' + ' '.join(guards) + ' ELSE TRUE END' if guards else None)
-        return 'CASE ' + ' '.join(whens) + ' END', ok_all
+        return self.case(whens, e), ok_all
 
     def scalar(self, e) -> tuple[str, Optional[str]]:
         v, ok = self.value(e)
@@ -252,9 +330,10 @@ class _Gen:
             if c == 0:
                 return a, FALSE              # a zero divisor: never computable
             if inv is not None:
-                return f'({a} * {self.literal(inv)})', ok_a
+                return self.mul(self.number(a, e.left), self.literal(inv), e), ok_a
         b, ok_b = self.scalar(e.right)
-        return _Div(a, b), _and(ok_a, ok_b, f'{b} <> 0')
+        a, b = self.number(a, e.left), self.number(b, e.right)
+        return _Div(a, b), _and(ok_a, ok_b, self.cmp(b, '<>', self.literal(Decimal(0)), e))
 
     def compare(self, e: A.Compare):
         op = {'==': '=', '!=': '<>'}.get(e.op, e.op)
@@ -267,10 +346,12 @@ class _Gen:
             op = {'>': '<', '<': '>', '>=': '<=', '<=': '>='}.get(op, op)
         if isinstance(a, _Div):
             flipped = {'>': '<', '<': '>', '>=': '<=', '<=': '>='}.get(op, op)
-            text = (f'(CASE WHEN {a.den} > 0 THEN {a.num} {op} {b} * {a.den} '
-                    f'ELSE {a.num} {flipped} {b} * {a.den} END)')
+            zero = self.literal(Decimal(0))
+            prod = self.mul(self.number(b, e), a.den, e)
+            text = (f'(CASE WHEN {self.cmp(a.den, ">", zero, e)} THEN {self.cmp(a.num, op, prod, e)} '
+                    f'ELSE {self.cmp(a.num, flipped, prod, e)} END)')
             return text, _and(ok_a, ok_b)
-        return f'({a} {op} {b})', _and(ok_a, ok_b)
+        return f'({self.cmp(a, op, b, e)})', _and(ok_a, ok_b)
 
     def per_step(self, e: A.PerStep):
         base, ok_b = self.scalar(e.base)
@@ -278,15 +359,20 @@ class _Gen:
         step = self.constant(e.step)
         inv = None if step is None else _exact_inverse(step)
         if step == 0:
-            return '0', FALSE
+            return self.literal(Decimal(0)), FALSE
         if inv is None:
             raise SqlUnsupported(self.where(e) + '：「每…给予…」的步长不是常数或不能精确取倒数，无法精确编译为 SQL；'
                                  '请用 --engine python')
+        base, award = self.number(base, e.base), self.number(award, e.award)
+        q = self.mul(base, self.literal(inv), e)
         if e.full_steps:
             # whole steps, truncated toward zero as the runtime's floor_div does (Decimal //)
-            q = f'({base} * {self.literal(inv)})'
-            return f'(CASE WHEN {q} >= 0 THEN FLOOR({q}) ELSE CEIL({q}) END * {award})', _and(ok_b, ok_a)
-        return f'({base} * {self.literal(inv)} * {award})', _and(ok_b, ok_a)
+            d = max(q.d, 1)
+            steps = N(f'(CASE WHEN {self.cmp(q, ">=", self.literal(Decimal(0)), e)} '
+                      f'THEN CAST(FLOOR({q}) AS {decimal_type(d, 0)}) ELSE CAST(CEIL({q}) AS {decimal_type(d, 0)}) END)',
+                      d, 0)
+            return self.mul(steps, award, e), _and(ok_b, ok_a)
+        return self.mul(q, award, e), _and(ok_b, ok_a)
 
     # ------------------------------------------------------------ amounts
     def amount(self, am) -> list[tuple[Optional[str], str, Optional[str]]]:
@@ -315,6 +401,14 @@ class _Gen:
         kind = R.CEILING if self.maxima and rate else R.AMOUNT
         return ([(f'NOT ({ok})', R.NOT_APPLICABLE, None)] if ok else []) + [(None, kind, v)]
 
+    def fen(self, v, e) -> str:
+        """v rounded half up (away from zero) to the fen, as DECIMAL(38, 2)."""
+        v = self.number(v, e)
+        if v.s > 2:
+            self.fits(v.d + 1, v.s, e, '金额')
+            return f'CAST(ROUND({v}, 2) AS {MONEY})'
+        return f'CAST({v} AS {MONEY})'
+
     def item(self, item: A.Item, valid: bool) -> tuple[str, str]:
         """(outcome SQL, amount SQL rounded half up to the fen) of one item."""
         if not valid:
@@ -328,12 +422,12 @@ class _Gen:
         branches += self.amount(item.amount)
         if branches[0][0] is None:                      # unconditional
             _c, o, v = branches[0]
-            return str(CODES[o]), 'NULL' if v is None else f'ROUND({v}, 2)'
+            return str(CODES[o]), 'NULL' if v is None else self.fen(v, item)
         outcome, amount = ['CASE'], ['CASE']
         for cond, o, v in branches:
             head = f' WHEN {cond} THEN' if cond is not None else ' ELSE'
             outcome.append(f'{head} {CODES[o]}')
-            amount.append(f'{head} {"NULL" if v is None else f"ROUND({v}, 2)"}')
+            amount.append(f'{head} {"NULL" if v is None else self.fen(v, item)}')
             if cond is None:
                 break
         else:
@@ -353,9 +447,19 @@ def output_columns(checked: Checked, id_column: Optional[str] = None) -> list[st
 
 
 def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
-               id_column: Optional[str] = None, ordered: bool = True) -> str:
+               id_column: Optional[str] = None, ordered: bool = True, allocation: bool = False) -> str:
     """The query: from ``facts_table`` (typed columns, NULL where not given) to one result row per
-    applicant, ordered by 行号 (``ordered=False``: in the table's order, where the engine keeps it)."""
+    applicant, ordered by 行号 (``ordered=False``: in the table's order, where the engine keeps it).
+    ``allocation``: plus a column ``项.分配金额`` per item with a quota or pool (window functions over
+    the whole table; compiler/tables/allocation.py), ordered by 行号."""
+    if allocation:
+        limited = [(it.name.text, it.quota, it.pool.value if it.pool is not None else None, it.allocation)
+                   for _c, it in checked.policy.items() if it.quota is not None or it.pool is not None]
+        inner = policy_sql(checked, date, facts_table, id_column, ordered=False)
+        try:
+            return allocation_sql(inner, output_columns(checked, id_column), limited, quote)
+        except ValueError as exc:
+            raise SqlUnsupported(str(exc) + '；请用 polc eval --allocation') from None
     g = _Gen(checked)
     meta = {k: checked.policy.header_value(k) for k in ('issued', 'effective', 'expiry', 'duration')}
     valid = R._validity(meta, date)[0]
@@ -367,11 +471,13 @@ def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
     cols = ['"行号"'] + ([quote(id_column)] if id_column else [])
     for d in checked.policy.inputs:
         name = quote(d.name.text)
+        value = name
         if d.default is not None:
             v, _ok = g.scalar(d.default)
-            cols.append(f'COALESCE({name}, {v}) AS {name}')
-        else:
-            cols.append(name)
+            value = f'COALESCE({name}, {v})'
+        if d.type.kind in INPUT_TYPES:        # numbers in their exact type (N): DECIMAL(d + s, s)
+            value = f'CAST({value} AS {decimal_type(*INPUT_TYPES[d.type.kind])})'
+        cols.append(value if value == name else f'{value} AS {name}')
     ctes = [f'f AS (SELECT {", ".join(cols)} FROM {facts_table})']
     # 2. items: outcome and amount rounded half up to the fen, never below 0
     keep = ['"行号"'] + ([quote(id_column)] if id_column else [])

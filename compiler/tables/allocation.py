@@ -105,3 +105,60 @@ def shared_sql(claims_query: str, quota: Optional[int], pool: Optional[Decimal],
     return ('WITH ' + ', '.join(steps) + ' SELECT count(*), count(*) FILTER (WHERE granted > 0), '
             'COALESCE(SUM(claimed), 0), COALESCE(SUM(granted), 0), count(*) FILTER (WHERE granted < claimed) '
             'FROM g')
+
+
+def allocation_sql(results_query: str, columns: list[str], limited: list[tuple], quote) -> str:
+    """The results of ``results_query`` (columns ``columns``, with 行号 and each item's
+    ``项.金额``) plus one column ``项.分配金额`` per item with a quota or pool: what :func:`allocate`
+    grants each claim (NULL where the row makes no claim).  ``limited``: (item, quota, pool, rule).
+
+    Portable SQL (window functions, CASE, exact DECIMAL products): the same on DuckDB and Spark.
+    按比例 needs ⌊claim × pool ÷ total⌋ in fen: a floating-point quotient, then corrected by exact
+    products to the true floor (the quotient is below 2^52, so the estimate is within 1)."""
+    money = 'DECIMAL(38, 2)'
+    fen = 'DECIMAL(38, 0)'
+    first, second, third, final = [], [], [], []
+    for i, (name, quota, pool, rule) in enumerate(limited):
+        rule = rule or '按申请顺序'
+        amount = quote(name + '.金额')
+        claim = f'{amount} > 0'
+        order = f'{amount} DESC, "行号"' if rule == '按金额' else '"行号"'
+        first.append(f'CASE WHEN {claim} THEN {amount} END AS c{i}')
+        first.append(f'CASE WHEN {claim} THEN row_number() OVER (PARTITION BY CASE WHEN {claim} THEN 1 ELSE 0 END '
+                     f'ORDER BY {order}) END AS r{i}')
+        kept = (f'CASE WHEN r{i} <= {quota} THEN c{i} WHEN c{i} IS NOT NULL THEN CAST(0 AS {money}) END'
+                if quota is not None else f'c{i}')
+        second.append(f'CAST({kept} AS {money}) AS k{i}')
+        if pool is None:
+            third.append(f'k{i} AS g{i}')
+        else:
+            p = Decimal(pool)
+            if p >= Decimal(10) ** 13:
+                raise ValueError(f'资金池 {p} 元过大，无法在 SQL 中精确按比例分配')
+            pool_sql = f'CAST({p} AS {money})'
+            total = f'SUM(k{i}) OVER ()'
+            prefix = (f'COALESCE(SUM(k{i}) OVER (ORDER BY r{i} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), '
+                      f'CAST(0 AS {money}))')
+            third.append(f'{total} AS t{i}')
+            third.append(f'{prefix} AS q{i}')
+            if rule == '按比例':
+                num = f'(CAST(k{i} * 100 AS {fen}) * CAST({int(p * 100)} AS {fen}))'
+                den = f'CAST(t{i} * 100 AS {fen})'
+                est = f'CAST(FLOOR(CAST({num} AS DOUBLE) / CAST({den} AS DOUBLE)) AS {fen})'
+                exact = (f'({est} - CASE WHEN {est} * {den} > {num} THEN 1 ELSE 0 END '
+                         f'+ CASE WHEN ({est} + 1) * {den} <= {num} THEN 1 ELSE 0 END)')
+                share = f'CAST(CAST({exact} AS {fen}) * CAST(0.01 AS DECIMAL(2, 2)) AS {money})'
+            else:
+                share = f'LEAST(k{i}, GREATEST({pool_sql} - q{i}, CAST(0 AS {money})))'
+            final.append((i, f'CASE WHEN k{i} IS NULL THEN NULL WHEN t{i} > {pool_sql} THEN {share} ELSE k{i} END'))
+            continue
+        final.append((i, f'g{i}'))
+    if not limited:
+        return results_query
+    res = f'res AS ({results_query})'
+    a = f'a AS (SELECT res.*, {", ".join(first)} FROM res)'
+    b = f'b AS (SELECT a.*, {", ".join(second)} FROM a)'
+    c = f'c AS (SELECT b.*, {", ".join(third)} FROM b)'
+    cols = [quote(col) for col in columns]
+    out = [f'CAST({expr} AS {money}) AS {quote(limited[i][0] + ".分配金额")}' for i, expr in final]
+    return (f'WITH {res},\n{a},\n{b},\n{c}\nSELECT {", ".join(cols + out)} FROM c ORDER BY "行号"')
