@@ -60,7 +60,7 @@ def test_prepare_names_a_bad_row_and_keeps_the_old_output(tmp_path):
 
 @pytest.mark.parametrize('args, words', [
     (['--out', 'typed.csv'], '.parquet'),
-    (['--out', 'raw.parquet'], '输入文件'),
+    (['--out', 'raw.parquet'], '是同一个文件'),
     (['--out', 'no/typed.parquet'], '不存在'),
 ])
 def test_prepare_refuses_bad_outputs(tmp_path, args, words):

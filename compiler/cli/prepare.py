@@ -23,7 +23,7 @@ def prepare(file, facts_path, out_path, id_column, skip_bad, rejects_path):
     try:
         summary = prepare_facts(compiled, facts_path, out_path, id_column, skip_bad, rejects_path)
     except BatchError as exc:
-        echo_err(f'错误[E-FACTS]: {exc}')
+        echo_err(f'错误[{exc.code}]: {exc}')
         sys.exit(EXIT_USAGE)
     click.echo(f'写入 {out_path}：{summary.written} 行'
                + (f'；跳过有错误的行 {summary.rejected} 行' if summary.rejected else ''))
