@@ -1,0 +1,601 @@
+"""``polc diff``, semantic part: for every item whose amount or outcome can differ between two
+versions, the region of inputs where it differs, with a witness applicant evaluated under both.
+
+Where both versions of an item are linear (as ``polc verify`` requires) the solver decides:
+either no applicant gets a different outcome or amount (proved), or it yields witnesses, one per
+combination of branches (tiers) taken by the two versions; the region of each is described by the
+range of every input over it (found by optimisation, in the policy's own range words) and checked
+on sampled applicants.  Otherwise witnesses are searched for (hypothesis), and the output says so.
+Every witness is confirmed by evaluating both compiled policies.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+from typing import Optional
+
+import attrs
+
+from polc.dsl import ast as A
+from polc.dsl.units import format_money
+
+from polc.compiler.python import runtime as R
+from polc.compiler.analysis.interpreter import Interpreter
+from polc.compiler.analysis.verify import FEN, NotLinear, _fill, _jsonable_facts, _Z3
+from polc.compiler.analysis.diff_structure import Version, same_rules
+
+MAX_REGIONS = 6
+SAMPLES = 24
+_UNBOUNDED = {'money': (0, 10 ** 21), 'percent': (-10 ** 10 + 1, 10 ** 10 - 1), 'int': (-10 ** 12 + 1, 10 ** 12 - 1)}
+
+
+@attrs.define
+class Region:
+    conditions: list            # descriptions: 「年度营业收入 在 1亿元（含） 至 10亿元（不含）」 …
+    old_branch: str
+    new_branch: str
+    witness: dict               # facts (JSON-ready), accepted by ``polc eval`` on both versions
+    old: str                    # outcome at the witness, old and new
+    new: str
+    old_amount: Optional[Decimal]
+    new_amount: Optional[Decimal]
+    constant: bool = False      # the amounts are the same everywhere in the region
+    sampled: int = 0
+    sampled_differ: int = 0
+
+    def to_dict(self) -> dict:
+        return {'conditions': self.conditions, 'old_branch': self.old_branch, 'new_branch': self.new_branch,
+                'witness': self.witness, 'old': self.old, 'new': self.new,
+                'old_amount': _dec(self.old_amount), 'new_amount': _dec(self.new_amount),
+                'constant': self.constant, 'sampled': self.sampled, 'sampled_differ': self.sampled_differ}
+
+
+@attrs.define
+class ItemDiff:
+    item: str                   # the name in the new version (the old one when removed)
+    old_name: str
+    status: str                 # same | differs | unknown
+    method: str                 # rules (identical rules) | solver | search
+    regions: list = attrs.Factory(list)
+    complete: bool = False      # solver: every region is listed
+    examples: int = 0
+    note: str = ''
+
+    def to_dict(self) -> dict:
+        return {'item': self.item, 'old_name': self.old_name, 'status': self.status, 'method': self.method,
+                'complete': self.complete, 'examples': self.examples, 'note': self.note,
+                'regions': [r.to_dict() for r in self.regions]}
+
+
+def _dec(v):
+    return None if v is None else f'{v:f}'
+
+
+def common_date(old, new) -> dt.date:
+    """A date inside both validity periods when there is one (else the new version's start)."""
+    starts = [m.get('effective') or m.get('issued') for m in (old.meta, new.meta)]
+    ends = [m.get('expiry') for m in (old.meta, new.meta)]
+    start = max([s for s in starts if s], default=None) or dt.date.today()
+    end = min([e for e in ends if e], default=None)
+    if end is not None and start > end:
+        return new.meta.get('effective') or new.meta.get('issued') or start
+    return start
+
+
+# ------------------------------------------------------------------ evaluating a witness
+def describe(raw_item) -> str:
+    if raw_item is None:
+        return '（无此项）'
+    if raw_item['outcome'] == R.AMOUNT:
+        return format_money(raw_item['amount'])
+    if raw_item['outcome'] == R.CEILING:
+        return f'最高可获 {format_money(raw_item["amount"])}'
+    return R.OUTCOME_LABELS[raw_item['outcome']]
+
+
+def _outcome(raw_item):
+    if raw_item is None:
+        return (R.NOT_APPLICABLE, None)
+    amount = raw_item['amount'] if raw_item['outcome'] in (R.AMOUNT, R.CEILING) else None
+    return (raw_item['outcome'], amount)
+
+
+def evaluate_both(old, new, facts: dict, date):
+    """(old raw, new raw) for facts that both versions accept (missing required inputs filled)."""
+    return (old.evaluate_raw(_fill(old, _only(old, facts)), date, False),
+            new.evaluate_raw(_fill(new, _only(new, facts)), date, False))
+
+
+def _only(compiled, facts):
+    return {k: v for k, v in facts.items() if k in compiled.inputs}
+
+
+def item_of(raw, name):
+    if name is None:
+        return None
+    return next((x for x in raw['items'] if x['name'] == name), None)
+
+
+def witness_facts(old, new, facts: dict) -> dict:
+    """Facts for a witness file: every input either version requires, and the given ones."""
+    full = dict(_fill(new, _only(new, facts)))
+    for k, v in _fill(old, _only(old, facts)).items():
+        full.setdefault(k, v)
+    typed = [(c, _typed(c, full)) for c in (old, new)]
+    out = {}
+    for k, v in full.items():
+        if all(k not in c.inputs or (c.inputs[k][2] is not None and t.get(k) == c.inputs[k][2])
+               for c, t in typed):
+            continue            # the default in every version that has it: need not be given
+        if isinstance(v, Decimal):
+            out[k] = f'{v:f}'
+        elif isinstance(v, dt.date):
+            out[k] = v.isoformat()
+        else:
+            out[k] = v
+    return out
+
+
+# ------------------------------------------------------------------ branches (tiers) taken
+def branch(version: Version, interp: Interpreter, it: Optional[A.Item], facts: dict) -> str:
+    if it is None:
+        return '（无此项）'
+    try:
+        for c in it.conditions:
+            if not interp.value(c, facts, None):
+                return f'条件不满足：{version.text(c)}'
+        am = it.amount
+        if isinstance(am, A.Tiers):
+            for k, t in enumerate(am.tiers):
+                if interp.value(t.condition, facts, None):
+                    return f'第{k + 1}档（{version.text(t.condition)}）'
+            return '否则' if am.otherwise is not None else '各档均不满足'
+    except Exception:           # a condition that cannot be evaluated for these facts
+        return ''
+    return version.text(am)
+
+
+# ------------------------------------------------------------------ the solver
+class _DiffZ3(_Z3):
+    """verify's translation, plus a product of an input with a schedule or a by-category table of
+    constant rates (基数 × 按年（第一年 50% …）): distributed over the branches, it stays linear."""
+
+    def val(self, e):
+        if isinstance(e, A.BinOp) and e.op == '*' and not (self.is_const(e.left) or self.is_const(e.right)):
+            for table, other in ((e.left, e.right), (e.right, e.left)):
+                if isinstance(table, (A.Schedule, A.ByCategory)) and \
+                        all(self.is_const(en.value) for en in table.entries):
+                    return self._scaled(table, other)
+        return super().val(e)
+
+    def _scaled(self, table, other):
+        z3 = self.z3
+        x, ok = self.val(other)
+        if isinstance(table, A.Schedule):
+            idx, oi = self.val(table.index)
+            conds = [z3.Or(*[idx == y for y in en.years]) if en.years else z3.BoolVal(False)
+                     for en in table.entries]
+        else:
+            idx, oi = self.val(table.subject)
+            conds = [idx == self.enum_index(table.subject.name, en.category.text) for en in table.entries]
+        v = None
+        for en, c in reversed(list(zip(table.entries, conds))):
+            ev, _ = self.val(en.value)
+            v = ev * x if v is None else z3.If(c, ev * x, v)
+        return v, z3.And(ok, oi, z3.Or(*conds))
+
+
+def _link(z3, ta, tb, s):
+    """The two versions see the same applicant: shared inputs are equal."""
+    for name in set(ta.vars) & set(tb.vars):
+        (_va, ra, ka), (_vb, rb, kb) = ta.vars[name], tb.vars[name]
+        if ka != kb:
+            continue
+        if ka == 'enum':
+            va_ = list(ta.compiled.inputs[name][1])
+            vb_ = list(tb.compiled.inputs[name][1])
+            if va_ == vb_:
+                s.add(ra == rb)
+            else:
+                for v in set(va_) & set(vb_):
+                    s.add((ra == va_.index(v)) == (rb == vb_.index(v)))
+        else:
+            s.add(ra == rb)
+
+
+def _tier_index(z3, tr, it):
+    """z3 integer: which top-level tier the item takes (-1: conditions unmet, 0..n-1, n: otherwise)."""
+    if it is None:
+        return z3.IntVal(-1)
+    ok = z3.BoolVal(True)
+    for c in it.conditions:
+        v, o = tr.val(c)
+        ok = z3.And(ok, o, v)
+    am = it.amount
+    idx = z3.IntVal(0)
+    if isinstance(am, A.Tiers):
+        idx = z3.IntVal(len(am.tiers))
+        for k in reversed(range(len(am.tiers))):
+            c, _o = tr.val(am.tiers[k].condition)
+            idx = z3.If(c, z3.IntVal(k), idx)
+    return z3.If(ok, idx, z3.IntVal(-1))
+
+
+def _bound_text(kind: str, lo: Optional[int], hi: Optional[int]) -> str:
+    """An input's range over a region in the policy's range words; raw values (fen, basis points)."""
+    def show(v):
+        if kind == 'money':
+            return format_money(Decimal(v) * FEN)
+        if kind == 'percent':
+            return f'{(Decimal(v) / 100).normalize():f}%'
+        return str(v)
+
+    def whole(v):
+        return v % 100 == 0 if kind in ('money', 'percent') else True
+    lo_t = hi_t = None
+    if lo is not None:
+        lo_t = ('>', lo - 1) if not whole(lo) and whole(lo - 1) else ('≥', lo)
+    if hi is not None:
+        hi_t = ('<', hi + 1) if not whole(hi) and whole(hi + 1) else ('≤', hi)
+    if lo is not None and hi is not None and lo == hi:
+        return f'= {show(lo)}'
+    if lo_t and hi_t:
+        return (f'在 {show(lo_t[1])}{"（含）" if lo_t[0] == "≥" else "（不含）"} 至 '
+                f'{show(hi_t[1])}{"（含）" if hi_t[0] == "≤" else "（不含）"}')
+    if lo_t:
+        return f'{lo_t[0]} {show(lo_t[1])}'
+    return f'{hi_t[0]} {show(hi_t[1])}'
+
+
+def _optimum(z3, region, var, minimise: bool):
+    o = z3.Optimize()
+    o.set('timeout', 3000)
+    o.add(region)
+    h = o.minimize(var) if minimise else o.maximize(var)
+    if o.check() != z3.sat:
+        return None
+    v = (o.lower(h) if minimise else o.upper(h))
+    try:
+        return v.as_long()
+    except Exception:           # ±oo or an epsilon: no usable bound
+        return None
+
+
+def _describe_region(z3, region, ta, tb, model) -> tuple[list, dict]:
+    """(descriptions of the inputs' ranges, box for sampling: name -> (kind, lo, hi) or fixed values)."""
+    out, box = [], {}
+    names = list(ta.vars) + [n for n in tb.vars if n not in ta.vars]
+    for name in names:
+        tr = ta if name in ta.vars else tb
+        _v, raw, kind = tr.vars[name]
+        if kind in _UNBOUNDED:
+            dlo, dhi = _UNBOUNDED[kind]
+            lo = _optimum(z3, region, raw, True)
+            hi = _optimum(z3, region, raw, False)
+            lo = None if lo is None or lo <= dlo else lo
+            hi = None if hi is None or hi >= dhi else hi
+            box[name] = (kind, lo, hi)
+            if lo is not None or hi is not None:
+                out.append(f'{name} {_bound_text(kind, lo, hi)}')
+        elif kind == 'bool':
+            mv = z3.is_true(model.eval(raw, model_completion=True))
+            s = z3.Solver()
+            s.set('timeout', 2000)
+            s.add(region, raw == (not mv))
+            if s.check() == z3.unsat:
+                out.append(f'{name} 为 {"是" if mv else "否"}')
+                box[name] = ('fixed', [mv])
+            else:
+                box[name] = ('fixed', [True, False])
+        elif kind == 'enum':
+            values = list(tr.compiled.inputs[name][1])
+            possible = []
+            for i, v in enumerate(values):
+                s = z3.Solver()
+                s.set('timeout', 2000)
+                s.add(region, raw == i)
+                if s.check() != z3.unsat:
+                    possible.append(v)
+            if len(possible) < len(values):
+                out.append(f'{name} 是 {possible[0]}' if len(possible) == 1
+                           else f'{name} 属于（{"、".join(possible)}）')
+            box[name] = ('fixed', possible or values)
+    return out, box
+
+
+def _sample(rng, box, base: dict) -> dict:
+    facts = dict(base)
+    for name, spec in box.items():
+        if spec[0] == 'fixed':
+            facts[name] = rng.choice(spec[1])
+            continue
+        kind, lo, hi = spec
+        lo = 0 if lo is None else lo
+        hi = lo + rng.choice([10 ** 6, 10 ** 9, 10 ** 11]) if hi is None else hi
+        v = rng.randint(lo, hi)
+        facts[name] = (Decimal(v) * FEN if kind == 'money' else Decimal(v) / 10000 if kind == 'percent' else v)
+    return facts
+
+
+def _roundest(lo: int, hi: int) -> int:
+    for k in range(14, -1, -1):
+        step = 10 ** k
+        v = -(-lo // step) * step
+        if v <= hi:
+            return v
+    return lo
+
+
+def _nice(box, base: dict) -> dict:
+    """A readable applicant in the box: each number the roundest value in its range."""
+    facts = dict(base)
+    for name, spec in box.items():
+        if spec[0] == 'fixed':
+            continue
+        kind, lo, hi = spec
+        unit = 100 if kind in ('money', 'percent') else 1
+        lo0 = 0 if lo is None else lo
+        cap = hi if hi is not None else max(lo0 * 4, 10 ** 6 * unit if kind == 'money' else 10 * unit)
+        v = _roundest(lo0, cap)
+        facts[name] = (Decimal(v) * FEN if kind == 'money' else Decimal(v) / 10000 if kind == 'percent' else v)
+    return facts
+
+
+def _differs(old, new, oname, nname, facts, date) -> Optional[tuple]:
+    """(old raw item, new raw item) when the item's outcome differs for these facts, else None."""
+    try:
+        ra, rb = evaluate_both(old, new, facts, date)
+    except R.FactsError:
+        return None
+    a, b = item_of(ra, oname), item_of(rb, nname)
+    return (a, b) if _outcome(a) != _outcome(b) else None
+
+
+def solve_item(old, new, vo: Version, vn: Version, it, nit, date) -> Optional[ItemDiff]:
+    """The solver's answer for one item, or None when the rules are not linear (search instead)."""
+    try:
+        import z3
+    except ImportError:
+        return None
+    oname = it.name.text if it is not None else None
+    nname = nit.name.text if nit is not None else None
+    label = nname or oname
+    try:
+        ta, tb = _DiffZ3(old), _DiffZ3(new, suffix='′')
+        K = _Z3.KINDS
+        va, ka = ta.item_kind(it) if it is not None else (z3.RealVal(0), z3.IntVal(K['not_applicable']))
+        vb, kb = tb.item_kind(nit) if nit is not None else (z3.RealVal(0), z3.IntVal(K['not_applicable']))
+        ia, ib = _tier_index(z3, ta, it), _tier_index(z3, tb, nit)
+        base = z3.Solver()
+        base.set('timeout', 10000)
+        base.add(ta.constraints + tb.constraints)
+        _link(z3, ta, tb, base)
+        money_kind = lambda k: z3.Or(k == K['amount'], k == K['ceiling'])
+        differ = z3.Or(ka != kb, z3.And(money_kind(ka), va != vb))
+        differ_fen = z3.Or(ka != kb, z3.And(money_kind(ka), z3.Or(va - vb >= FEN_R(z3), vb - va >= FEN_R(z3))))
+    except (NotLinear, z3.Z3Exception, ValueError, KeyError):
+        return None
+    interp_o = Interpreter(old.analysis.checked, old.analysis.source)
+    interp_n = Interpreter(new.analysis.checked, new.analysis.source)
+    result = ItemDiff(label, oname or '', 'same', 'solver')
+    s = base
+    s.push()
+    s.add(differ)
+    first = s.check()
+    if first == z3.unsat:
+        result.complete = True
+        return result
+    if first != z3.sat:
+        return None
+    s.pop()
+    base_asserts = list(s.assertions())
+    s.add(differ_fen)
+    rng = random.Random(0)
+    while len(result.regions) < MAX_REGIONS:
+        r = s.check()
+        if r == z3.unsat:
+            result.complete = True
+            break
+        if r != z3.sat:
+            break
+        m = s.model()
+        facts = {**tb.facts_from_model(m), **ta.facts_from_model(m)}
+        sig = [ka == m.eval(ka, model_completion=True), kb == m.eval(kb, model_completion=True),
+               ia == m.eval(ia, model_completion=True), ib == m.eval(ib, model_completion=True)]
+        s.add(z3.Not(z3.And(*sig)))
+        got = _differs(old, new, oname, nname, facts, date)
+        if got is None:
+            continue                # a difference the rounding to the fen removes
+        region = z3.And(*(base_asserts + sig + [differ]))
+        conds, box = _describe_region(z3, region, ta, tb, m)
+        nice = _nice(box, _typed_any(old, new, facts))
+        got_nice = _differs(old, new, oname, nname, nice, date)
+        if got_nice is not None:
+            facts, got = _jsonable_facts(nice, None), got_nice
+        reg = Region(conds, branch(vo, interp_o, it, _typed(old, facts)), branch(vn, interp_n, nit, _typed(new, facts)),
+                     witness_facts(old, new, facts), describe(got[0]), describe(got[1]),
+                     _outcome(got[0])[1], _outcome(got[1])[1])
+        chk = z3.Solver()
+        chk.set('timeout', 3000)
+        chk.add(region, z3.Or(va != m.eval(va, model_completion=True), vb != m.eval(vb, model_completion=True)))
+        reg.constant = chk.check() == z3.unsat
+        for _ in range(SAMPLES):
+            sample = _sample(rng, box, {k: v for k, v in _typed_any(old, new, facts).items()})
+            reg.sampled += 1
+            if _differs(old, new, oname, nname, sample, date) is not None:
+                reg.sampled_differ += 1
+        result.regions.append(reg)
+    if result.regions:
+        result.status = 'differs'
+    elif not result.complete:
+        return None
+    if not result.complete:
+        result.note = f'只列出前 {len(result.regions)} 个区域，可能还有其他区域'
+    return result
+
+
+def FEN_R(z3):
+    return z3.RealVal('0.01')
+
+
+def _typed(compiled, facts):
+    try:
+        return R.coerce_facts(compiled.inputs, _fill(compiled, _only(compiled, facts)))
+    except R.FactsError:
+        return {}
+
+
+def _typed_any(old, new, facts):
+    out = _typed(old, facts)
+    out.update(_typed(new, facts))
+    return out
+
+
+# ------------------------------------------------------------------ search
+def search_item(old, new, vo, vn, it, nit, date, examples: int) -> ItemDiff:
+    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis import strategies as st
+    from hypothesis.errors import NoSuchExample, Unsatisfiable
+    import polc.testing as T
+    oname = it.name.text if it is not None else None
+    nname = nit.name.text if nit is not None else None
+    count = [0]
+
+    def merged(pair):
+        a, b = pair
+        return {**b, **a}
+
+    def differs(facts):
+        count[0] += 1
+        return _differs(old, new, oname, nname, facts, date) is not None
+
+    for facts in seeds(old, new):
+        count[0] += 1
+        got = _differs(old, new, oname, nname, facts, date)
+        if got is not None:
+            return _searched(old, new, vo, vn, it, nit, facts, got, count[0])
+
+    cfg = settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+                   suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink])
+    strategy = st.tuples(T.facts(old, optional=False), T.facts(new, optional=False)).map(merged)
+    result = ItemDiff(nname or oname, oname or '', 'same', 'search')
+    try:
+        facts = find(strategy, differs, settings=cfg)
+    except (NoSuchExample, Unsatisfiable):
+        result.examples = count[0]
+        result.note = f'搜索 {count[0]} 例未发现不同（规则不是线性的，未能证明）'
+        return result
+    return _searched(old, new, vo, vn, it, nit, facts, _differs(old, new, oname, nname, facts, date),
+                     count[0])
+
+
+def _searched(old, new, vo, vn, it, nit, facts, got, count) -> ItemDiff:
+    result = ItemDiff((nit or it).name.text, it.name.text if it is not None else '', 'differs', 'search',
+                      examples=count)
+    result.regions.append(Region([], branch(vo, Interpreter(old.analysis.checked, old.analysis.source), it,
+                                            _typed(old, facts)),
+                                 branch(vn, Interpreter(new.analysis.checked, new.analysis.source), nit,
+                                        _typed(new, facts)),
+                                 witness_facts(old, new, facts), describe(got[0]), describe(got[1]),
+                                 _outcome(got[0])[1], _outcome(got[1])[1]))
+    result.note = '规则不是线性的：见证由搜索得到，未描述区域'
+    return result
+
+
+def _case_facts(compiled) -> list:
+    out = []
+    for case in compiled.policy.cases:
+        facts = {}
+        for a in case.inputs:
+            try:
+                facts[a.name.text] = Interpreter.literal(a.value)
+            except TypeError:
+                pass
+        out.append(facts)
+    return out
+
+
+def seeds(old, new):
+    """Applicants worth trying first: the cases of both versions, and each with one money input
+    scaled up (to reach caps) or moved by a fen (to cross a boundary)."""
+    for facts in _case_facts(old) + _case_facts(new):
+        yield facts
+    for facts in _case_facts(old) + _case_facts(new):
+        for k, v in facts.items():
+            if isinstance(v, Decimal) and not isinstance(v, bool):
+                for w in (v * 2, v * 10, v * 100, v + FEN, v - FEN):
+                    if w >= 0:
+                        yield {**facts, k: w}
+
+
+# ------------------------------------------------------------------ validity and entry point
+@attrs.define
+class ValidityDiff:
+    old: str
+    new: str
+    dates: list                 # (first day, last day, old valid, new valid) where they disagree
+
+    def to_dict(self):
+        return {'old': self.old, 'new': self.new,
+                'dates': [{'from': d.isoformat(), 'to': e.isoformat(), 'old_valid': a, 'new_valid': b}
+                          for d, e, a, b in self.dates]}
+
+
+def _period(meta) -> tuple:
+    return (meta.get('effective') or meta.get('issued'), meta.get('expiry'))
+
+
+def _valid(period, d) -> bool:
+    s, e = period
+    return (s is None or d >= s) and (e is None or d <= e)
+
+
+def validity_diff(old, new) -> Optional[ValidityDiff]:
+    pa, pb = _period(old.meta), _period(new.meta)
+    if pa == pb:
+        return None
+    points = sorted({p + dt.timedelta(days=k) for p in pa + pb if p is not None for k in (-1, 0, 1)})
+    # validity changes only at these points, so a run of them with the same answers is one period
+    dates, run = [], None
+    for d in points + [None]:
+        st = (_valid(pa, d), _valid(pb, d)) if d is not None else None
+        if run is not None and (st != run[2]):
+            if run[2][0] != run[2][1]:
+                dates.append((run[0], run[1], *run[2]))
+            run = None
+        if st is not None:
+            run = (run[0], d, st) if run is not None else (d, d, st)
+    show = lambda p: f'{p[0] or "（未写）"} 至 {p[1] or "（未写）"}'
+    return ValidityDiff(show(pa), show(pb), dates) if dates else None
+
+
+@attrs.define
+class Semantic:
+    date: dt.date
+    items: list
+    validity: Optional[ValidityDiff]
+
+    @property
+    def differs(self) -> bool:
+        return self.validity is not None or any(d.status == 'differs' for d in self.items)
+
+    def to_dict(self):
+        return {'date': self.date.isoformat(), 'differs': self.differs,
+                'validity': self.validity.to_dict() if self.validity else None,
+                'items': [d.to_dict() for d in self.items]}
+
+
+def semantic_diff(old, new, vo: Version, vn: Version, pairs, examples: int = 300,
+                  use_solver: bool = True) -> Semantic:
+    date = common_date(old, new)
+    items = []
+    for _oc, it, _nc, nit in pairs:
+        if same_rules(vo, vn, it, nit):
+            items.append(ItemDiff(nit.name.text, it.name.text, 'same', 'rules', complete=True))
+            continue
+        d = solve_item(old, new, vo, vn, it, nit, date) if use_solver else None
+        if d is None:
+            d = search_item(old, new, vo, vn, it, nit, date, examples)
+        items.append(d)
+    return Semantic(date, items, validity_diff(old, new))
