@@ -132,7 +132,7 @@ class TableImpact:
         for kind, a, b in self.per_kind:
             if a != b:
                 lines.append(f'    {kind}：{_m(a)} → {_m(b)}（{_signed(b - a)}）')
-        lines.append('  按责任单位（一项有几个责任单位时各计一次）：')
+        lines.append('  按牵头与责任单位（一项有几个单位时各计一次）：')
         for dep, a, b in self.per_department:
             if a != b:
                 lines.append(f'    {dep}：{_m(a)} → {_m(b)}（{_signed(b - a)}）')
@@ -168,7 +168,8 @@ def table_impact(old, new, pairs, facts_path: str, date, engine: str = 'python',
     for c, side in ((old, 0), (new, 1)):
         for cl, it in c.policy.items():
             kinds[(side, it.name.text)] = it.kind or '（未分类）'
-            deps[(side, it.name.text)] = tuple(it.lead or cl.lead) or ('（未写责任单位）',)
+            deps[(side, it.name.text)] = tuple(dict.fromkeys(tuple(it.lead or cl.lead) + tuple(it.units or cl.units))) \
+                or ('（未写牵头或责任单位）',)
     per_item = {label: [Decimal(0)] * 4 for label, _o, _n in names}
     per_kind: dict = {}
     per_dep: dict = {}

@@ -174,9 +174,9 @@ def _compare_item(out, old, new, oc, it, nc, nit):
     _compare_texts(out, where, '解读', it.readings, nit.readings, osrc, nsrc)
     if it.kind != nit.kind:
         out.append(Change('changed', where, '类别', it.kind, nit.kind, osrc, nsrc, semantic=False))
-    if tuple(it.lead) != tuple(nit.lead):
-        out.append(Change('changed', where, '责任单位', '、'.join(it.lead), '、'.join(nit.lead), osrc, nsrc,
-                          semantic=False))
+    for aspect, a, b in (('牵头单位', it.lead, nit.lead), ('责任单位', it.units, nit.units)):
+        if tuple(a) != tuple(b):
+            out.append(Change('changed', where, aspect, '、'.join(a), '、'.join(b), osrc, nsrc, semantic=False))
     _compare_node(out, old, new, where, '条件', it.conditions, nit.conditions, osrc, nsrc)
     _compare_amount(out, old, new, where, it.amount, nit.amount, osrc, nsrc)
     for aspect, a, b in (('每年名额', it.quota, nit.quota), ('资金池', key(it.pool), key(nit.pool)),
@@ -260,9 +260,10 @@ def structural_diff(old: Version, new: Version) -> Structure:
             out.append(Change('changed', where, '标题', a.title, b.title, a.source, b.source, semantic=False))
         _compare_texts(out, where, '原文', a.source, b.source, a.source, b.source)
         _compare_texts(out, where, '解读', a.readings, b.readings, a.source, b.source)
-        if tuple(a.lead) != tuple(b.lead):
-            out.append(Change('changed', where, '责任单位', '、'.join(a.lead), '、'.join(b.lead), a.source,
-                              b.source, semantic=False))
+        for aspect, x, y in (('牵头单位', a.lead, b.lead), ('责任单位', a.units, b.units)):
+            if tuple(x) != tuple(y):
+                out.append(Change('changed', where, aspect, '、'.join(x), '、'.join(y), a.source, b.source,
+                                  semantic=False))
     pairs = match_items(old, new)
     for oc, it, nc, nit in pairs:
         if it is None:
