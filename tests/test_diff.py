@@ -330,3 +330,19 @@ def test_a_table_budget_impact_per_item_kind_department_and_who_gains(tmp_path, 
     deps = {x['department']: Decimal(x['new']) - Decimal(x['old']) for x in app['per_department']}
     assert deps == {'市數據管理局': Decimal(6000000), '發改委': Decimal(6000000), '工信局': Decimal(6000000)}
     assert [g['row'] for g in app['gainers']] == ['甲', '丙'] and app['losers'] == []
+
+
+def test_the_diff_page_shows_real_output(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    md = (ROOT / 'docs' / 'commands' / 'diff.md').read_text(encoding='utf-8')
+    shown = md.split('$ polc diff policies/fuzhou.pol docs/examples/fuzhou-final.pol\n', 1)[1].split('```', 1)[0]
+    r = CliRunner().invoke(cli, ['diff', 'policies/fuzhou.pol', 'docs/examples/fuzhou-final.pol'])
+    assert r.exit_code == 1
+    assert r.output == shown
+    table = md.split('--id-column 企业 --date 2025-06-01\n…（结构与金额变化同上）\n', 1)[1].split('```', 1)[0]
+    r = CliRunner().invoke(cli, ['diff', 'policies/fuzhou.pol', 'docs/examples/fuzhou-final.pol', '--facts',
+                                 'docs/examples/fuzhou-applicants.csv', '--id-column', '企业', '--date', '2025-06-01'])
+    assert r.exit_code == 1
+    assert r.output.endswith(table) and '申请人表格：4 行' in table
+    # hand-worked (see the page): +10万 for 甲, +2万 for 乙
+    assert '应得合计：37.3万元 → 49.3万元（+12万元）' in table

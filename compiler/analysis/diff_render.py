@@ -12,7 +12,7 @@ import attrs
 
 from polc.dsl.units import format_money
 
-from polc.compiler.analysis.diff_semantic import Semantic, semantic_diff
+from polc.compiler.analysis.diff_semantic import FAR_FUTURE, FAR_PAST, Semantic, semantic_diff
 from polc.compiler.analysis.diff_structure import Structure, Version, structural_diff
 
 
@@ -137,7 +137,12 @@ def render_semantic(sem: Semantic) -> list:
         v = sem.validity
         lines.append(f'  有效期：{v.old} → {v.new}')
         for d, e, a, b in v.dates:
-            when = d.isoformat() if d == e else f'{d.isoformat()} 至 {e.isoformat()}'
+            if d == FAR_PAST:
+                when = f'{e.isoformat()} 及以前'
+            elif e == FAR_FUTURE:
+                when = f'{d.isoformat()} 及以后'
+            else:
+                when = d.isoformat() if d == e else f'{d.isoformat()} 至 {e.isoformat()}'
             lines.append(f'    {when}：旧版{"有效" if a else "无效"}，新版{"有效" if b else "无效"}')
     differ = [d for d in sem.items if d.status == 'differs']
     unknown = [d for d in sem.items if d.status == 'same' and d.method == 'search']

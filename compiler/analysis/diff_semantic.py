@@ -538,8 +538,12 @@ class ValidityDiff:
 
     def to_dict(self):
         return {'old': self.old, 'new': self.new,
-                'dates': [{'from': d.isoformat(), 'to': e.isoformat(), 'old_valid': a, 'new_valid': b}
+                'dates': [{'from': None if d == FAR_PAST else d.isoformat(),
+                           'to': None if e == FAR_FUTURE else e.isoformat(), 'old_valid': a, 'new_valid': b}
                           for d, e, a, b in self.dates]}
+
+
+FAR_PAST, FAR_FUTURE = dt.date(1900, 1, 1), dt.date(9999, 12, 31)     # no start / no end
 
 
 def _period(meta) -> tuple:
@@ -555,7 +559,8 @@ def validity_diff(old, new) -> Optional[ValidityDiff]:
     pa, pb = _period(old.meta), _period(new.meta)
     if pa == pb:
         return None
-    points = sorted({p + dt.timedelta(days=k) for p in pa + pb if p is not None for k in (-1, 0, 1)})
+    points = sorted({p + dt.timedelta(days=k) for p in pa + pb if p is not None for k in (-1, 0, 1)}
+                    | {FAR_PAST, FAR_FUTURE})
     # validity changes only at these points, so a run of them with the same answers is one period
     dates, run = [], None
     for d in points + [None]:
