@@ -250,7 +250,6 @@ def structural_diff(old: Version, new: Version) -> Structure:
     for num in list(ca) + [n for n in cb if n not in ca]:
         a, b = ca.get(num), cb.get(num)
         if a is None or b is None:
-            c = a or b
             out.append(Change('added' if a is None else 'removed', f'条款 {num}', '条款',
                               f'{num} {a.title}' if a else '', f'{num} {b.title}' if b else '',
                               a.source if a else (), b.source if b else (), semantic=False))
