@@ -284,6 +284,11 @@ def test_cli_read_errors_exit_2(tmp_path):
     assert r.exit_code == 2 and '旧版政策有错误' in r.output
     r = runner.invoke(cli, ['diff', str(XIAMEN), str(XIAMEN), '--facts', str(tmp_path / 'none.json')])
     assert r.exit_code == 2 and '找不到申请人文件' in r.output
+    table = tmp_path / 't.csv'
+    table.write_text('服務器採購金額\n1億元\n一億元\n', encoding='utf-8')
+    for engine in ('python', 'duckdb'):
+        r = runner.invoke(cli, ['diff', str(XIAMEN), str(XIAMEN), '--facts', str(table), '--engine', engine])
+        assert r.exit_code == 2 and '第 2 行' in r.output and '服務器採購金額' in r.output, r.output
     facts = tmp_path / 'f.json'
     facts.write_text('{"年度營業收入": "三亿"}', encoding='utf-8')
     r = runner.invoke(cli, ['diff', str(XIAMEN), str(XIAMEN), '--facts', str(facts)])

@@ -3,6 +3,7 @@ table (either engine) the budget impact per item, per kind and per department, a
 who loses."""
 from __future__ import annotations
 
+import csv
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -144,25 +145,25 @@ class TableImpact:
         return lines
 
 
-def _run(compiled, facts_path, out, date, engine, id_column):
-    from polc.compiler.engines import evaluate_table
-    from polc.compiler.tables.io import BatchError, read_rows
-    try:
-        evaluate_table(compiled, facts_path, out, date=date, engine=engine, id_column=id_column)
-    except BatchError as exc:
-        raise ApplicantsError(str(exc)) from None
-    return {(row[id_column] if id_column else row['行号']): row for _n, row in read_rows(out)}
+def _run(run_table, compiled, facts_path, out, date, engine, id_column):
+    """Evaluate the table with ``run_table`` (``compiler.engines.evaluate_table``, handed in by the
+    caller: analysis depends on the Python back end only) and read its CSV result by row key.
+    The engine's own error (BatchError, in Chinese) passes through to the caller."""
+    run_table(compiled, facts_path, out, date=date, engine=engine, id_column=id_column)
+    with open(out, encoding='utf-8', newline='') as f:
+        return {(row[id_column] if id_column else row['行号']): row for row in csv.DictReader(f)}
 
 
 def _dec(cell) -> Optional[Decimal]:
     return Decimal(cell) if cell not in (None, '') else None
 
 
-def table_impact(old, new, pairs, facts_path: str, date, engine: str = 'python',
+def table_impact(run_table, old, new, pairs, facts_path: str, date, engine: str = 'python',
                  id_column: Optional[str] = None) -> TableImpact:
+    """``run_table``: :func:`polc.compiler.engines.evaluate_table`."""
     with tempfile.TemporaryDirectory(prefix='polc-diff-') as tmp:
-        ra = _run(old, facts_path, str(Path(tmp) / 'old.csv'), date, engine, id_column)
-        rb = _run(new, facts_path, str(Path(tmp) / 'new.csv'), date, engine, id_column)
+        ra = _run(run_table, old, facts_path, str(Path(tmp) / 'old.csv'), date, engine, id_column)
+        rb = _run(run_table, new, facts_path, str(Path(tmp) / 'new.csv'), date, engine, id_column)
     names = _names(pairs)
     kinds, deps = {}, {}
     for c, side in ((old, 0), (new, 1)):

@@ -62,6 +62,7 @@ def diff(old_file, new_file, facts_path, out_dir, fmt, date, engine, id_column, 
     from polc.compiler.analysis.diff_render import render as render_diff
     from polc.compiler.analysis.diff_render import write_witnesses
     from polc.compiler.facts import FactsFileError, read_facts
+    from polc.compiler.tables.io import BatchError
     from polc.compiler.python.runtime import parse_date
     old = _load(old_file, '旧版')
     new = _load(new_file, '新版')
@@ -79,12 +80,17 @@ def diff(old_file, new_file, facts_path, out_dir, fmt, date, engine, id_column, 
         when = day or report.semantic.date
         try:
             if Path(facts_path).suffix.lower() in TABLE_SUFFIXES:
-                report.applicants = table_impact(old, new, report.structure.item_pairs, facts_path, when,
+                from polc.compiler.engines import evaluate_table
+                report.applicants = table_impact(evaluate_table, old, new, report.structure.item_pairs,
+                                                 facts_path, when,
                                                  engine=engine, id_column=id_column)
             else:
                 report.applicants = one_applicant(old, new, report.structure.item_pairs,
                                                   read_facts(facts_path), when)
         except FactsFileError as exc:
+            echo_err(f'错误[E-FACTS]: {exc}')
+            sys.exit(EXIT_USAGE)
+        except BatchError as exc:
             echo_err(f'错误[E-FACTS]: {exc}')
             sys.exit(EXIT_USAGE)
         except ApplicantsError as exc:
