@@ -51,6 +51,15 @@ def _check_witnesses(report, old_text, new_text):
             n += 1
             fa = {k: v for k, v in r.witness.items() if k in old.inputs}
             fb = {k: v for k, v in r.witness.items() if k in new.inputs}
+            if d.kind == 'group':
+                name = d.item[2:-1]
+                ga = [g['total'] for g in old.evaluate_raw(fa, report.semantic.date, False)['groups']
+                      if g['name'] == name]
+                gb = [g['total'] for g in new.evaluate_raw(fb, report.semantic.date, False)['groups']
+                      if g['name'] == name]
+                assert (ga or [None])[0] == r.old_amount and (gb or [None])[0] == r.new_amount
+                assert r.old != r.new
+                continue
             a = _outcome(old.evaluate_raw(fa, report.semantic.date, False), d.old_name or d.item)
             b = _outcome(new.evaluate_raw(fb, report.semantic.date, False), d.item)
             assert a != b, (d.item, r.witness)
@@ -190,6 +199,20 @@ def test_a_changed_default_counts_as_a_difference():
     report = _diff(SMALL, SMALL.replace('收入：金额 默认 0元', '收入：金额 默认 10万元'))
     assert [c.aspect for c in report.structure.semantic] == ['默认值']
     assert report.differs
+
+
+def test_a_group_cap_lowered_is_found_with_a_witness():
+    path = ROOT / 'policies' / 'langfang.pol'
+    text = path.read_text(encoding='utf-8')
+    new = _changed(text, '攻关与使用算力券就高） 最高 100万元', '攻关与使用算力券就高） 最高 80万元')
+    report = _diff(text, new)
+    [d] = [d for d in report.semantic.items if d.status == 'differs']
+    assert (d.kind, d.item, d.method) == ('group', '组「算力券年度上限」', 'search')
+    [r] = d.regions
+    # the old group pays more than 80万 (at most 100万), the new one exactly 80万
+    assert Decimal('800000') < r.old_amount <= Decimal('1000000') and r.new_amount == Decimal('800000')
+    assert report.differs
+    assert _check_witnesses(report, text, new) == 1
 
 
 # ------------------------------------------------------------------ mutants

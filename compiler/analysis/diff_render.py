@@ -27,8 +27,9 @@ class DiffReport:
 
     @property
     def uncovered(self) -> list:
-        """Semantic structural changes the amount comparison does not cover (inputs, groups)."""
-        return [c for c in self.structure.semantic if c.where.startswith(('输入「', '组「'))]
+        """Semantic structural changes the amount comparison does not cover (inputs: a changed default
+        or a new required input changes the result of a facts file that leaves it out)."""
+        return [c for c in self.structure.semantic if c.where.startswith('输入「')]
 
     @property
     def differs(self) -> bool:
@@ -147,7 +148,8 @@ def render_semantic(sem: Semantic) -> list:
     differ = [d for d in sem.items if d.status == 'differs']
     unknown = [d for d in sem.items if d.status == 'same' and d.method == 'search']
     for d in differ:
-        title = f'「{d.item}」' if not d.old_name or d.old_name == d.item else f'「{d.old_name}」→「{d.item}」'
+        title = (d.item if d.kind == 'group' else f'「{d.item}」' if not d.old_name or d.old_name == d.item
+                 else f'「{d.old_name}」→「{d.item}」')
         lines.append(f'  {title}：有申请人的结果不同（{_how(d)}）')
         for k, r in enumerate(d.regions, 1):
             where = ' 且 '.join(r.conditions) if r.conditions else '（未描述区域）'
@@ -164,7 +166,7 @@ def render_semantic(sem: Semantic) -> list:
         if d.note:
             lines.append(f'    说明：{d.note}')
     for d in unknown:
-        lines.append(f'  「{d.item}」：{d.note}')
+        lines.append(f'  {d.item if d.kind == "group" else "「" + d.item + "」"}：{d.note}')
     same = [d for d in sem.items if d.status == 'same' and d.method != 'search']
     rules = sum(1 for d in same if d.method == 'rules')
     lines.append(f'  其余 {len(same)} 项对任何申请人结果相同（规则未变 {rules} 项，求解器证明 {len(same) - rules} 项）')

@@ -64,9 +64,10 @@ class ItemDiff:
     complete: bool = False      # solver: every region is listed
     examples: int = 0
     note: str = ''
+    kind: str = 'item'          # item | group
 
     def to_dict(self) -> dict:
-        return {'item': self.item, 'old_name': self.old_name, 'status': self.status, 'method': self.method,
+        return {'item': self.item, 'kind': self.kind, 'old_name': self.old_name, 'status': self.status, 'method': self.method,
                 'complete': self.complete, 'examples': self.examples, 'note': self.note,
                 'regions': [r.to_dict() for r in self.regions]}
 
@@ -79,8 +80,10 @@ def common_date(old, new) -> dt.date:
     """A date inside both validity periods when there is one (else the new version's start)."""
     starts = [m.get('effective') or m.get('issued') for m in (old.meta, new.meta)]
     ends = [m.get('expiry') for m in (old.meta, new.meta)]
-    start = max([s for s in starts if s], default=None) or dt.date.today()
     end = min([e for e in ends if e], default=None)
+    start = max([s for s in starts if s], default=None)
+    if start is None:           # no start written: today, or the last valid day once it is past
+        start = min(dt.date.today(), end) if end is not None else dt.date.today()
     if end is not None and start > end:
         return new.meta.get('effective') or new.meta.get('issued') or start
     return start
@@ -272,41 +275,93 @@ def _typed_any(old, new, facts):
 
 
 # ------------------------------------------------------------------ search
-def search_item(old, new, vo, vn, it, nit, date, examples: int) -> ItemDiff:
+def _search(old, new, differs, examples: int):
+    """(facts, examples tried) of an applicant for whom ``differs(facts)``, or (None, tried): the
+    cases of both versions and their variants first, then hypothesis."""
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis import strategies as st
     from hypothesis.errors import NoSuchExample, Unsatisfiable
     import polc.testing as T
-    oname = it.name.text if it is not None else None
-    nname = nit.name.text if nit is not None else None
     count = [0]
-
-    def merged(pair):
-        a, b = pair
-        return {**b, **a}
-
-    def differs(facts):
-        count[0] += 1
-        return _differs(old, new, oname, nname, facts, date) is not None
-
     for facts in seeds(old, new):
         count[0] += 1
-        got = _differs(old, new, oname, nname, facts, date)
-        if got is not None:
-            return _searched(old, new, vo, vn, it, nit, facts, got, count[0])
+        if differs(facts):
+            return facts, count[0]
+
+    def counted(facts):
+        count[0] += 1
+        return differs(facts)
 
     cfg = settings(max_examples=examples, deadline=None, database=None, derandomize=True,
                    suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink])
-    strategy = st.tuples(T.facts(old, optional=False), T.facts(new, optional=False)).map(merged)
-    result = ItemDiff(nname or oname, oname or '', 'same', 'search')
+    strategy = st.tuples(T.facts(old, optional=False), T.facts(new, optional=False)).map(
+        lambda pair: {**pair[1], **pair[0]})
     try:
-        facts = find(strategy, differs, settings=cfg)
+        return find(strategy, counted, settings=cfg), count[0]
     except (NoSuchExample, Unsatisfiable):
-        result.examples = count[0]
-        result.note = f'搜索 {count[0]} 例未发现不同（规则不是线性的，未能证明）'
-        return result
-    return _searched(old, new, vo, vn, it, nit, facts, _differs(old, new, oname, nname, facts, date),
-                     count[0])
+        return None, count[0]
+
+
+def search_item(old, new, vo, vn, it, nit, date, examples: int) -> ItemDiff:
+    oname = it.name.text if it is not None else None
+    nname = nit.name.text if nit is not None else None
+    facts, count = _search(old, new, lambda f: _differs(old, new, oname, nname, f, date) is not None, examples)
+    if facts is None:
+        return ItemDiff(nname or oname, oname or '', 'same', 'search', examples=count,
+                        note=f'搜索 {count} 例未发现不同（规则不是线性的，未能证明）')
+    return _searched(old, new, vo, vn, it, nit, facts, _differs(old, new, oname, nname, facts, date), count)
+
+
+def _group_view(raw, name, members) -> tuple:
+    """What a group decides: the amount paid for each member (after 就高 or the shared cap) and its total."""
+    g = next((x for x in raw['groups'] if x['name'] == name), None)
+    totals = {x['name']: x['total'] for x in raw['groups']}
+    paid = tuple((m, (item_of(raw, m) or {}).get('paid', totals.get(m))) for m in members)
+    return paid, (g['total'] if g is not None else None)
+
+
+def _show_view(view) -> str:
+    paid, total = view
+    parts = [f'「{m}」{format_money(v)}' for m, v in paid if v]
+    return ('、'.join(parts) or '各成员均为 0元') + (f'，组合计 {format_money(total)}' if total is not None else '，无此组')
+
+
+def group_diffs(old, new, date, examples: int) -> list:
+    """Groups (就高, 合计…最高) added, removed or changed: searched for an applicant who is paid
+    differently (the group's rules are decided on amounts already computed, so no region)."""
+    from polc.compiler.analysis.diff_structure import key
+    ga = {g.name.text: g for g in old.policy.groups}
+    gb = {g.name.text: g for g in new.policy.groups}
+    out = []
+    for name in list(ga) + [n for n in gb if n not in ga]:
+        a, b = ga.get(name), gb.get(name)
+        if a is not None and b is not None and key((a.mode, a.members, a.cap)) == key((b.mode, b.members, b.cap)):
+            continue
+        members = sorted({m.text for g in (a, b) if g is not None for m in g.members})
+
+        def views(facts):
+            try:
+                ra, rb = evaluate_both(old, new, facts, date)
+            except R.FactsError:
+                return None
+            return _group_view(ra, name, members), _group_view(rb, name, members)
+
+        def differs(facts):
+            v = views(facts)
+            return v is not None and v[0] != v[1]
+        facts, count = _search(old, new, differs, examples)
+        d = ItemDiff(f'组「{name}」', f'组「{name}」' if a is not None else '', 'same', 'search', examples=count,
+                     kind='group')
+        if facts is None:
+            d.note = f'搜索 {count} 例未发现组的结果不同（未能证明）'
+        else:
+            va, vb = views(facts)
+            d.status = 'differs'
+            d.regions.append(Region([], '', '', witness_facts(old, new, facts), _show_view(va), _show_view(vb),
+                                    va[1], vb[1]))
+            d.note = '组按已算出的各项金额就高或合计封顶：见证由搜索得到，未描述区域'
+        out.append(d)
+    return out
 
 
 def _searched(old, new, vo, vn, it, nit, facts, got, count) -> ItemDiff:
@@ -422,4 +477,5 @@ def semantic_diff(old, new, vo: Version, vn: Version, pairs, examples: int = 300
         if d is None:
             d = search_item(old, new, vo, vn, it, nit, date, examples)
         items.append(d)
+    items += group_diffs(old, new, date, examples)
     return Semantic(date, items, validity_diff(old, new))
