@@ -127,6 +127,23 @@ def test_a_raised_cap_differs_only_above_the_point_where_it_binds():
     assert _check_witnesses(report, XIAMEN_TEXT, new) == 1
 
 
+def test_without_the_solver_the_same_change_is_searched_and_said_to_be():
+    new = _changed(XIAMEN_TEXT, '最高 算力服務費用 × 40% 最高 500萬元', '最高 算力服務費用 × 40% 最高 600萬元')
+    report = diff(polc.loads(XIAMEN_TEXT, 'old.pol'), polc.loads(new, 'new.pol'), 'old.pol', 'new.pol',
+                  examples=100, use_solver=False)
+    [d] = [d for d in report.semantic.items if d.status == 'differs']
+    assert (d.item, d.method, d.complete) == ('企業算力券', 'search', False)
+    assert d.regions[0].conditions == []
+    _check_witnesses(report, XIAMEN_TEXT, new)
+    text = _render(report)
+    assert '「企業算力券」：有申请人的结果不同（搜索 ' in text and '未用求解器：见证由搜索得到' in text
+
+
+def _render(report):
+    from polc.compiler.analysis.diff_render import render
+    return render(report)
+
+
 def test_an_inclusive_end_made_exclusive_differs_at_that_one_value():
     # 1億元（含）→（不含）in the second tier: at revenue exactly 1億 the old version takes the second
     # tier (40%), the new one no tier (the third is 1億元（不含）以下) → 不適用.
@@ -312,6 +329,11 @@ def test_cli_read_errors_exit_2(tmp_path):
     for engine in ('python', 'duckdb'):
         r = runner.invoke(cli, ['diff', str(XIAMEN), str(XIAMEN), '--facts', str(table), '--engine', engine])
         assert r.exit_code == 2 and '第 2 行' in r.output and '服務器採購金額' in r.output, r.output
+    clash = tmp_path / '申请人.csv'
+    clash.write_text('服務器採購金額\n1億元\n', encoding='utf-8')
+    r = runner.invoke(cli, ['diff', str(XIAMEN), str(XIAMEN), '--facts', str(clash), '--out', str(tmp_path)])
+    assert r.exit_code == 2 and '覆盖输入文件' in r.output
+    assert clash.read_text(encoding='utf-8') == '服務器採購金額\n1億元\n'
     facts = tmp_path / 'f.json'
     facts.write_text('{"年度營業收入": "三亿"}', encoding='utf-8')
     r = runner.invoke(cli, ['diff', str(XIAMEN), str(XIAMEN), '--facts', str(facts)])
@@ -346,7 +368,8 @@ def test_a_table_budget_impact_per_item_kind_department_and_who_gains(tmp_path, 
         w.writerow(['丙', '是', '1億元'])      # 1000萬 → 1200萬
         w.writerow(['丁', '否', '1億元'])      # 不適用 both
     r = CliRunner().invoke(cli, ['diff', str(XIAMEN), str(new), '--facts', str(table), '--engine', engine,
-                                 '--id-column', '编号', '--date', '2025-06-01', '--format', 'json'])
+                                 '--id-column', '编号', '--date', '2025-06-01', '--format', 'json',
+                                 '--out', str(tmp_path / 'out')])
     assert r.exit_code == 1, r.output
     app = json.loads(r.output)['applicants']
     assert app['rows'] == 4 and app['changed_applicants'] == 2
@@ -358,6 +381,13 @@ def test_a_table_budget_impact_per_item_kind_department_and_who_gains(tmp_path, 
     deps = {x['department']: Decimal(x['new']) - Decimal(x['old']) for x in app['per_department']}
     assert deps == {'市數據管理局': Decimal(6000000), '發改委': Decimal(6000000), '工信局': Decimal(6000000)}
     assert [g['row'] for g in app['gainers']] == ['甲', '丙'] and app['losers'] == []
+    with open(tmp_path / 'out' / '申请人.csv', encoding='utf-8', newline='') as f:
+        rows = list(csv.reader(f))
+    assert rows == [['编号', '旧版应得合计', '新版应得合计', '变化', '结果有变化的项'],
+                    ['甲', '20000000.00', '24000000.00', '4000000.00', '「智算中心補助」2000万元 → 2400万元'],
+                    ['乙', '60000000.00', '60000000.00', '0.00', ''],
+                    ['丙', '10000000.00', '12000000.00', '2000000.00', '「智算中心補助」1000万元 → 1200万元'],
+                    ['丁', '0.00', '0.00', '0.00', '']]
 
 
 def test_the_diff_page_shows_real_output(monkeypatch):

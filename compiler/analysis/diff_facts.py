@@ -102,6 +102,8 @@ class TableImpact:
     gainers: list               # (row id, old, new), largest gain first
     losers: list
     changed_outcome: int        # applicants with some item's outcome or amount changed
+    applicants: list = attrs.Factory(list)   # (row id, old total, new total, {item: (old, new)} changed)
+    key_column: str = '行号'
     top: int = 10
 
     @property
@@ -174,19 +176,19 @@ def table_impact(run_table, old, new, pairs, facts_path: str, date, engine: str 
     per_item = {label: [Decimal(0)] * 4 for label, _o, _n in names}
     per_kind: dict = {}
     per_dep: dict = {}
-    gainers, losers, changed = [], [], 0
+    gainers, losers, changed, applicants = [], [], 0, []
     totals = [Decimal(0), Decimal(0)]
     for key in list(ra) + [k for k in rb if k not in ra]:
         a, b = ra.get(key, {}), rb.get(key, {})
         ta, tb = _dec(a.get('合计')) or Decimal(0), _dec(b.get('合计')) or Decimal(0)
         totals[0] += ta
         totals[1] += tb
-        moved = False
+        moved = {}
         for label, o, n in names:
             oa = (a.get(f'{o}.结果'), a.get(f'{o}.金额')) if o else (None, None)
             ob = (b.get(f'{n}.结果'), b.get(f'{n}.金额')) if n else (None, None)
             if oa != ob:
-                moved = True
+                moved[label] = (_cell(oa), _cell(ob))
             for side, (outcome, amount), name in ((0, oa, o), (1, ob, n)):
                 v = _dec(amount)
                 if v is None or name is None:
@@ -199,7 +201,8 @@ def table_impact(run_table, old, new, pairs, facts_path: str, date, engine: str 
                         per_dep.setdefault(dep, [Decimal(0), Decimal(0)])[side] += v
                 elif outcome == R.CEILING:
                     per_item[label][2 + side] += v
-        changed += moved
+        changed += bool(moved)
+        applicants.append((key, ta, tb, moved))
         if tb > ta:
             gainers.append((key, ta, tb))
         elif tb < ta:
@@ -209,4 +212,37 @@ def table_impact(run_table, old, new, pairs, facts_path: str, date, engine: str 
     return TableImpact(engine, len(set(ra) | set(rb)),
                        [(label, *per_item[label]) for label, _o, _n in names],
                        [(k, *v) for k, v in per_kind.items()], [(k, *v) for k, v in per_dep.items()],
-                       totals[0], totals[1], gainers, losers, changed)
+                       totals[0], totals[1], gainers, losers, changed, applicants, id_column or '行号')
+
+
+def _cell(cell) -> str:
+    outcome, amount = cell
+    if outcome is None:
+        return '（无此项）'
+    v = _dec(amount)
+    if outcome == R.AMOUNT:
+        return format_money(v)
+    if outcome == R.CEILING:
+        return f'最高可获 {format_money(v)}'
+    return R.OUTCOME_LABELS.get(outcome, outcome)
+
+
+def write_applicants(impact: TableImpact, path: str) -> None:
+    """Each applicant under both versions, one CSV row each: totals, change, and the items whose
+    outcome or amount changed.  Written whole (temporary file, then rename)."""
+    import os
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix='.' + target.name, suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8', newline='') as f:
+            w = csv.writer(f)
+            w.writerow([impact.key_column, '旧版应得合计', '新版应得合计', '变化', '结果有变化的项'])
+            for key, ta, tb, moved in impact.applicants:
+                q = lambda v: f'{v.quantize(Decimal("0.01")):f}'
+                w.writerow([key, q(ta), q(tb), q(tb - ta),
+                            '；'.join(f'「{k}」{a} → {b}' for k, (a, b) in moved.items())])
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

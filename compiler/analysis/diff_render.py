@@ -24,6 +24,7 @@ class DiffReport:
     semantic: Semantic
     applicants: Optional[object] = None     # diff_facts.OneApplicant | TableImpact
     witness_files: list = attrs.Factory(list)
+    out_dir: str = ''
 
     @property
     def uncovered(self) -> list:
@@ -61,6 +62,7 @@ def write_witnesses(report: DiffReport, out_dir: str) -> list:
     each with its item, evaluation date and old and new outcome.  Each file is written whole."""
     outp = Path(out_dir)
     outp.mkdir(parents=True, exist_ok=True)
+    report.out_dir = str(outp)
     index, n = [], 0
     for d in report.semantic.items:
         for r in d.regions:
@@ -74,6 +76,9 @@ def write_witnesses(report: DiffReport, out_dir: str) -> list:
                           'new_amount': None if r.new_amount is None else f'{r.new_amount:f}'})
     _write(outp / '见证.json', {'old': report.old_file, 'new': report.new_file, 'witnesses': index})
     report.witness_files = [str(outp / w['file']) for w in index]
+    if getattr(report.applicants, 'applicants', None) is not None:
+        from polc.compiler.analysis.diff_facts import write_applicants
+        write_applicants(report.applicants, str(outp / '申请人.csv'))
     return report.witness_files
 
 
@@ -187,6 +192,8 @@ def render(report: DiffReport) -> str:
         lines.append('')
         lines.append(f'见证写入 {len(report.witness_files)} 个事实文件（目录 {Path(report.witness_files[0]).parent}，'
                      f'索引 见证.json）')
+    if report.out_dir and getattr(report.applicants, 'applicants', None) is not None:
+        lines.append(f'每个申请人在两版下的结果写入 {Path(report.out_dir) / "申请人.csv"}')
     lines.append('')
     lines.append('结论：' + ('有金额或结果上的差异' if report.differs else '没有金额或结果上的差异'))
     return '\n'.join(lines) + '\n'

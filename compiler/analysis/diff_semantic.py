@@ -302,14 +302,15 @@ def _search(old, new, differs, examples: int):
         return None, count[0]
 
 
-def search_item(old, new, vo, vn, it, nit, date, examples: int) -> ItemDiff:
+def search_item(old, new, vo, vn, it, nit, date, examples: int, why: str = '规则不是线性的') -> ItemDiff:
     oname = it.name.text if it is not None else None
     nname = nit.name.text if nit is not None else None
     facts, count = _search(old, new, lambda f: _differs(old, new, oname, nname, f, date) is not None, examples)
     if facts is None:
         return ItemDiff(nname or oname, oname or '', 'same', 'search', examples=count,
-                        note=f'搜索 {count} 例未发现不同（规则不是线性的，未能证明）')
-    return _searched(old, new, vo, vn, it, nit, facts, _differs(old, new, oname, nname, facts, date), count)
+                        note=f'搜索 {count} 例未发现不同（{why}，未能证明）')
+    return _searched(old, new, vo, vn, it, nit, facts, _differs(old, new, oname, nname, facts, date), count,
+                     why)
 
 
 def _group_view(raw, name, members) -> tuple:
@@ -364,7 +365,7 @@ def group_diffs(old, new, date, examples: int) -> list:
     return out
 
 
-def _searched(old, new, vo, vn, it, nit, facts, got, count) -> ItemDiff:
+def _searched(old, new, vo, vn, it, nit, facts, got, count, why) -> ItemDiff:
     result = ItemDiff((nit or it).name.text, it.name.text if it is not None else '', 'differs', 'search',
                       examples=count)
     result.regions.append(Region([], branch(vo, Interpreter(old.analysis.checked, old.analysis.source), it,
@@ -373,7 +374,7 @@ def _searched(old, new, vo, vn, it, nit, facts, got, count) -> ItemDiff:
                                         _typed(new, facts)),
                                  witness_facts(old, new, facts), describe(got[0]), describe(got[1]),
                                  _outcome(got[0])[1], _outcome(got[1])[1]))
-    result.note = '规则不是线性的：见证由搜索得到，未描述区域'
+    result.note = f'{why}：见证由搜索得到，未描述区域'
     return result
 
 
@@ -475,7 +476,8 @@ def semantic_diff(old, new, vo: Version, vn: Version, pairs, examples: int = 300
             continue
         d = solve_item(old, new, vo, vn, it, nit, date) if use_solver else None
         if d is None:
-            d = search_item(old, new, vo, vn, it, nit, date, examples)
+            d = search_item(old, new, vo, vn, it, nit, date, examples,
+                            '规则不是线性的' if use_solver else '未用求解器')
         items.append(d)
     items += group_diffs(old, new, date, examples)
     return Semantic(date, items, validity_diff(old, new))

@@ -55,6 +55,8 @@ def _load(path: str, label: str):
 def diff(old_file, new_file, facts_path, out_dir, fmt, date, engine, id_column, examples, no_solver):
     """比较同一政策的两个版本：结构变化（条款、项、数字、条件、上限、分档、有效期、原文、解读），
     金额变化（哪些申请人、多少钱，能用求解器证明的证明，否则搜索，并给出见证申请人）。
+
+    \b
     退出码：0 金额与结果无差异，1 有差异，2 用法或读取错误。"""
     from polc.compiler.analysis.diff_facts import (TABLE_SUFFIXES, ApplicantsError, one_applicant,
                                                    table_impact)
@@ -75,6 +77,13 @@ def diff(old_file, new_file, facts_path, out_dir, fmt, date, engine, id_column, 
     if facts_path is not None and not Path(facts_path).is_file() and facts_path != '-':
         echo_err(f'{facts_path}: 错误[E-IO]: 找不到申请人文件')
         sys.exit(EXIT_USAGE)
+    if out_dir and facts_path is not None:
+        inputs = {Path(p).resolve() for p in (facts_path, old_file, new_file)}
+        outp = Path(out_dir).resolve()
+        if any(x.parent == outp and (x.name in ('见证.json', '申请人.csv') or x.name.startswith('见证'))
+               for x in inputs):
+            echo_err(f'{out_dir}: 错误[E-USAGE]: --out 目录中的输出会覆盖输入文件，请换一个目录')
+            sys.exit(EXIT_USAGE)
     report = run_diff(old, new, old_file, new_file, examples=examples, use_solver=not no_solver)
     if facts_path is not None:
         when = day or report.semantic.date
