@@ -38,8 +38,9 @@ def _changed(text, old, new, count=1):
 def _outcome(raw, name):
     it = next((x for x in raw['items'] if x['name'] == name), None)
     if it is None:
-        return ('not_applicable', None)
-    return (it['outcome'], it['amount'] if it['outcome'] in ('amount', 'ceiling') else None)
+        return ('not_applicable', None, '')
+    return (it['outcome'], it['amount'] if it['outcome'] in ('amount', 'ceiling') else None,
+            it['detail'] if it['outcome'] in ('non_cash', 'deferred') else '')
 
 
 def _check_witnesses(report, old_text, new_text):
@@ -96,6 +97,25 @@ def test_comments_and_readings_alone_changed_report_no_amount_difference():
     assert [(c.where, c.aspect, c.semantic) for c in report.structure.changes] == \
         [('（七）「零租孵化器免租」', '解讀'.replace('讀', '读'), False)]
     assert report.structure.changes[0].old == '免租是非現金待遇，原文沒有折算金額，最長3年。'
+    assert not report.differs
+
+
+def test_a_non_cash_benefit_changed_is_a_difference_in_outcome():
+    new = _changed(XIAMEN_TEXT, '金額：非現金 "「零租」孵化器最長3年免租優惠"', '金額：非現金 "「零租」孵化器最長5年免租優惠"')
+    report = _diff(XIAMEN_TEXT, new)
+    [d] = [d for d in report.semantic.items if d.status == 'differs']
+    assert d.item == '零租孵化器免租'
+    [r] = d.regions
+    assert r.witness.get('入駐零租孵化器') is True
+    assert (r.old, r.new) == ('非现金待遇（「零租」孵化器最長3年免租優惠）', '非现金待遇（「零租」孵化器最長5年免租優惠）')
+    _check_witnesses(report, XIAMEN_TEXT, new)
+
+
+def test_a_note_on_not_applicable_is_wording():
+    text = (ROOT / 'policies' / 'fuzhou.pol').read_text(encoding='utf-8')
+    new = _changed(text, '否则：不适用 "年度购买算力服务总额不足5万元，本措施不予补助"', '否则：不适用 "不足5万元的不补助"')
+    report = _diff(text, new)
+    assert [(c.aspect, c.semantic) for c in report.structure.changes] == [('否则（措辞）', False)]
     assert not report.differs
 
 

@@ -122,6 +122,8 @@ def render_structure(s: Structure) -> list:
                 lines.append(f'      旧：{c.old}')
             if c.new:
                 lines.append(f'      新：{c.new}')
+            if c.parts and len(c.parts) <= 4:
+                lines.append(f'      改动：{"；".join(c.parts)}')
             lines += _source_lines(c)
         else:
             lines.append(f'      旧{c.aspect}：{c.old or "（无）"}')

@@ -27,7 +27,7 @@ from polc.compiler.analysis.solver import NotLinear, _Z3
 from polc.compiler.analysis.diff_regions import (_DiffZ3, _describe_region, _link, _nice, _sample,
                                                  _tier_index)
 from polc.compiler.analysis.verify import _fill
-from polc.compiler.analysis.diff_structure import Version, same_rules
+from polc.compiler.analysis.diff_structure import Version, benefits, same_rules
 
 MAX_REGIONS = 6
 SAMPLES = 24
@@ -97,14 +97,19 @@ def describe(raw_item) -> str:
         return format_money(raw_item['amount'])
     if raw_item['outcome'] == R.CEILING:
         return f'最高可获 {format_money(raw_item["amount"])}'
+    if raw_item['outcome'] in (R.NON_CASH, R.DEFERRED) and raw_item.get('detail'):
+        return f'{R.OUTCOME_LABELS[raw_item["outcome"]]}（{raw_item["detail"]}）'
     return R.OUTCOME_LABELS[raw_item['outcome']]
 
 
 def _outcome(raw_item):
+    """(outcome, amount, benefit): what an applicant gets from an item; the text of a non-cash
+    benefit or of the policy deferred to is part of it."""
     if raw_item is None:
-        return (R.NOT_APPLICABLE, None)
+        return (R.NOT_APPLICABLE, None, '')
     amount = raw_item['amount'] if raw_item['outcome'] in (R.AMOUNT, R.CEILING) else None
-    return (raw_item['outcome'], amount)
+    benefit = raw_item['detail'] if raw_item['outcome'] in (R.NON_CASH, R.DEFERRED) else ''
+    return (raw_item['outcome'], amount, benefit)
 
 
 def evaluate_both(old, new, facts: dict, date):
@@ -475,6 +480,8 @@ def semantic_diff(old, new, vo: Version, vn: Version, pairs, examples: int = 300
             items.append(ItemDiff(nit.name.text, it.name.text, 'same', 'rules', complete=True))
             continue
         d = solve_item(old, new, vo, vn, it, nit, date) if use_solver else None
+        if d is not None and d.status == 'same' and benefits(it) != benefits(nit):
+            d = None            # the solver compares kinds and amounts, not the benefit's text
         if d is None:
             d = search_item(old, new, vo, vn, it, nit, date, examples,
                             '规则不是线性的' if use_solver else '未用求解器')

@@ -19,7 +19,8 @@ from polc.dsl import ast as A
 
 # fields that are only wording: the value they spell is compared through other fields
 _WORDING = {A.Money: ('text',), A.Percent: ('text',), A.Number: ('text',), A.Compare: ('word',),
-            A.Range: ('word',), A.Bound: ('explicit',), A.ScheduleEntry: ('label',)}
+            A.Range: ('word',), A.Bound: ('explicit',), A.ScheduleEntry: ('label',),
+            A.ExplicitNA: ('note',), A.NoAmount: ('note',)}
 
 HEADER_LABELS = {'name': '政策名称', 'issuer': '发文机关', 'docno': '文号', 'issued': '印发日期',
                  'effective': '施行日期', 'expiry': '有效期至', 'duration': '有效期（年）',
@@ -50,11 +51,12 @@ class Change:
     old_source: tuple = ()      # 原文 of the clause or item, old and new
     new_source: tuple = ()
     semantic: bool = True       # may change an amount or an outcome
+    parts: tuple = ()           # the numbers, ends … that changed: '上限 500万元 → 600万元'
 
     def to_dict(self) -> dict:
         return {'kind': self.kind, 'where': self.where, 'aspect': self.aspect, 'old': self.old,
-                'new': self.new, 'old_source': list(self.old_source), 'new_source': list(self.new_source),
-                'semantic': self.semantic}
+                'new': self.new, 'parts': list(self.parts), 'old_source': list(self.old_source),
+                'new_source': list(self.new_source), 'semantic': self.semantic}
 
 
 @attrs.define
@@ -137,13 +139,51 @@ def _compare_texts(out, where, aspect, a, b, osrc, nsrc):
         out.append(Change('changed', where, aspect, _lines(a), _lines(b), osrc, nsrc, semantic=False))
 
 
+_LABELS = {(A.Cap, 'limit'): '上限', (A.Bound, 'value'): '端点', (A.PerStep, 'step'): '每', (A.PerStep, 'award'): '给予',
+           (A.ProgressiveStep, 'threshold'): '台阶', (A.ProgressiveStep, 'award'): '台阶金额'}
+
+
+def pinpoint(old: 'Version', new: 'Version', a, b, label: str = '') -> list:
+    """The smallest parts that differ between two nodes of the same shape: ['上限 500万元 → 600万元', …]."""
+    if key(a) == key(b):
+        return [] if old.text(a) == new.text(b) else [f'{old.text(a)} → {new.text(b)}']
+    same_shape = type(a) is type(b) and attrs.has(type(a))
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+        return [x for p, q in zip(a, b) for x in pinpoint(old, new, p, q, label)]
+    if not same_shape or isinstance(a, (A.Money, A.Percent, A.Number, A.Ref, A.Name)):
+        word = label or ('比例' if isinstance(a, A.Percent) else '')
+        return [f'{word + " " if word else ""}{old.text(a) or "（无）"} → {new.text(b) or "（无）"}']
+    if isinstance(a, A.Bound) and a.inclusive != b.inclusive and key(a.value) == key(b.value):
+        inc = lambda x: '（含）' if x.inclusive else '（不含）'
+        return [f'端点 {old.text(a.value)}{inc(a)} → {new.text(b.value)}{inc(b)}']
+    out = []
+    for f in A._field_names(type(a)):
+        if f in _WORDING.get(type(a), ()):
+            continue
+        x, y = getattr(a, f), getattr(b, f)
+        if key(x) != key(y):
+            if not attrs.has(type(x)) and not isinstance(x, tuple):
+                return [f'{label + " " if label else ""}{old.text(a)} → {new.text(b)}']
+            out += pinpoint(old, new, x, y, _LABELS.get((type(a), f), label))
+    return out
+
+
 def _compare_node(out, old, new, where, aspect, a, b, osrc, nsrc):
     """A semantic change when the values differ; a wording change when only the text does."""
     if key(a) != key(b):
-        out.append(Change('changed', where, aspect, old.text(a), new.text(b), osrc, nsrc))
+        out.append(Change('changed', where, aspect, old.text(a), new.text(b), osrc, nsrc,
+                          parts=tuple(pinpoint(old, new, a, b))))
     elif old.text(a) != new.text(b):
         out.append(Change('changed', where, f'{aspect}（措辞）', old.text(a), new.text(b), osrc, nsrc,
                           semantic=False))
+
+
+def benefits(it) -> list:
+    """The texts that are part of an item's outcome: non-cash benefits and the policies deferred to."""
+    if it is None or it.amount is None:
+        return []
+    return [(type(n).__name__, getattr(n, 'benefit', getattr(n, 'target', '')))
+            for n in A.walk(it.amount) if isinstance(n, (A.NonCash, A.Deferred))]
 
 
 def _compare_amount(out, old, new, where, a, b, osrc, nsrc):
