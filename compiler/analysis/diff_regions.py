@@ -48,7 +48,7 @@ class _DiffZ3(_Z3):
 def _link(z3, ta, tb, s):
     """The two versions see the same applicant: shared inputs are equal."""
     for name in set(ta.vars) & set(tb.vars):
-        (_va, ra, ka), (_vb, rb, kb) = ta.vars[name], tb.vars[name]
+        (_, ra, ka), (_, rb, kb) = ta.vars[name], tb.vars[name]
         if ka != kb:
             continue
         if ka == 'enum':
