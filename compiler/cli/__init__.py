@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from polc.compiler.cli import analysis, evaluate, policy, tables
+from polc.compiler.cli import analysis, evaluate, policy, serve, tables
 from polc.compiler.cli.common import EXIT_INTERNAL, echo_err
 
 
@@ -21,7 +21,7 @@ def cli():
 
 for _module, _names in ((policy, ('check', 'fmt', 'build', 'doc', 'schema', 'lsp')),
                         (evaluate, ('eval_', 'explain', 'test')), (tables, ('report', 'sql')),
-                        (analysis, ('verify', 'mutate'))):
+                        (analysis, ('verify', 'mutate')), (serve, ('serve',))):
     for _name in _names:
         cli.add_command(getattr(_module, _name))
 
