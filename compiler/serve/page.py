@@ -36,6 +36,7 @@ form,.panel{background:#fff;border:1px solid #d5d9e0;border-radius:6px;padding:1
 .hint{color:#555;font-size:.9rem;display:block}
 input[type=text],input[type=date],select{font:inherit;padding:.35rem .5rem;border:1px solid #8a94a6;
   border-radius:4px;min-width:14rem}
+select.unit{min-width:0}
 input[type=checkbox]{width:1.2rem;height:1.2rem;vertical-align:middle}
 .check label{display:inline;font-weight:600}
 [aria-invalid=true]{border-color:#b00020;outline:2px solid #b00020}
@@ -125,7 +126,7 @@ def _field(i: int, name: str, spec, value, error, unit=None) -> str:
                    f'{req}{invalid}{aria} autocomplete="off">')
         if kind == 'money':
             sel = unit if unit in ('元', '万元') else '万元'
-            control += (f' <select id="{fid}-unit" name="{escape(name)}{UNIT_SUFFIX}" aria-label="{escape(name)}的单位">'
+            control += (f' <select class="unit" id="{fid}-unit" name="{escape(name)}{UNIT_SUFFIX}" aria-label="{escape(name)}的单位">'
                         + ''.join(f'<option{" selected" if u == sel else ""}>{u}</option>' for u in ('元', '万元'))
                         + '</select>')
         elif kind == 'percent':
