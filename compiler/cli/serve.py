@@ -46,6 +46,6 @@ def serve(paths, host, port, workers, reload_, max_body, no_access_log):
         from polc.compiler.serve.hosting import ENV_CONFIG
         os.environ[ENV_CONFIG] = json.dumps({'paths': [os.path.abspath(p) for p in paths], 'reload': reload_,
                                              'max_body': max_body, 'access_log': not no_access_log})
-        uvicorn.run('polc.compiler.serve.hosting:from_env', factory=True, workers=workers, **options)
+        uvicorn.run('polc.compiler.serve.app:from_env', factory=True, workers=workers, **options)
     else:
         uvicorn.run(application, **options)

@@ -234,3 +234,14 @@ def app(paths, *, reload: bool = False, max_body: int = MAX_BODY, access_log: bo
         from polc.compiler.serve.hosting import AccessLog
         application.add_middleware(AccessLog)
     return application
+
+
+def from_env() -> Starlette:
+    """The application for ``uvicorn --factory`` workers (``polc serve --workers N``): the
+    configuration comes from $POLC_SERVE_CONFIG, written by the command."""
+    import json
+    import os
+    from polc.compiler.serve.hosting import ENV_CONFIG
+    config = json.loads(os.environ[ENV_CONFIG])
+    return app(config['paths'], reload=config.get('reload', False), max_body=config['max_body'],
+               access_log=config.get('access_log', True))

@@ -1,11 +1,9 @@
 """Running the application: a structured access log line per request, reloading edited policies
-(watchfiles, in a thread: the new version is swapped in whole, requests keep being answered),
-and the factory that uvicorn's workers call."""
+(watchfiles, in a thread: the new version is swapped in whole, requests keep being answered)."""
 from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 
@@ -79,10 +77,3 @@ class Watcher:
                 if message:
                     log.warning(message)
 
-
-def from_env():
-    """The application for ``uvicorn --factory`` workers: configuration from $POLC_SERVE_CONFIG."""
-    from polc.compiler.serve.app import app
-    config = json.loads(os.environ[ENV_CONFIG])
-    return app(config['paths'], reload=config.get('reload', False), max_body=config['max_body'],
-               access_log=config.get('access_log', True))
