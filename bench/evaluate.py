@@ -153,7 +153,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--quick', action='store_true')
     args = ap.parse_args()
-    n, rounds = (3000, 3) if args.quick else (50_000, 5)
+    n, rounds = (3000, 3) if args.quick else (20_000, 5)
     res = bench(n, rounds)
     text = table(res)
     out = HERE / 'out'
