@@ -286,7 +286,17 @@ def test_reload_swaps_in_an_edit_and_keeps_the_last_good_version(tmp_path):
     pol = tmp_path / 'zz.pol'
     pol.write_text(src, encoding='utf-8')
     facts = {'facts': {'年度算力服务费': '22万元', '享受年度': 2}, 'date': '2025-06-01'}
+    import threading
+    answers, stop = [], threading.Event()
+
+    def hammer(c):                       # requests keep being answered while versions change
+        while not stop.is_set():
+            r = c.post('/v1/policies/zz/evaluate', json=facts)
+            answers.append((r.status_code, r.json().get('ceiling_total')))
+
     with TestClient(app([str(tmp_path)], reload=True)) as c:
+        worker = threading.Thread(target=hammer, args=(c,), daemon=True)
+        worker.start()
         v1 = c.get('/v1/policies/zz').json()['version']
         assert c.post('/v1/policies/zz/evaluate', json=facts).json()['ceiling_total'] == '88000.00'
         time.sleep(0.3)                               # the watcher is running
@@ -311,3 +321,7 @@ def test_reload_swaps_in_an_edit_and_keeps_the_last_good_version(tmp_path):
         assert _wait(lambda: c.get('/v1/policies/zz').json()['version'] == v1)
         assert 'failed_edit' not in c.get('/v1/policies/zz').json()
         assert c.post('/v1/policies/zz/evaluate', json=facts).json()['ceiling_total'] == '88000.00'
+        stop.set()
+        worker.join(timeout=30)
+    # every answer during the edits came from a whole version: the old or the new amount, never an error
+    assert answers and {a for a in answers} <= {(200, '88000.00'), (200, '99000.00')}
