@@ -5,6 +5,7 @@ from __future__ import annotations
 from polc.dsl import ast as A
 from polc.compiler.python.emitter import Emitter
 from polc.compiler.python.codegen_exprs import ExprGen
+from polc.compiler.python.runtime import validity_bounds
 
 
 class ItemGen(ExprGen):
@@ -130,9 +131,13 @@ class ItemGen(ExprGen):
         with out.indent():
             out.line('"""Typed facts (every input present, Decimal money) and a date -> '
                      '({item: (outcome, value)}, total). No checks, no explanation: the fast path."""')
-            out.line('if (_START is not None and date < _START) or (_END is not None and date > _END):')
-            with out.indent():
-                out.line('return {n: (_NA, None) for n in _NAMES}, _Z')
+            start, end = validity_bounds({k: self.p.header_value(k) for k in ('issued', 'effective', 'expiry',
+                                                                               'duration')})
+            test = ' or '.join(t for t, bound in (('date < _START', start), ('date > _END', end)) if bound)
+            if test:                       # only the ends the policy states are compared
+                out.line(f'if {test}:')
+                with out.indent():
+                    out.line('return {n: (_NA, None) for n in _NAMES}, _Z')
             used = []
             for _c, it in items:
                 for n in self.used_inputs(it):
@@ -175,8 +180,8 @@ class ItemGen(ExprGen):
         """Straight-line code for 就高 and 合计…最高 (the runtime's _apply_groups, unrolled).
         v{i}: what item i contributes; g{j}: the current total of group j."""
         index = {it.name.text: i for i, (_c, it) in enumerate(items)}
-        for i in range(len(items)):
-            out.line(f'v{i} = a{i} if (o{i} is _AMT or o{i} is _CEIL) and a{i} is not None else _Z')
+        for i in range(len(items)):      # only amounts and ceilings carry a value (fast_amount)
+            out.line(f'v{i} = a{i} if a{i} is not None else _Z')
         groups = {g.name.text: g for g in self.p.groups}
         gindex = {g.name.text: j for j, g in enumerate(group_order(self.p))}
 
