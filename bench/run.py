@@ -8,7 +8,10 @@
    import time of each polc module (python -X importtime);
 3. scale: parse + check + compile of generated policies of 10 … 5,000 clauses, time and peak memory;
 4. batch (bench/batch.py): 1,000,000 applicants Parquet → Parquet on DuckDB, polc vs a hand-written
-   query, each seed policy, and the per-row streaming path from CSV.
+   query, each seed policy, and the per-row streaming path from CSV;
+5. the public evaluate and the typed path on two clause sets (bench/evaluate.py);
+6. polc serve under load next to a hand-written Starlette endpoint (bench/serve_load.py; needs the
+   serve extra; --no-serve leaves it out).
 Writes bench/out/results.md (and prints it).
 """
 from __future__ import annotations
@@ -237,6 +240,7 @@ def table(ev, st, sc) -> str:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--quick', action='store_true', help='small sizes, for a smoke test')
+    ap.add_argument('--no-serve', action='store_true', help='leave out the service load benchmark')
     args = ap.parse_args()
     n, rounds, runs = (5000, 3, 3) if args.quick else (100_000, 5, 9)
     sizes = [10, 100] if args.quick else [10, 100, 1000, 5000]
@@ -245,11 +249,19 @@ def main():
     sc = bench_scale(sizes)
     import batch
     bt = batch.bench_batch(*((50_000, 5_000, 1) if args.quick else (1_000_000, 200_000, 3)))
-    text = table(ev, st, sc) + '\n' + batch.table(bt)
+    import evaluate as public_evaluate
+    pe = public_evaluate.bench(*((3000, 3) if args.quick else (20_000, 5)))
+    text = table(ev, st, sc) + '\n' + batch.table(bt) + '\n' + public_evaluate.table(pe)
+    sl = None
+    if not args.no_serve:
+        import serve_load
+        sl = serve_load.bench(300 if args.quick else 17_000)
+        text += '\n' + serve_load.table(sl)
     out = HERE / 'out'
     out.mkdir(exist_ok=True)
     (out / 'results.md').write_text(text, encoding='utf-8')
-    (out / 'results.json').write_text(json.dumps({'evaluation': ev, 'startup': st, 'scale': sc, 'batch': bt},
+    (out / 'results.json').write_text(json.dumps({'evaluation': ev, 'startup': st, 'scale': sc, 'batch': bt,
+                                                  'public_evaluate': pe, 'serve': sl},
                                                  ensure_ascii=False, indent=2), encoding='utf-8')
     print(text)
 

@@ -40,3 +40,34 @@ def test_hand_written_python_equals_polc():
         out, total = typed(dict(facts), day)
         hand, hand_total = handwritten.evaluate(facts)
         assert out == hand and total == hand_total
+
+
+def test_second_clause_set_hand_written_equals_polc():
+    """bench/handwritten2.py (厦门（八）（三）, 漳州（二）) gives polc's results, through the typed path and
+    through the public evaluate with JSON-style facts; the applicants reach every outcome."""
+    import handwritten2
+    import evaluate as ev
+    import polc
+    compiled = polc.load(ROOT / 'bench' / 'clauses2.pol')
+    outcomes = set()
+    for facts in ev.typed_applicants(compiled, 2_000, seed=11):
+        hand = handwritten2.evaluate(facts)
+        assert compiled.evaluate_typed(dict(facts), ev.DAY) == hand
+        assert ev.view(compiled.evaluate(ev.json_style(compiled, facts), ev.DATE, explain=False)) == hand
+        outcomes.update(o for o, _v in hand[0].values())
+    assert outcomes == {'ceiling', 'amount', 'deferred', 'not_applicable'}
+
+
+def test_hand_written_endpoint_answers_the_hand_written_totals():
+    pytest.importorskip('starlette')
+    from starlette.testclient import TestClient
+    import evaluate as ev
+    import handwritten
+    import serve_hand
+    import polc
+    compiled = polc.load(ROOT / 'bench' / 'clauses.pol')
+    with TestClient(serve_hand.app) as c:
+        for facts in ev.typed_applicants(compiled, 200, seed=3):
+            body = {'facts': ev.json_style(compiled, facts), 'date': ev.DATE}
+            r = c.post('/evaluate', content=__import__('json').dumps(body, ensure_ascii=False, default=str))
+            assert r.json()['total'] == f'{handwritten.evaluate(facts)[1]:.2f}'

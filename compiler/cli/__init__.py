@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from polc.compiler.cli import analysis, diff, evaluate, policy, prepare, tables
+from polc.compiler.cli import analysis, diff, evaluate, policy, prepare, serve, tables
 from polc.compiler.cli.common import EXIT_INTERNAL, echo_err
 
 
@@ -21,7 +21,8 @@ def cli():
 
 for _module, _names in ((policy, ('check', 'fmt', 'build', 'doc', 'schema', 'lsp')),
                         (evaluate, ('eval_', 'explain', 'test')), (tables, ('report', 'sql')),
-                        (prepare, ('prepare',)), (analysis, ('verify', 'mutate')), (diff, ('diff',))):
+                        (prepare, ('prepare',)), (analysis, ('verify', 'mutate')), (diff, ('diff',)),
+                        (serve, ('serve',))):
     for _name in _names:
         cli.add_command(getattr(_module, _name))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from polc.dsl import ast as A
 from polc.compiler.python.emitter import Emitter
 from polc.compiler.python.codegen_exprs import ExprGen
+from polc.compiler.python.runtime import validity_bounds
 
 
 class ItemGen(ExprGen):
@@ -68,8 +69,9 @@ class ItemGen(ExprGen):
         """Statements setting o{i} (outcome) and a{i} (amount or None), without explanation."""
         o, a = f'o{i}', f'a{i}'
         if isinstance(am, A.Tiers):
+            known: set = set()            # bounds that earlier tiers have shown false
             for k, tier in enumerate(am.tiers):
-                out.line(f'{"if" if k == 0 else "elif"} {self.pure(tier.condition)}:')
+                out.line(f'{"if" if k == 0 else "elif"} {self.tier_condition(tier.condition, known)}:')
                 with out.indent():
                     self.fast_amount(out, tier.amount, i)
             out.line('else:')
@@ -77,18 +79,40 @@ class ItemGen(ExprGen):
                 if am.otherwise is not None:
                     self.fast_amount(out, am.otherwise, i)
                 else:
-                    out.line(f'{o} = _R.NOT_APPLICABLE; {a} = None')
+                    out.line(f'{o} = _NA; {a} = None')
             return
         simple = {A.CaseByCase: '_R.CASE_BY_CASE', A.Deferred: '_R.DEFERRED', A.NonCash: '_R.NON_CASH',
-                  A.NoAmount: '_R.NO_AMOUNT', A.ExplicitNA: '_R.NOT_APPLICABLE'}
+                  A.NoAmount: '_R.NO_AMOUNT', A.ExplicitNA: '_NA'}
         if type(am) in simple:
             out.line(f'{o} = {simple[type(am)]}; {a} = None')
         elif isinstance(am, A.Ceiling):
-            out.line(f'{o} = _R.CEILING; {a} = {self.pure(am.value)}')
+            out.line(f'{o} = _CEIL; {a} = {self.pure(am.value)}')
         elif self.rates_are_maxima and self.is_rate_based(am):
-            out.line(f'{o} = _R.CEILING; {a} = {self.pure(am)}')
+            out.line(f'{o} = _CEIL; {a} = {self.pure(am)}')
         else:
-            out.line(f'{o} = _R.AMOUNT; {a} = {self.pure(am)}')
+            out.line(f'{o} = _AMT; {a} = {self.pure(am)}')
+
+    def tier_condition(self, cond, known: set) -> str:
+        """A tier's condition without the comparisons that earlier tiers already decided: after
+        ``x >= 10亿`` failed, ``x < 10亿`` in the next tier is true and is not tested again.
+        ``known`` collects (subject, operator, bound) comparisons known true from here on."""
+        if not isinstance(cond, A.Range):
+            return self.pure(cond)
+        x = self.pure(cond.subject)
+        parts = []
+        for bound, ops in ((cond.low, ('>=', '>')), (cond.high, ('<=', '<'))):
+            if bound is None:
+                continue
+            op = ops[0] if bound.inclusive else ops[1]
+            comparison = (x, op, self.pure(bound.value))
+            if comparison not in known:
+                parts.append(' '.join(comparison))
+        if (cond.low is None) != (cond.high is None):          # one-sided: its negation holds later
+            bound = cond.low or cond.high
+            op = {'>=': '<', '>': '<=', '<=': '>', '<': '>='}[
+                ('>=' if bound.inclusive else '>') if cond.low is not None else ('<=' if bound.inclusive else '<')]
+            known.add((x, op, self.pure(bound.value)))
+        return '(' + ' and '.join(parts) + ')' if parts else 'True'
 
     def typed_function(self, out: Emitter, items) -> None:
         before = len(self.const_lines)
@@ -99,14 +123,21 @@ class ItemGen(ExprGen):
         names = tuple(it.name.text for _c, it in items)
         out.line(f'_NAMES = {names!r}')
         out.line('_START, _END = _R.validity_bounds(META)')
+        out.line('_AMT, _CEIL, _NA = _R.AMOUNT, _R.CEILING, _R.NOT_APPLICABLE')
+        out.line("_Z, _ZF, _FENQ = _D(0), _D('0.00'), _D('0.01')")
+        out.line('from decimal import ROUND_HALF_UP as _HUP')
         out.line()
         out.line('def evaluate_typed(F, date):')
         with out.indent():
             out.line('"""Typed facts (every input present, Decimal money) and a date -> '
                      '({item: (outcome, value)}, total). No checks, no explanation: the fast path."""')
-            out.line('if (_START is not None and date < _START) or (_END is not None and date > _END):')
-            with out.indent():
-                out.line('return {n: (_R.NOT_APPLICABLE, None) for n in _NAMES}, _D(0)')
+            start, end = validity_bounds({k: self.p.header_value(k) for k in ('issued', 'effective', 'expiry',
+                                                                               'duration')})
+            test = ' or '.join(t for t, bound in (('date < _START', start), ('date > _END', end)) if bound)
+            if test:                       # only the ends the policy states are compared
+                out.line(f'if {test}:')
+                with out.indent():
+                    out.line('return {n: (_NA, None) for n in _NAMES}, _Z')
             used = []
             for _c, it in items:
                 for n in self.used_inputs(it):
@@ -121,7 +152,7 @@ class ItemGen(ExprGen):
                         cond = ' and '.join(self.pure(c) for c in it.conditions)
                         out.line(f'if not ({cond}):')
                         with out.indent():
-                            out.line(f'o{i} = _R.NOT_APPLICABLE; a{i} = None')
+                            out.line(f'o{i} = _NA; a{i} = None')
                         out.line('else:')
                         with out.indent():
                             self.fast_amount(out, it.amount, i)
@@ -131,17 +162,17 @@ class ItemGen(ExprGen):
                         self.fast_amount(out, it.amount, i)
                 out.line('except _R.Inapplicable:')
                 with out.indent():
-                    out.line(f'o{i} = _R.NOT_APPLICABLE; a{i} = None')
-                out.line(f'if a{i} is not None:')
+                    out.line(f'o{i} = _NA; a{i} = None')
+                out.line(f'if a{i} is not None:')          # round_fen, inline: half up, no -0.00, never < 0
                 with out.indent():
-                    out.line(f'a{i} = _R.round_fen(a{i})')
-                    out.line(f'if a{i} < 0: a{i} = _D(0)')
+                    out.line(f'a{i} = a{i}.quantize(_FENQ, _HUP)')
+                    out.line(f'if a{i} <= 0: a{i} = _Z if a{i} < 0 else _ZF')
             self.typed_groups(out, items)
-            out.line('_t = _D(0)')
+            out.line('_t = _Z')
             for i in range(len(items)):
-                out.line(f'if o{i} is _R.AMOUNT: _t += v{i}')
+                out.line(f'if o{i} is _AMT: _t += v{i}')
             entries = ', '.join(
-                f'{it.name.text!r}: (o{i}, v{i} if o{i} is _R.AMOUNT or o{i} is _R.CEILING else None)'
+                f'{it.name.text!r}: (o{i}, v{i} if o{i} is _AMT or o{i} is _CEIL else None)'
                 for i, (_c, it) in enumerate(items))
             out.line(f'return {{{entries}}}, _t')
 
@@ -149,9 +180,8 @@ class ItemGen(ExprGen):
         """Straight-line code for 就高 and 合计…最高 (the runtime's _apply_groups, unrolled).
         v{i}: what item i contributes; g{j}: the current total of group j."""
         index = {it.name.text: i for i, (_c, it) in enumerate(items)}
-        for i in range(len(items)):
-            out.line(f'v{i} = a{i} if (o{i} is _R.AMOUNT or o{i} is _R.CEILING) and a{i} is not None '
-                     f'else _D(0)')
+        for i in range(len(items)):      # only amounts and ceilings carry a value (fast_amount)
+            out.line(f'v{i} = a{i} if a{i} is not None else _Z')
         groups = {g.name.text: g for g in self.p.groups}
         gindex = {g.name.text: j for j, g in enumerate(group_order(self.p))}
 
@@ -160,9 +190,9 @@ class ItemGen(ExprGen):
 
         def set_aside(m: str) -> None:
             if m in index:
-                out.line(f'v{index[m]} = _D(0)')
+                out.line(f'v{index[m]} = _Z')
             else:
-                out.line(f'g{gindex[m]} = _D(0)')
+                out.line(f'g{gindex[m]} = _Z')
                 for mm in groups[m].members:
                     set_aside(mm.text)
 
@@ -190,7 +220,7 @@ class ItemGen(ExprGen):
             members = [m.text for m in g.members]
             if g.mode == 'highest':
                 w = self.new_tmp()
-                out.line(f'g{j} = _D(0); {w} = -1')
+                out.line(f'g{j} = _Z; {w} = -1')
                 for k, m in enumerate(members):
                     out.line(f'if {val(m)} > g{j}: g{j} = {val(m)}; {w} = {k}')
                 for k, m in enumerate(members):

@@ -107,24 +107,39 @@ class EvalResult:
         }
 
 
+_STATIC: dict = {}
+
+
+def _static(item_table) -> dict:
+    """name -> the fields of an item that do not depend on the applicant (clause, title, kind,
+    原文, 解读, departments, quota, pool), made once per item table."""
+    hit = _STATIC.get(id(item_table))
+    if hit is not None and hit[0] is item_table:
+        return hit[1]
+    static = {info['name']: (info['clause'], info['title'], info['kind'], tuple(info['source']),
+                             tuple(info['readings']), tuple(info['lead']), tuple(info['units']), info['quota'],
+                             Decimal(info['pool']) if info['pool'] else None)
+              for info, _f in item_table}
+    if len(_STATIC) > 256:
+        _STATIC.clear()
+    _STATIC[id(item_table)] = (item_table, static)
+    return static
+
+
 def from_runtime(raw: dict, item_table, readings=()) -> EvalResult:
-    infos = {info['name']: info for info, _f in item_table}
+    static = _static(item_table)
     items = []
     for r in raw['items']:
-        info = infos[r['name']]
-        items.append(ItemResult(
-            name=r['name'], clause=info['clause'], title=info['title'], kind=info['kind'],
-            outcome=r['outcome'], amount=r['amount'], paid=r['paid'], ceiling=r['ceiling'],
-            detail=r['detail'], steps=tuple(r['steps']), notes=tuple(r['notes']),
-            set_aside=r['set_aside'], source=tuple(info['source']), readings=tuple(info['readings']),
-            lead=tuple(info['lead']), units=tuple(info['units']), quota=info['quota'],
-            pool=Decimal(info['pool']) if info['pool'] else None))
+        clause, title, kind, source, item_readings, lead, units, quota, pool = static[r['name']]
+        items.append(ItemResult(r['name'], clause, title, kind, r['outcome'], r['amount'], r['paid'], r['ceiling'],
+                                r['detail'], tuple(r['steps']), tuple(r['notes']), r['set_aside'], source,
+                                item_readings, lead, units, quota, pool))
     groups = tuple(GroupResult(g['name'], g['mode'], tuple(g['members']), g['winner'],
                                tuple(g['set_aside']), g['cap'], g['before'], g['total'], g['note'])
                    for g in raw['groups'])
     return EvalResult(raw['policy'], raw['date'], raw['valid'], raw['validity'], tuple(items), groups,
                       dict(raw['totals']), raw['total'], dict(raw['ceilings']), raw['ceiling_total'],
-                      tuple(readings), header_of(raw.get('meta', {})))
+                      tuple(readings), _header_cached(raw.get('meta', {})))
 
 
 HEADER_LABELS = {'docno': '文号', 'issuer': '发文机关', 'status': '状态', 'issued': '印发日期',
@@ -134,6 +149,18 @@ HEADER_LABELS = {'docno': '文号', 'issuer': '发文机关', 'status': '状态'
 
 def header_of(meta: dict) -> dict:
     return {k: meta[k] for k in HEADER_LABELS if meta.get(k) is not None}
+
+
+def _header_cached(meta: dict) -> dict:
+    hit = _HEADERS.get(id(meta))
+    if hit is None or hit[0] is not meta:
+        if len(_HEADERS) > 256:
+            _HEADERS.clear()
+        hit = _HEADERS[id(meta)] = (meta, header_of(meta))
+    return dict(hit[1])
+
+
+_HEADERS: dict = {}
 
 
 __all__ = ['ItemResult', 'GroupResult', 'EvalResult', 'from_runtime', 'AMOUNT', 'CEILING']

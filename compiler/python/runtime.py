@@ -283,6 +283,23 @@ _COERCE = {'money': _coerce_money, 'percent': _coerce_percent, 'int': _coerce_in
            'bool': _coerce_bool, 'date': _coerce_date}
 
 
+_PLANS: dict = {}
+
+
+def _plan(inputs):
+    """(inputs, their names, (name, kind, values, default, converter) per input), made once per
+    inputs table (keyed by identity, the table kept alive by the plan)."""
+    plan = _PLANS.get(id(inputs))
+    if plan is None or plan[0] is not inputs:
+        steps = tuple((name, kind, values, default, _COERCE.get(kind))
+                      for name, (kind, values, default, _desc) in inputs.items())
+        plan = (inputs, frozenset(inputs), steps)
+        if len(_PLANS) > 256:
+            _PLANS.clear()
+        _PLANS[id(inputs)] = plan
+    return plan
+
+
 def coerce_facts(inputs, facts):
     """Check and convert raw facts against the declared inputs.
 
@@ -292,26 +309,29 @@ def coerce_facts(inputs, facts):
     """
     if not isinstance(facts, dict):
         raise FactsError([('', f'事实应为一个对象（名称到值的映射），得到 {type(facts).__name__}')])
+    _inputs, names, steps = _plan(inputs)
     problems = []
     out = {}
-    for name in facts:
-        if name not in inputs:
-            problems.append((str(name), '未声明的输入（政策中没有这一项）'))
-    for name, (kind, values, default, _desc) in inputs.items():
-        if name not in facts or facts[name] is None:
+    if not names.issuperset(facts):
+        for name in facts:
+            if name not in inputs:
+                problems.append((str(name), '未声明的输入（政策中没有这一项）'))
+    get = facts.get
+    for name, kind, values, default, convert in steps:
+        raw = get(name)
+        if raw is None:
             if default is None:
                 problems.append((name, '缺少必填输入'))
             else:
                 out[name] = default
             continue
-        raw = facts[name]
         try:
-            if kind == 'enum':
+            if convert is None:
                 if not isinstance(raw, str) or raw not in values:
                     raise ValueError(f'应为以下之一：{"、".join(values)}，得到 {shown(raw)}')
                 out[name] = raw
             else:
-                out[name] = _COERCE[kind](raw)
+                out[name] = convert(raw)
         except ValueError as exc:
             problems.append((name, str(exc)))
         except (_decimal.InvalidOperation, ArithmeticError):
@@ -322,8 +342,23 @@ def coerce_facts(inputs, facts):
 
 
 # ------------------------------------------------------------------ evaluation
+_VALIDITY: dict = {}
+
+
 def _validity(meta, date):
-    """(valid, note) for an evaluation date."""
+    """(valid, note, first day, last day) for an evaluation date (remembered per policy and day)."""
+    key = (id(meta), date)
+    hit = _VALIDITY.get(key)
+    if hit is not None and hit[0] is meta:
+        return hit[1]
+    result = _validity_of(meta, date)
+    if len(_VALIDITY) > 4096:
+        _VALIDITY.clear()
+    _VALIDITY[key] = (meta, result)
+    return result
+
+
+def _validity_of(meta, date):
     start = meta.get('effective') or meta.get('issued')
     end = meta.get('expiry')
     if end is None and meta.get('duration') and start is not None:
