@@ -9,7 +9,6 @@ looking, no script and no network; :func:`render_png` draws the same two charts 
 from __future__ import annotations
 
 import functools
-import html
 import shutil
 import subprocess
 from decimal import Decimal
@@ -19,7 +18,7 @@ from typing import Optional, Union
 import attrs
 
 from polc.dsl import ast as A
-from polc.dsl.units import format_money
+from polc.compiler.budget.numbers import money_text
 
 from polc.compiler.python import runtime as R
 from polc.compiler.tables.allocation import Grant, Shared, allocate, shared
@@ -49,6 +48,13 @@ class ItemLine:
     ceilings: int                  # outcome ceiling (最高可获)
     ceiling_total: Decimal
     not_applicable: int
+    paid: Optional[Decimal] = None  # after the item's quota or pool (None: = total, nothing cut)
+    lead: tuple[str, ...] = ()      # 牵头单位
+    units: tuple[str, ...] = ()     # 责任单位
+
+    @property
+    def after_cuts(self) -> Decimal:
+        return self.total if self.paid is None else self.paid
 
 
 @attrs.frozen
@@ -70,6 +76,7 @@ class SharedLine:
     rule: str
     shared: Shared                  # claims, recipients, claimed, granted, cut
     cuts: tuple[Cut, ...]           # the first ``top`` cut claims, in table order
+    amount_cut: Decimal = ZERO      # taken off the claims whose outcome is an amount (not a ceiling)
 
 
 @attrs.frozen
@@ -85,6 +92,25 @@ class Report:
     histogram: tuple[tuple[str, int], ...]
     top: tuple[tuple[int, Optional[str], Decimal, str, Decimal], ...]   # row, id, total, item, amount
     id_column: Optional[str] = None
+    paid: Optional[Decimal] = None  # the grand total after quotas and pools (None: = total)
+    # (heading, rows of (name, items, before cuts, after cuts)) for 类别, 牵头单位, 责任单位
+    breakdowns: tuple = ()
+
+    @property
+    def after_cuts(self) -> Decimal:
+        return self.total if self.paid is None else self.paid
+
+
+def breakdown(items, key) -> tuple[tuple[str, int, Decimal, Decimal], ...]:
+    """(name, number of items, sum before cuts, sum after cuts) for each value of ``key(item)``
+    (a tuple: an item with several 责任单位 counts in full under each), in first-seen order;
+    items without one go under 未注明."""
+    rows: dict = {}
+    for i in items:
+        for name in key(i) or ('未注明',):
+            n, before, after = rows.get(name, (0, ZERO, ZERO))
+            rows[name] = (n + 1, before + i.total, after + i.after_cuts)
+    return tuple((name, n, b, a) for name, (n, b, a) in rows.items())
 
 
 def constant_cap(amount) -> Optional[Decimal]:
@@ -138,7 +164,7 @@ def aggregate(compiled, results_path: str, allocations: dict, date: str, id_colu
         n, s, at_cap, nc, sc, na = row[2 + 6 * k: 8 + 6 * k]
         info = infos[it.name.text]
         line = ItemLine(c.number, it.name.text, info['kind'], constant_cap(it.amount), n, Decimal(s), at_cap,
-                        nc, Decimal(sc), na)
+                        nc, Decimal(sc), na, None, tuple(info.get('lead') or ()), tuple(info.get('units') or ()))
         lines.append(line)
         kinds[info['kind']] = kinds.get(info['kind'], ZERO) + line.total
         ceiling_total += line.ceiling_total
@@ -168,8 +194,13 @@ def aggregate(compiled, results_path: str, allocations: dict, date: str, id_colu
         best.append((int(r[0]), r[1], Decimal(r[2]), name, amount))
     shared_lines = tuple(_shared_line(con, money, infos[name], given, id_column, top)
                          for name, given in allocations.items())
+    cut = {sl.name: sl.amount_cut for sl in shared_lines}
+    lines = [attrs.evolve(i, paid=i.total - cut[i.name]) if i.name in cut else i for i in lines]
+    paid = sum((i.after_cuts for i in lines), ZERO)
+    breakdowns = (('类别', breakdown(lines, lambda i: (i.kind,))), ('牵头单位', breakdown(lines, lambda i: i.lead)),
+                  ('责任单位', breakdown(lines, lambda i: i.units)))
     return Report(compiled.name, date, applicants, total, ceiling_total, tuple(lines), tuple(kinds.items()),
-                  shared_lines, tuple(zip(BIN_LABELS, counts)), tuple(best), id_column)
+                  shared_lines, tuple(zip(BIN_LABELS, counts)), tuple(best), id_column, paid, breakdowns)
 
 
 def _shared_line(con, money, info: dict, given: Union[Shared, list[Grant]], id_column: Optional[str],
@@ -182,9 +213,11 @@ def _shared_line(con, money, info: dict, given: Union[Shared, list[Grant]], id_c
     ident = f', CAST({quote(id_column)} AS VARCHAR)' if id_column else ', NULL'
     # the claims as both engines make them: every amount > 0 of the item (an amount or a
     # ceiling), in table order
-    rows = con.execute(f'SELECT CAST("行号" AS BIGINT), {amount}{ident} FROM r WHERE {amount} > 0 '
-                       f'ORDER BY CAST("行号" AS BIGINT)').fetchall()
+    outcome = quote(name + '.结果')
+    rows = con.execute(f'SELECT CAST("行号" AS BIGINT), {amount}{ident}, {outcome} = \'{R.AMOUNT}\' FROM r '
+                       f'WHERE {amount} > 0 ORDER BY CAST("行号" AS BIGINT)').fetchall()
     idents = {int(r[0]): r[2] for r in rows}
+    is_amount = {int(r[0]): bool(r[3]) for r in rows}
     if isinstance(given, Shared):
         grants = allocate([(int(r[0]), Decimal(r[1])) for r in rows], quota, pool, info.get('allocation', ''))
         if shared(grants) != given:
@@ -194,117 +227,17 @@ def _shared_line(con, money, info: dict, given: Union[Shared, list[Grant]], id_c
         grants, numbers = list(given), shared(list(given))
     cuts = tuple(Cut(g.row, idents.get(g.row), g.claimed, g.granted, g.reason)
                  for g in grants if g.granted < g.claimed)[:top]
-    return SharedLine(name, quota, pool, rule, numbers, cuts)
+    amount_cut = sum((g.claimed - g.granted for g in grants if is_amount.get(g.row)), ZERO)
+    return SharedLine(name, quota, pool, rule, numbers, cuts, amount_cut)
 
-
-# ------------------------------------------------------------------ HTML
-def _e(text) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _bars(title: str, rows: list[tuple[str, Decimal]], x_label: str, y_label: str, fmt) -> str:
-    """A horizontal bar chart as inline SVG: a title, the categories down the left (y axis), bar
-    lengths in proportion to the values (x axis), and each exact value written beside its bar.
-    The proportions are computed with Decimal and rounded to whole pixels."""
-    width, label_w, bar_w, row_h = 900, 280, 440, 26
-    top_y = 40
-    height = top_y + row_h * max(len(rows), 1) + 46
-    top = max((v for _l, v in rows), default=ZERO)
-    bottom = top_y + row_h * max(len(rows), 1)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}"><title>{_e(title)}</title>',
-           f'<text x="0" y="20" class="chart-title">{_e(title)}</text>',
-           f'<text class="axis" transform="translate(14 {(top_y + bottom) // 2}) rotate(-90)" '
-           f'text-anchor="middle">{_e(y_label)}</text>']
-    if not rows:
-        out.append(f'<text x="{label_w + 6}" y="{top_y + 17}" class="axis">（无）</text>')
-    for i, (label, v) in enumerate(rows):
-        y = top_y + i * row_h
-        w = 0 if top == 0 else int((v / top * bar_w).to_integral_value())
-        out.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end">{_e(label)}</text>'
-                   f'<rect x="{label_w}" y="{y + 4}" width="{w}" height="{row_h - 8}" class="bar"/>'
-                   f'<text x="{label_w + w + 6}" y="{y + 17}">{_e(fmt(v))}</text>')
-    out.append(f'<line x1="{label_w}" y1="{top_y}" x2="{label_w}" y2="{bottom}" class="axis-line"/>'
-               f'<line x1="{label_w}" y1="{bottom}" x2="{label_w + bar_w}" y2="{bottom}" class="axis-line"/>'
-               f'<text x="{label_w + bar_w // 2}" y="{bottom + 26}" text-anchor="middle" class="axis">'
-               f'{_e(x_label)}</text></svg>')
-    return ''.join(out)
-
-
-def _table(head: list[str], rows: list[list], cls: Optional[str] = None) -> str:
-    attr = f' class="{cls}"' if cls else ''
-    out = [f'<table{attr}><thead><tr>' + ''.join(f'<th>{_e(h)}</th>' for h in head) + '</tr></thead><tbody>']
-    for r in rows:
-        out.append('<tr>' + ''.join(f'<td>{_e(c)}</td>' for c in r) + '</tr>')
-    out.append('</tbody></table>')
-    return ''.join(out)
-
-
-_CSS = ('body{font-family:"Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei",sans-serif;margin:2em;'
-        'color:#222}table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #bbb;padding:4px 8px;'
-        'text-align:right}th{background:#eee}td:first-child,td:nth-child(2){text-align:left}.bar{fill:#3b6ea5}'
-        '.chart{font-size:13px;margin:1em 0}.chart-title{font-size:15px;font-weight:bold}.axis{fill:#555}'
-        '.axis-line{stroke:#555;stroke-width:1}.summary td{text-align:left}'
-        '.items td:nth-child(-n+3){text-align:left}.cuts td:last-child{text-align:left}')
 
 ITEM_CHART = '各项应得金额合计'
 HISTOGRAM_CHART = '申请人数（按每人应得合计分段）'
 
 
 def _item_bars(rep: Report) -> list[tuple[str, Decimal]]:
-    return [(f'{i.clause} {i.name}', i.total) for i in rep.items if i.total > 0]
-
-
-def render_html(rep: Report) -> str:
-    """The report as one self-contained HTML5 page (UTF-8, no script, nothing fetched)."""
-    fm = format_money
-    parts = ['<!DOCTYPE html>', '<html lang="zh-CN"><head><meta charset="utf-8">',
-             f'<title>{_e(rep.policy)}：预算报告</title><style>{_CSS}</style></head><body>',
-             f'<h1>{_e(rep.policy)}：预算报告</h1>',
-             '<table class="summary"><tbody>'
-             f'<tr><th>评估日期</th><td>{_e(rep.date)}</td></tr>'
-             f'<tr><th>申请人数</th><td id="applicants">{rep.applicants}</td></tr>'
-             f'<tr><th>应得合计</th><td id="total">{_e(fm(rep.total))}</td></tr>'
-             f'<tr><th>最高可获合计（以审核为准，未计入应得合计）</th><td>{_e(fm(rep.ceiling_total))}</td></tr>'
-             '</tbody></table>',
-             '<h2>各项合计</h2>',
-             _bars(ITEM_CHART, _item_bars(rep), '应得金额合计（元）', '条款与项', fm),
-             _table(['序号', '条款', '项', '类别', '获得人数', '应得合计', '上限', '达到上限', '最高可获人数',
-                     '最高可获合计', '不适用'],
-                    [[k, i.clause, i.name, i.kind, i.recipients, fm(i.total), fm(i.cap) if i.cap is not None else '—',
-                      i.at_cap if i.at_cap is not None else '—', i.ceilings, fm(i.ceiling_total), i.not_applicable]
-                     for k, i in enumerate(rep.items, start=1)], 'items'),
-             '<p>获得人数：结果为金额且大于 0 的申请人；达到上限：金额（或最高可获金额）等于该项的常数上限；'
-             '最高可获：原文只给出最高额或最高比例，实际金额以审核为准，单独合计。</p>',
-             '<h2>按类别合计</h2>',
-             _table(['类别', '应得合计'], [[k, fm(v)] for k, v in rep.kinds]),
-             '<h2>名额与资金池</h2>']
-    if rep.shared:
-        parts.append(_table(['项', '每年名额', '每年总额', '分配规则', '申请', '获得', '计算合计', '分配合计', '被削减'],
-                            [[s.name, s.quota if s.quota is not None else '—', fm(s.pool) if s.pool is not None
-                              else '—', s.rule, s.shared.claims, s.shared.recipients, fm(s.shared.claimed),
-                              fm(s.shared.granted), s.shared.cut] for s in rep.shared]))
-        parts.append('<p>分配合计是按名额与资金池分配后的金额；上面的「应得合计」是每个申请人单独计算的金额，未扣除名额与资金池的削减。'
-                     '逐个申请人的分配与削减原因：<code>polc eval … --allocation 文件</code>。</p>')
-        for s in rep.shared:
-            if not s.cuts:
-                continue
-            shown = f'（共 {s.shared.cut} 个，列出前 {len(s.cuts)} 个）' if s.shared.cut > len(s.cuts) else ''
-            parts.append(f'<h3>{_e(s.name)}：被削减的申请{_e(shown)}</h3>')
-            head = ['行号'] + ([rep.id_column] if rep.id_column else []) + ['计算金额', '分配金额', '原因']
-            parts.append(_table(head, [[c.row] + ([c.ident or ''] if rep.id_column else [])
-                                       + [fm(c.claimed), fm(c.granted), c.reason] for c in s.cuts], 'cuts'))
-    else:
-        parts.append('<p>本政策没有声明名额或资金池。</p>')
-    parts += ['<h2>每个申请人应得合计的分布</h2>',
-              _bars(HISTOGRAM_CHART, [(label, Decimal(n)) for label, n in rep.histogram], '申请人数',
-                    '每人应得合计', lambda v: f'{int(v)} 人'),
-              _table(['应得合计', '人数'], [[label, n] for label, n in rep.histogram]),
-              f'<h2>应得最多的 {len(rep.top)} 个申请人</h2>',
-              _table(['行号'] + ([rep.id_column] if rep.id_column else []) + ['应得合计', '金额最大的项', '该项金额'],
-                     [[r] + ([i or ''] if rep.id_column else []) + [fm(t), n, fm(a)] for r, i, t, n, a in rep.top]),
-              '</body></html>']
-    return '\n'.join(parts) + '\n'
+    """Each item's amount after its quota or pool (what the budget pays), items with one only."""
+    return [(f'{i.clause} {i.name}', i.after_cuts) for i in rep.items if i.after_cuts > 0]
 
 
 # ------------------------------------------------------------------ PNG (matplotlib)
@@ -368,7 +301,7 @@ def render_png(rep: Report, path: str) -> None:
         titles = (f'{rep.policy}：{ITEM_CHART}（{rep.date}）', HISTOGRAM_CHART)
         axes = (('应得金额合计（万元）', '条款与项'), ('每人应得合计', '申请人数'))
         bins = [label for label, _n in rep.histogram]
-        value_text = format_money
+        value_text = money_text
     else:
         numbered = {f'{i.clause} {i.name}': k for k, i in enumerate(rep.items, start=1)}
         labels = [f'item {numbered[label]}' for label, _v in bars]
@@ -414,3 +347,9 @@ def render_png(rep: Report, path: str) -> None:
         fig.savefig(str(target), format='png', metadata={'Software': None})
     except OSError as exc:
         raise ReportError(f'{path}：无法写入 PNG（{exc.strerror}）') from None
+
+
+def render_html(rep: Report) -> str:
+    """The report as one HTML page (compiler/budget/html.py)."""
+    from polc.compiler.budget.html import render_html as render
+    return render(rep)

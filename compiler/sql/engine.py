@@ -20,7 +20,8 @@ from typing import Optional
 
 from polc.compiler.python import runtime as R
 from polc.compiler.tables.allocation import Shared, allocate, shared_sql
-from polc.compiler.tables.io import BatchError, BatchSummary, check_writable, read_rows, table_format
+from polc.compiler.tables.io import (FORMAT_NAMES, BatchError, BatchSummary, Writer, check_writable, read_rows,
+                                     table_format)
 from polc.compiler.sql.generate import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
 
 FULLWIDTH = '０１２３４５６７８９．＋－'
@@ -35,21 +36,26 @@ def _connect():
         raise BatchError("--engine duckdb 需要 duckdb：pip install 'polc[batch]'") from None
     con = duckdb.connect()
     con.execute('SET preserve_insertion_order = true')
+    # progress is tracked (read by query_progress() when a meter is shown) but never printed
+    con.execute('SET enable_progress_bar = true')
+    con.execute('SET enable_progress_bar_print = false')
     return con, duckdb
 
 
-def _source(con, path: str, fmt: str):
-    """A relation over the input with a 行号 column (data rows counted from 1) first."""
+def _source(con, path: str, fmt: str, sheet: Optional[str] = None):
+    """A relation over the input with a 行号 column (data rows counted from 1; Excel's own row
+    numbers for a sheet) first."""
     if fmt == 'parquet':
         return con.sql(f'SELECT file_row_number + 1 AS "行号", * EXCLUDE (file_row_number) '
                        f'FROM read_parquet({string(path)}, file_row_number = true)')
     if fmt == 'csv':
         return con.sql(f"SELECT row_number() OVER () AS \"行号\", * FROM read_csv({string(path)}, "
                        f"header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')")
-    # JSONL: read by Python with exact decimals (DuckDB's JSON reader would make numbers doubles)
+    # JSONL: read by Python with exact decimals (DuckDB's JSON reader would make numbers doubles);
+    # Excel: every cell as its exact text (compiler/tables/excel.py), handed over through Arrow
     import pyarrow as pa
     rows, names = [], []
-    for n, raw in read_rows(path):
+    for n, raw in read_rows(path, None, sheet):
         if not isinstance(raw, dict):
             raise BatchError(f'{path}：第 {n} 行：应为一个对象（名称到值的映射）')
         for k in raw:
@@ -58,6 +64,8 @@ def _source(con, path: str, fmt: str):
         rows.append((n, raw))
     table = pa.table({'行号': [n for n, _r in rows],
                       **{k: [_text(r.get(k)) for _n, r in rows] for k in names}})
+    if not names:
+        table = pa.table({'行号': pa.array([n for n, _r in rows], pa.int64())})
     con.register('jsonl_input', table)
     return con.sql('SELECT * FROM jsonl_input')
 
@@ -201,10 +209,43 @@ def _copy(con, query: str, path: str, fmt: str) -> None:
     con.execute(f'COPY ({query}) TO {string(path)} ({option})')
 
 
+def _long(con, sql: str, progress=None) -> None:
+    """Run one long statement; with ``progress``, report DuckDB's own query progress (polled from
+    this thread while the statement runs in another, on the same connection)."""
+    if progress is None:
+        con.execute(sql)
+        return
+    import threading
+    failure = []
+
+    def work():
+        try:
+            con.execute(sql)
+        except BaseException as exc:        # handed back to the caller's thread
+            failure.append(exc)
+
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    while t.is_alive():
+        t.join(0.25)
+        try:
+            p = con.query_progress()
+        except Exception:
+            p = -1
+        if p is not None and p >= 0:
+            progress(min(p / 100.0, 1.0))
+    if failure:
+        raise failure[0]
+    progress(1.0)
+
+
 def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
                skip_bad: bool = False, rejects_path: Optional[str] = None,
-               allocation_path: Optional[str] = None) -> BatchSummary:
-    """The same job as :func:`polc.compiler.tables.io.run_batch`, as SQL on DuckDB."""
+               allocation_path: Optional[str] = None, sheet: Optional[str] = None,
+               progress=None) -> BatchSummary:
+    """The same job as :func:`polc.compiler.tables.rowwise.run_batch`, as SQL on DuckDB.
+    ``progress``, when given, is called as ``progress(fraction)`` while the long queries run
+    (DuckDB's own query progress)."""
     day = R.parse_date(date) if date is not None else _dt.date.today()
     if day is None:
         raise BatchError(f'无法读作日期：{date!r}')
@@ -213,9 +254,11 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
             check_writable(path)
     fmt, out_fmt = table_format(in_path), table_format(out_path)
     if fmt is None:
-        raise BatchError(f'{in_path}：无法识别的表格格式（支持 .csv、.jsonl、.parquet）')
+        raise BatchError(f'{in_path}：无法识别的表格格式（支持 {FORMAT_NAMES}）')
     if out_fmt is None:
-        raise BatchError(f'{out_path}：无法识别的输出格式（支持 .csv、.jsonl、.parquet）')
+        raise BatchError(f'{out_path}：无法识别的输出格式（支持 {FORMAT_NAMES}）')
+    if sheet is not None and fmt != 'xlsx':
+        raise BatchError(f'{in_path}：--sheet 只用于 Excel 表格（.xlsx）')
     checked = compiled.analysis.checked
     try:
         # DuckDB keeps the table's order (preserve_insertion_order), so no sort is needed
@@ -225,7 +268,7 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
     con, duckdb = _connect()
     try:
         return _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column,
-                    skip_bad, rejects_path, allocation_path)
+                    skip_bad, rejects_path, allocation_path, sheet, progress)
     except duckdb.IOException as exc:
         raise BatchError(f'{in_path}：无法读取（{_first_line(exc)}）') from None
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
@@ -247,13 +290,13 @@ def _first_line(exc) -> str:
 
 
 def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column, skip_bad,
-         rejects_path, allocation_path) -> BatchSummary:
+         rejects_path, allocation_path, sheet=None, progress=None) -> BatchSummary:
     import os
     if not os.path.exists(in_path):
         raise BatchError(f'{in_path}：文件不存在')
     if os.path.isdir(in_path):
         raise BatchError(f'{in_path}：这是一个目录')
-    raw = _source(con, in_path, fmt)
+    raw = _source(con, in_path, fmt, sheet)
     columns, types = raw.columns, [str(t) for t in raw.types]
     inputs = compiled.inputs
     _check_columns(in_path, columns, types, inputs, id_column)
@@ -298,15 +341,31 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
     if out_fmt == 'parquet':
         # Parquet keeps the types (DECIMAL(38, 2) amounts): written straight from the query, and
         # the totals and claims read back from the file (cheaper than holding the results)
-        _copy(con, query, out_path, out_fmt)
+        _long(con, f'COPY ({query}) TO {string(out_path)} (FORMAT PARQUET)', progress)
         con.execute(f'CREATE TEMP VIEW results AS SELECT * FROM read_parquet({string(out_path)})')
     else:
         # CSV and JSONL get the per-row path's text, byte for byte (an empty CSV cell is a NULL:
         # DuckDB would quote an empty string)
-        con.execute(f'CREATE TEMP TABLE results AS {query}')
+        _long(con, f'CREATE TEMP TABLE results AS {query}', progress)
         blank = "''" if out_fmt == 'jsonl' else 'NULL'
         select = ', '.join(f"COALESCE(CAST({quote(c)} AS VARCHAR), {blank}) AS {quote(c)}" for c in cols)
-        _copy(con, f'SELECT {select} FROM results ORDER BY results."行号"', out_path, out_fmt)
+        ordered = f'SELECT {select} FROM results ORDER BY results."行号"'
+        if out_fmt == 'xlsx':               # the text cells, through the shared Excel writer
+            writer = Writer(out_path, cols)
+            try:
+                cur = con.execute(ordered)
+                while True:
+                    batch = cur.fetchmany(65536)
+                    if not batch:
+                        break
+                    for r in batch:
+                        writer.write_cells(['' if v is None else v for v in r])
+            except BaseException:
+                writer.abort()
+                raise
+            writer.close()
+        else:
+            _copy(con, ordered, out_path, out_fmt)
     names = item_names(checked)
     sums = ', '.join(f"COALESCE(SUM(CASE WHEN {quote(n + '.结果')} = '{R.AMOUNT}' THEN {quote(n + '.金额')} END), 0)"
                      for n in names)
@@ -319,10 +378,13 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
     grants, idents = {}, {}
     for name, info in limited.items():
         amount = quote(name + '.金额')
-        claims = f'SELECT "行号", {amount} AS claimed FROM results WHERE {amount} > 0'
+        claims = (f'SELECT "行号", {amount} AS claimed, {quote(name + ".结果")} = \'{R.AMOUNT}\' AS is_amount '
+                  f'FROM results WHERE {amount} > 0')
         pool = Decimal(info['pool']) if info.get('pool') else None
-        row = con.execute(shared_sql(claims, info.get('quota'), pool, info.get('allocation', ''))).fetchone()
+        row = con.execute(shared_sql(claims, info.get('quota'), pool, info.get('allocation', ''),
+                                     flagged=True)).fetchone()
         summary.allocations[name] = Shared(row[0], row[1], Decimal(row[2]), Decimal(row[3]), row[4])
+        summary.cuts[name] = Decimal(row[5])
         if allocation_path:             # who, how much and why: one row per claim, in Python
             ident = f', {quote(id_column)}' if id_column else ''
             rows = con.execute(f'SELECT "行号", {amount}{ident} FROM results WHERE {amount} > 0 '

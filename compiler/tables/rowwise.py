@@ -14,9 +14,11 @@ from polc.compiler.tables.io import (BatchError, BatchSummary, Meter, Writer, ce
 
 def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
               skip_bad: bool = False, rejects_path: Optional[str] = None, progress=None,
-              allocation_path: Optional[str] = None) -> BatchSummary:
+              allocation_path: Optional[str] = None, sheet: Optional[str] = None) -> BatchSummary:
     """Evaluate every row of ``in_path`` and write one result row each to ``out_path``; then share
-    each quota and pool among the rows (written to ``allocation_path`` when given)."""
+    each quota and pool among the rows (written to ``allocation_path`` when given).  ``sheet``
+    chooses the sheet of an Excel input.  ``progress``, when given, is called as
+    ``progress(rows, fraction)`` now and then."""
     day = R.parse_date(date) if date is not None else None
     if day is None:
         import datetime as dt
@@ -37,13 +39,14 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
     limited = {info['name']: info for info, _f in compiled.namespace['ITEMS']
                if info.get('quota') is not None or info.get('pool') is not None}
     claims: dict = {n: [] for n in limited}
+    ceiling_rows: dict = {n: set() for n in limited}     # claims that are a ceiling, not an amount
     idents: dict = {}
     totals, amount = summary.totals, R.AMOUNT
     writer = Writer(out_path, columns)
     rejects = None
     try:
         meter = Meter() if progress is not None else None
-        for n, raw in read_rows(in_path, meter):
+        for n, raw in read_rows(in_path, meter, sheet):
             summary.rows += 1
             ident = None
             if isinstance(raw, dict) and id_column:
@@ -75,6 +78,8 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
                     totals[name] += v
                 if v is not None and name in limited and v > 0:
                     claims[name].append((n, v))
+                    if o != amount:
+                        ceiling_rows[name].add(n)
                     if id_column:
                         idents[n] = ident
             cells.append(cell_text(total))
@@ -83,8 +88,12 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
             summary.written += 1
             if progress is not None and summary.rows % 20000 == 0:
                 progress(summary.rows, meter.fraction)
-    finally:
+    except BaseException:
+        writer.abort()
+        raise
+    else:
         writer.close()
+    finally:
         if rejects is not None:
             rejects.close()
     from polc.compiler.tables.allocation import allocate, shared
@@ -93,6 +102,8 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
         pool = Decimal(info['pool']) if info.get('pool') else None
         grants[name] = allocate(claims[name], info.get('quota'), pool, info.get('allocation', ''))
         summary.allocations[name] = shared(grants[name])
+        summary.cuts[name] = sum((g.claimed - g.granted for g in grants[name] if g.row not in ceiling_rows[name]),
+                                 Decimal(0))
     if allocation_path:
         write_allocations(allocation_path, grants, id_column, idents)
     return summary
