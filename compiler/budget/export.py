@@ -11,7 +11,7 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from polc.compiler.budget.report import Report, ReportError
+from polc.compiler.budget.aggregate import Report, ReportError
 
 FEN = Decimal('0.01')
 

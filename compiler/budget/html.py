@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Optional
 
 from polc.compiler.budget.numbers import headline, money_text, wan
-from polc.compiler.budget.report import HISTOGRAM_CHART, ITEM_CHART, ZERO, Report, _item_bars
+from polc.compiler.budget.aggregate import HISTOGRAM_CHART, ITEM_CHART, ZERO, Report, _item_bars
 
 
 def _e(text) -> str:
