@@ -18,6 +18,8 @@ from polc.compiler.engines import DEFAULT_ENGINE
 @click.option('--date', 'date', default=None, help='评估日期（如 2025-03-01）；默认今天')
 @click.option('--format', 'fmt', type=click.Choice(['text', 'json']), default='text')
 @click.option('--brief', is_flag=True, help='只列结果，不列计算过程与原文')
+@click.option('--all', 'all_items', is_flag=True,
+              help='审核人的版式：按政策顺序列出每一项（含不适用的项及原因），最后是合计')
 @click.option('--out', 'out_path', default=None,
               help='批量：把每个申请人的结果写到此表格（.csv/.jsonl/.parquet/.xlsx）；--facts 为表格')
 @click.option('--sheet', default=None, help='批量：Excel 表格的工作表名（默认第一个）')
@@ -29,7 +31,7 @@ from polc.compiler.engines import DEFAULT_ENGINE
 @click.option('--engine', type=click.Choice(['python', 'duckdb']), default=None,
               help=f'批量：python 逐行计算；duckdb 把政策编译为 SQL 在 DuckDB 上整表计算（DECIMAL 精确到分）；'
                    f'默认 {DEFAULT_ENGINE}（与 polc report 相同）')
-def eval_(file, facts_path, date, fmt, brief, out_path, sheet, id_column, skip_bad, rejects_path,
+def eval_(file, facts_path, date, fmt, brief, all_items, out_path, sheet, id_column, skip_bad, rejects_path,
           allocation_path, engine):
     """计算一个申请人可获得的奖补，并逐条说明理由；或批量计算一整张表。"""
     from polc.compiler.python.explain import render_text
@@ -49,7 +51,7 @@ def eval_(file, facts_path, date, fmt, brief, out_path, sheet, id_column, skip_b
     if fmt == 'json':
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
-        click.echo(render_text(result, verbose=not brief), nl=False)
+        click.echo(render_text(result, verbose=not brief, all_items=all_items), nl=False)
 
 
 @click.command()
