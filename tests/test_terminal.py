@@ -1,0 +1,74 @@
+"""Terminal output: diagnostics coloured only on a terminal (never with NO_COLOR, never in a
+pipe: the golden files stay plain), and a long source line shown as a window around the caret so
+the caret stays under its place."""
+import io
+
+import pytest
+from click.testing import CliRunner
+
+from polc.compiler.cli import cli
+from polc.compiler.cli.common import colour_for
+from polc.dsl.ast import Span
+from polc.dsl.diagnostics import Diagnostic, render, window
+from polc.dsl.text import display_width
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def _diag(line, col, end_col, severity='error'):
+    return Diagnostic(severity, 'E-TEST', '测试', Span(line, col, line, end_col), 'x.pol', hint='改一改')
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
+    monkeypatch.delenv('NO_COLOR', raising=False)
+    assert colour_for(io.StringIO()) == (False, None)
+    on, width = colour_for(Terminal())
+    assert on is True and width >= 20
+    monkeypatch.setenv('NO_COLOR', '1')
+    assert colour_for(Terminal())[0] is False
+    src = '项 甲\n  金额：乙 × 30%\n'
+    d = _diag(2, 6, 7)
+    plain = render(d, src)
+    painted = render(d, src, color=True)
+    assert '\x1b[' not in plain and '\x1b[1;31m错误[E-TEST]\x1b[0m' in painted and '\x1b[1;31m^^\x1b[0m' in painted
+    import re
+    assert re.sub(r'\x1b\[[0-9;]*m', '', painted) == plain          # the same text, only painted
+    assert '\x1b[1;33m警告' in render(_diag(2, 6, 7, 'warning'), src, color=True)
+
+
+def test_the_check_command_is_plain_in_a_pipe(tmp_path):
+    (tmp_path / 'bad.pol').write_text('政策 "x"\n条款 一 "t"\n  项 甲：补助\n    金额：未定义的数 × 30%\n',
+                                      encoding='utf-8')
+    r = CliRunner().invoke(cli, ['check', str(tmp_path / 'bad.pol')])
+    assert r.exit_code != 0 and '\x1b[' not in r.output and '^' in r.output
+
+
+@pytest.mark.parametrize('col', [1, 40, 200, 395])
+def test_a_long_line_is_a_window_with_the_caret_under_its_place(col):
+    # a 原文 line of 400 Chinese characters (800 columns) with the place at character ``col``
+    text = ''.join(chr(0x4e00 + (i % 500)) for i in range(400))
+    d = _diag(1, col, col + 3)
+    out = render(d, text, width=80).split('\n')
+    line, caret = out[1], out[2]
+    assert display_width(line) <= 80 and display_width(caret) <= 80
+    shown = line[len('    1 | '):]
+    under = caret[len('      | '):]
+    start = len(under) - len(under.lstrip(' '))
+    # the three characters above the carets are the ones the span covers
+    columns, i = 0, 0
+    while columns < start:
+        columns += display_width(shown[i])
+        i += 1
+    assert columns == start and shown[i:i + 3] == text[col - 1:col + 2]
+    assert under.strip() == '^' * 6
+    assert (col > 30) == shown.startswith('...') and shown.endswith('...') == (col < 380)
+    assert render(d, text) .split('\n')[1] == '    1 | ' + text          # without a width: the whole line
+
+
+def test_a_short_line_is_unchanged_by_the_window():
+    text = '金额：乙 × 30%'
+    assert window(text, 3, 4, 80) == (text, display_width(text[:3]), 2)
+    assert render(_diag(1, 4, 5), text, width=80) == render(_diag(1, 4, 5), text)
