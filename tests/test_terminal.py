@@ -72,3 +72,14 @@ def test_a_short_line_is_unchanged_by_the_window():
     text = '金额：乙 × 30%'
     assert window(text, 3, 4, 80) == (text, display_width(text[:3]), 2)
     assert render(_diag(1, 4, 5), text, width=80) == render(_diag(1, 4, 5), text)
+
+
+def test_verify_reports_its_progress_per_guarantee():
+    from pathlib import Path
+    import polc
+    from polc.compiler.analysis.verify import guarantees_of, verify
+    compiled = polc.load(Path(__file__).resolve().parent / 'data' / 'sample.pol')
+    seen = []
+    report = verify(compiled, examples=20, use_solver=False, progress=lambda done, total: seen.append((done, total)))
+    n = len(list(guarantees_of(compiled)))
+    assert n > 0 and seen == [(k, n) for k in range(1, n + 1)] and len(report.outcomes) == n

@@ -91,10 +91,13 @@ def test(paths, pattern, fmt):
     if not files:
         echo_err('错误[E-IO]: 没有找到 .pol 文件')
         sys.exit(EXIT_USAGE)
+    from polc.compiler.cli.progress import Progress
     results = []
-    for f in files:
-        compiled = load_or_exit(f)
-        results.extend(run_cases(compiled, pattern))
+    with Progress('案例', unit='个文件') as bar:
+        for k, f in enumerate(files, start=1):
+            compiled = load_or_exit(f)
+            results.extend(run_cases(compiled, pattern))
+            bar.update(k / len(files), k)
     passed = sum(1 for r in results if r.passed)
     failed = len(results) - passed
     if fmt == 'json':
