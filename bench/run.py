@@ -8,7 +8,10 @@
    import time of each polc module (python -X importtime);
 3. scale: parse + check + compile of generated policies of 10 … 5,000 clauses, time and peak memory;
 4. batch (bench/batch.py): 1,000,000 applicants Parquet → Parquet on DuckDB, polc vs a hand-written
-   query, each seed policy, and the per-row streaming path from CSV.
+   query, each seed policy, and the per-row streaming path from CSV;
+5. bureau tables (bench/tables.py): 厦门 applicants with money written as text (units, separators,
+   full-width digits), CSV and Excel: the DuckDB engine against the per-row engine, for
+   `polc eval --out` and `polc report`, as ratios from the same run.
 Writes bench/out/results.md (and prints it).
 """
 from __future__ import annotations
@@ -245,11 +248,13 @@ def main():
     sc = bench_scale(sizes)
     import batch
     bt = batch.bench_batch(*((50_000, 5_000, 1) if args.quick else (1_000_000, 200_000, 3)))
-    text = table(ev, st, sc) + '\n' + batch.table(bt)
+    import tables
+    tt = tables.bench_tables(*((20_000, 5_000, 1) if args.quick else (200_000, 50_000, 3)))
+    text = table(ev, st, sc) + '\n' + batch.table(bt) + '\n' + tables.table(tt)
     out = HERE / 'out'
     out.mkdir(exist_ok=True)
     (out / 'results.md').write_text(text, encoding='utf-8')
-    (out / 'results.json').write_text(json.dumps({'evaluation': ev, 'startup': st, 'scale': sc, 'batch': bt},
+    (out / 'results.json').write_text(json.dumps({'evaluation': ev, 'startup': st, 'scale': sc, 'batch': bt, 'tables': tt},
                                                  ensure_ascii=False, indent=2), encoding='utf-8')
     print(text)
 

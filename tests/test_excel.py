@@ -182,10 +182,12 @@ def test_both_engines_agree_on_an_excel_text_table(tmp_path, pol):
 def test_excel_round_trip(tmp_path, engine):
     # 甲 新增 → 新增企业奖励 35万; 乙 新上规模 25万, 爆款 年销售额 3500万 → 3 × 50万 = 150万
     # (sample.pol, worked in tests/test_report.py); 丙 年销售额 "１,２３４.５６万元" (full width, with
-    # separators) = 1234.56万元 → 爆款 1 × 50万 = 50万
+    # separators) = 1234.56万元 → 爆款 1 × 50万 = 50万; 丁 "２３，４５６，７８９元" (full-width
+    # commas too) = 2345.6789万元 → 2 × 50万 = 100万
     book = tmp_path / 'in.xlsx'
     _book(book, {'Sheet1': (0, [['编号', '企业类别', '年销售额'], ['甲', '新增', None],
-                                ['乙', '新上规模', Decimal('35000000')], ['丙', '其他', '１,２３４.５６万元']])})
+                                ['乙', '新上规模', Decimal('35000000')], ['丙', '其他', '１,２３４.５６万元'],
+                                ['丁', '其他', '２３，４５６，７８９元']])})
     out = tmp_path / f'{engine}.xlsx'
     r = CliRunner().invoke(cli, ['eval', str(SAMPLE), '--facts', str(book), '--out', str(out), '--id-column', '编号',
                                  '--date', '2025-06-01', '--engine', engine])
@@ -195,6 +197,7 @@ def test_excel_round_trip(tmp_path, engine):
     assert back['甲'][1]['新增企业奖励.金额'] == '350000' and back['甲'][1]['合计'] == '350000'
     assert back['乙'][1]['爆款奖励.金额'] == '1500000' and back['乙'][1]['合计'] == '1750000'
     assert back['丙'][1]['爆款奖励.金额'] == '500000'
+    assert back['丁'][1]['爆款奖励.金额'] == '1000000' and back['丁'][1]['行号'] == '5'
     xml = _sheet_xml(out)
     assert '<v>1750000.00</v>' in xml                 # the exact decimal text, as a number cell
     assert 'num_format' not in xml and re.search(r'<c r="[A-Z]+3" s="\d+"><v>1750000.00</v>', xml)

@@ -24,8 +24,8 @@ from polc.compiler.tables.io import (FORMAT_NAMES, BatchError, BatchSummary, Wri
                                      table_format)
 from polc.compiler.sql.generate import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
 
-FULLWIDTH = '０１２３４５６７８９．＋－'
-ASCII = '0123456789.+-'
+FULLWIDTH = '０１２３４５６７８９．＋－，'     # full-width forms mean the same (the per-row path reads them)
+ASCII = '0123456789.+-,'
 _FLOAT_TYPES = ('FLOAT', 'DOUBLE', 'REAL')
 
 
