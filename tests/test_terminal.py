@@ -83,3 +83,18 @@ def test_verify_reports_its_progress_per_guarantee():
     report = verify(compiled, examples=20, use_solver=False, progress=lambda done, total: seen.append((done, total)))
     n = len(list(guarantees_of(compiled)))
     assert n > 0 and seen == [(k, n) for k in range(1, n + 1)] and len(report.outcomes) == n
+
+
+def test_eval_results_are_painted_only_as_styling():
+    import re
+    from pathlib import Path
+    import polc
+    from polc.compiler.cli.evaluate import paint_result
+    from polc.compiler.python.explain import render_text
+    compiled = polc.load(Path(__file__).resolve().parent / 'data' / 'sample.pol')
+    r = compiled.evaluate({'企业类别': '新上规模', '年销售额': '3500万元'}, date='2025-06-01')
+    text = render_text(r)
+    painted = paint_result(text)
+    assert re.sub(r'\x1b\[[0-9;]*m', '', painted) == text
+    assert '\x1b[32m  · （五）爆款奖励【奖补】：150万元\x1b[0m' in painted       # green: what the applicant gets
+    assert '\x1b[1m可获得\x1b[0m' in painted and '\x1b[2m不适用' in painted

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from polc.compiler.cli.common import (EXIT_DIAG, EXIT_OK, EXIT_USAGE, echo_err, evaluate_or_exit, load_or_exit,
-                                      policy_files)
+from polc.compiler.cli.common import (EXIT_DIAG, EXIT_OK, EXIT_USAGE, colour_for, echo_err, evaluate_or_exit,
+                                      load_or_exit, policy_files)
 from polc.compiler.cli.tables import batch_or_exit
 from polc.compiler.engines import DEFAULT_ENGINE
 
@@ -51,7 +51,27 @@ def eval_(file, facts_path, date, fmt, brief, all_items, out_path, sheet, id_col
     if fmt == 'json':
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
-        click.echo(render_text(result, verbose=not brief, all_items=all_items), nl=False)
+        text = render_text(result, verbose=not brief, all_items=all_items)
+        color, _width = colour_for(sys.stdout)
+        click.echo(paint_result(text) if color else text, nl=False)
+
+
+_HEADINGS = ('可获得', '计算过程', '合计', '组合')
+
+
+def paint_result(text: str) -> str:
+    """Colours for a terminal: headings bold, what the applicant gets green, 不适用 dimmed.
+    Only the styling changes: without colours the text is the same."""
+    out = []
+    for line in text.split('\n'):
+        if line in _HEADINGS:
+            line = click.style(line, bold=True)
+        elif line.startswith('  · ') or line.startswith('  应得合计') or line.startswith('  结果：') and '不适用' not in line:
+            line = click.style(line, fg='green')
+        elif line.startswith(('不适用', '金额为 0', '  结果：不适用', '  原因：')):
+            line = click.style(line, dim=True)
+        out.append(line)
+    return '\n'.join(out)
 
 
 @click.command()

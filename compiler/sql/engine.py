@@ -209,18 +209,17 @@ def _copy(con, query: str, path: str, fmt: str) -> None:
     con.execute(f'COPY ({query}) TO {string(path)} ({option})')
 
 
-def _long(con, sql: str, progress=None) -> None:
-    """Run one long statement; with ``progress``, report DuckDB's own query progress (polled from
-    this thread while the statement runs in another, on the same connection)."""
+def _long(con, sql: str, progress=None):
+    """Run one long statement and return its rows; with ``progress``, report DuckDB's own query
+    progress (polled from this thread while the statement runs in another, on the same connection)."""
     if progress is None:
-        con.execute(sql)
-        return
+        return con.execute(sql).fetchall()
     import threading
-    failure = []
+    failure, result = [], []
 
     def work():
         try:
-            con.execute(sql)
+            result.append(con.execute(sql).fetchall())
         except BaseException as exc:        # handed back to the caller's thread
             failure.append(exc)
 
@@ -237,6 +236,7 @@ def _long(con, sql: str, progress=None) -> None:
     if failure:
         raise failure[0]
     progress(1.0)
+    return result[0]
 
 
 def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
@@ -320,7 +320,9 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
     any_bad = ' OR '.join(f'({p}) IS NOT NULL' for p in problems) or 'FALSE'
     bad_rows = f'SELECT "行号", {message} AS "错误" FROM raw_input WHERE {any_bad} ORDER BY "行号"'
     summary = BatchSummary(totals={n: Decimal(0) for n in item_names(checked)})
-    first = con.execute(bad_rows + ' LIMIT 1').fetchone()
+    # the facts checked in one pass (the long part on a table of text cells): its progress is shown
+    found = _long(con, bad_rows + ' LIMIT 1', (lambda f: progress(f * 0.5)) if progress else None)
+    first = found[0] if found else None
     facts = 'SELECT * FROM typed_input'
     if first is not None:
         if not skip_bad:
@@ -341,12 +343,13 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
     if out_fmt == 'parquet':
         # Parquet keeps the types (DECIMAL(38, 2) amounts): written straight from the query, and
         # the totals and claims read back from the file (cheaper than holding the results)
-        _long(con, f'COPY ({query}) TO {string(out_path)} (FORMAT PARQUET)', progress)
+        _long(con, f'COPY ({query}) TO {string(out_path)} (FORMAT PARQUET)',
+              (lambda f: progress(0.5 + f * 0.5)) if progress else None)
         con.execute(f'CREATE TEMP VIEW results AS SELECT * FROM read_parquet({string(out_path)})')
     else:
         # CSV and JSONL get the per-row path's text, byte for byte (an empty CSV cell is a NULL:
         # DuckDB would quote an empty string)
-        _long(con, f'CREATE TEMP TABLE results AS {query}', progress)
+        _long(con, f'CREATE TEMP TABLE results AS {query}', (lambda f: progress(0.5 + f * 0.5)) if progress else None)
         blank = "''" if out_fmt == 'jsonl' else 'NULL'
         select = ', '.join(f"COALESCE(CAST({quote(c)} AS VARCHAR), {blank}) AS {quote(c)}" for c in cols)
         ordered = f'SELECT {select} FROM results ORDER BY results."行号"'
