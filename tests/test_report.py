@@ -416,6 +416,12 @@ def test_chromium_renders_the_page(tmp_path):
     assert re.search(r'<td id="total">([^<]*)</td>', dom).group(1) == '1.4475亿元（14,475.00万元）'
     for amount in ('6,000.00', '475.00', '8,000.00'):          # 國家級平臺, 爆款, 智算中心 (万元)
         assert f'<td>{amount}</td>' in dom, amount
+    assert re.search(r'<td id="demand">([^<]*)</td>', dom).group(1) == '1.4475亿元（14,475.00万元）'  # no cut
+    for heading in ('按类别合计', '按牵头单位合计', '按责任单位合计'):
+        assert f'<h2>{heading}</h2>' in dom, heading
+    # 補助: 智算中心 8000萬 (D 6000萬 + E 2000萬); 獎勵 6475萬 — before and after cuts (none here)
+    assert '<tr><td>補助</td><td>' in dom and '<td>8,000.00</td><td>8,000.00</td>' in dom
+    assert '<details><summary>另有' in dom                         # the items nobody gets, folded
     assert dom.count('<svg') == 2
     assert dom.count('<rect') == 3 + 6                            # three items with a total; six bins
     assert '<title>各项应得金额合计</title>' in dom and '每人应得合计' in dom
