@@ -98,3 +98,26 @@ def test_eval_results_are_painted_only_as_styling():
     assert re.sub(r'\x1b\[[0-9;]*m', '', painted) == text
     assert '\x1b[32m  · （五）爆款奖励【奖补】：150万元\x1b[0m' in painted       # green: what the applicant gets
     assert '\x1b[1m可获得\x1b[0m' in painted and '\x1b[2m不适用' in painted
+
+
+def test_the_applicant_view_with_values_and_no_doubled_words(tmp_path):
+    # sample.pol, 丁 of tests/test_report.py: 营业收入 1.2亿, 上年 1亿, 已获晋级奖励 80万 → 晋级 1亿档
+    # 150万 − 80万 = 70万; 增长 增速 (1.2亿 − 1亿) ÷ 1亿 = 20% ≥ 10% → 2000万 × 3% = 60万; total 130万
+    import json
+    from polc.compiler.cli import cli as polc_cli
+    facts = tmp_path / 'f.json'
+    facts.write_text(json.dumps({'营业收入': '1.2亿元', '上年营业收入': '1亿元', '已获晋级奖励': '80万元'}),
+                     encoding='utf-8')
+    from pathlib import Path
+    pol = str(Path(__file__).resolve().parent / 'data' / 'sample.pol')
+    r = CliRunner().invoke(polc_cli, ['eval', pol, '--facts', str(facts), '--date', '2025-06-01'])
+    assert r.exit_code == 0, r.output
+    out = r.output
+    head, rest = out.split('\n计算过程\n', 1)
+    assert '可获得\n  · （六）晋级奖励【奖励】：70万元\n  · 7. 增长奖励【奖补】：60万元\n  应得合计：130万元' in head
+    assert '晋级补差：150万元 − 已获晋级奖励 80万元 = 70万元' in rest and '已获 已获' not in out
+    assert '（营业收入 1.2亿元，上年营业收入 1亿元，增速 20%）' in rest              # a met condition's values
+    assert out.rstrip().splitlines()[-1].startswith('不适用（') and '新增企业奖励' in out.rstrip().splitlines()[-1]
+    # 成交额 not given: 运营奖励 reads it as 未填 under --all (its default 0元 is used)
+    r = CliRunner().invoke(polc_cli, ['eval', pol, '--facts', str(facts), '--date', '2025-06-01', '--all'])
+    assert '成交额 未填（按 0元 计） × 10% = 0元' in r.output and '\n合计\n' in r.output
