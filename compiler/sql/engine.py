@@ -255,7 +255,7 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
     fmt, out_fmt = table_format(in_path), table_format(out_path)
     if fmt is None:
         raise BatchError(f'{in_path}：无法识别的表格格式（支持 {FORMAT_NAMES}）')
-    if out_fmt is None:
+    if out_fmt is None or out_path.lower().endswith('.xlsm'):     # .xlsm is read, never written
         raise BatchError(f'{out_path}：无法识别的输出格式（支持 {FORMAT_NAMES}）')
     if sheet is not None and fmt != 'xlsx':
         raise BatchError(f'{in_path}：--sheet 只用于 Excel 表格（.xlsx）')

@@ -1,5 +1,6 @@
 """Tables in and out, shared by both engines: formats, reading rows (CSV, JSONL, Parquet; Excel in
-compiler/tables/excel.py) with a progress meter, writing result cells, the allocation file, and the errors and summary of a run.
+compiler/tables/excel.py) with a progress meter, writing result cells, the allocation file, and
+the errors and summary of a run.
 """
 from __future__ import annotations
 
@@ -181,7 +182,7 @@ class Writer:
     def __init__(self, path: str, columns: list[str]):
         self.path = path
         self.fmt = table_format(path)
-        if self.fmt is None:
+        if self.fmt is None or path.lower().endswith('.xlsm'):      # .xlsm is read, never written
             raise BatchError(f'{path}：无法识别的输出格式（支持 {FORMAT_NAMES}）')
         self.columns = columns
         self.buffer: list[dict] = []
