@@ -111,7 +111,10 @@ def _job(kind, src, out) -> dict:
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(r.stderr[-2000:])
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    lines = [line for line in r.stdout.splitlines() if line.startswith('{"seconds"')]
+    if not lines:
+        raise RuntimeError(f'{kind}: no result in its output: {r.stdout[-2000:]}')
+    return json.loads(lines[-1])
 
 
 def _pair(a, b, src, outs, runs):
