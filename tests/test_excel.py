@@ -315,3 +315,17 @@ def test_the_duckdb_engine_reports_its_query_progress(tmp_path):
     # the facts check is the first half, the policy query the second; each ends at its end
     assert seen and 0.5 in seen and seen[-1] == 1.0
     assert seen == sorted(seen) and all(0 <= f <= 1 for f in seen)
+
+
+@pytest.mark.parametrize('engine', ['python', 'duckdb'])
+def test_the_allocation_file_as_excel(tmp_path, engine):
+    # the twelve 爆款 products again: 12 claims, rows 11 and 12 cut to 0 by the 10-product quota
+    src = tmp_path / 'in.csv'
+    src.write_text(QUOTA_TABLE, encoding='utf-8')
+    run = run_duckdb if engine == 'duckdb' else run_batch
+    s = run(polc.load(XIAMEN), str(src), str(tmp_path / 'o.csv'), '2025-06-01', '編號',
+            allocation_path=str(tmp_path / 'alloc.xlsx'))
+    rows = [row for _n, row in read_excel(str(tmp_path / 'alloc.xlsx'))]
+    assert len(rows) == 12 and sum(Decimal(r['分配金额']) for r in rows) == 2250 * W == s.paid
+    assert [r['編號'] for r in rows[-2:]] == ['P11', 'P12']
+    assert [r['分配金额'] for r in rows[-2:]] == ['0', '0'] and '名额已满' in rows[-1]['说明']
