@@ -12,6 +12,9 @@
 5. the public evaluate and the typed path on two clause sets (bench/evaluate.py);
 6. polc serve under load next to a hand-written Starlette endpoint (bench/serve_load.py; needs the
    serve extra; --no-serve leaves it out).
+7. bureau tables (bench/tables.py): 厦门 applicants with money written as text (units, separators,
+   full-width digits), CSV and Excel: the DuckDB engine against the per-row engine, for
+   `polc eval --out` and `polc report`, as ratios from the same run.
 Writes bench/out/results.md (and prints it).
 """
 from __future__ import annotations
@@ -251,7 +254,10 @@ def main():
     bt = batch.bench_batch(*((50_000, 5_000, 1) if args.quick else (1_000_000, 200_000, 3)))
     import evaluate as public_evaluate
     pe = public_evaluate.bench(*((3000, 3) if args.quick else (20_000, 5)))
-    text = table(ev, st, sc) + '\n' + batch.table(bt) + '\n' + public_evaluate.table(pe)
+    import tables
+    tt = tables.bench_tables(*((20_000, 5_000, 1) if args.quick else (200_000, 50_000, 3)))
+    text = (table(ev, st, sc) + '\n' + batch.table(bt) + '\n' + public_evaluate.table(pe) + '\n'
+            + tables.table(tt))
     sl = None
     if not args.no_serve:
         import serve_load
@@ -261,7 +267,7 @@ def main():
     out.mkdir(exist_ok=True)
     (out / 'results.md').write_text(text, encoding='utf-8')
     (out / 'results.json').write_text(json.dumps({'evaluation': ev, 'startup': st, 'scale': sc, 'batch': bt,
-                                                  'public_evaluate': pe, 'serve': sl},
+                                                  'public_evaluate': pe, 'serve': sl, 'tables': tt},
                                                  ensure_ascii=False, indent=2), encoding='utf-8')
     print(text)
 

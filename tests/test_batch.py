@@ -1,6 +1,7 @@
 """Batch evaluation over CSV, JSONL and Parquet agrees with evaluating each applicant alone."""
 import csv
 import json
+import re
 import random
 from decimal import Decimal
 from pathlib import Path
@@ -135,8 +136,8 @@ def test_malformed_tables(tmp_path):
     ragged.write_text('落户,企业类别\n是\n', encoding='utf-8')
     with pytest.raises(BatchError, match='第 1 行'):
         run_batch(compiled, str(ragged), str(tmp_path / 'o.csv'), '2025-06-01')
-    with pytest.raises(BatchError, match='格式'):
-        run_batch(compiled, str(tmp_path / 'x.xlsx'), str(tmp_path / 'o.csv'), '2025-06-01')
+    with pytest.raises(BatchError, match='格式'):           # .xlsx is read now (tests/test_excel.py)
+        run_batch(compiled, str(tmp_path / 'x.numbers'), str(tmp_path / 'o.csv'), '2025-06-01')
 
 
 @pytest.mark.parametrize('fmt', ['csv', 'jsonl', 'parquet'])
@@ -166,9 +167,26 @@ def test_progress_follows_the_input_to_the_end(tmp_path, fmt):
 
 
 def test_the_progress_bar_draws_on_stderr(capsys):
-    from polc.compiler.cli.tables import ProgressBar
-    bar = ProgressBar()
-    bar(20_000, 0.5)
-    bar.finish()
-    err = capsys.readouterr().err
-    assert '50.0%' in err and '20,000' in err and err.endswith('\n') and '█' * 15 in err
+    # click's progress bar (the hand-written one is gone): percent, rows, rate and ETA on stderr
+    import io
+    import time
+    from polc.compiler.cli.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    bar = Progress('计算', file=term)
+    bar.started = time.monotonic() - 2                  # 20,000 rows in 2 s: 10,000 rows a second
+    bar.bar.start -= 2                                  # (click's own clock, for its ETA)
+    bar.bar.last_eta -= 2
+    bar.rows(20_000, 0.5)
+    bar.close()
+    err = term.getvalue()
+    assert '50%' in err and '20,000 行' in err and '每秒 10,000 行' in err and err.endswith('\n')
+    assert re.search(r'\d\d:\d\d:\d\d', err), err           # the ETA
+    quiet = Progress('计算')                               # not a terminal (pytest captures stderr)
+    quiet.rows(20_000, 0.5)
+    quiet.close()
+    assert capsys.readouterr().err == ''

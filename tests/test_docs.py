@@ -129,4 +129,4 @@ def test_tutorial_table_and_budget_steps_run(tmp_path):
                             str(tmp_path / 'budget.html'), '--id-column', '编号', '--date', '2025-03-01'])
     assert r.exit_code == 0, r.output
     page = (tmp_path / 'budget.html').read_text(encoding='utf-8')
-    assert '<td id="applicants">3</td>' in page and '75万元' in page
+    assert '<td id="applicants">3</td>' in page and '<td>75.00万元</td>' in page       # 60万 + 15万 最高可获

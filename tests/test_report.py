@@ -118,8 +118,10 @@ def test_hand_worked_report(tmp_path):
     assert (line.name, line.quota, line.pool, line.shared, line.cuts) == \
         ('爆款奖励', 10, None, Shared(2, 2, 450 * W, 450 * W, 0), ())
     page = render_html(rep)
-    for text in ('800万元', '450万元', '275万元', '丙', '名额'):
-        assert text in page
+    # amounts in 万元 with separators: the headline (no cut: 10 名额, 2 claims) and the item cells
+    for text in ('<td id="total">800.00万元</td>', '<td id="demand">800.00万元</td>', '<td>450.00</td>',
+                 '<td>275.00</td>', '丙', '名额'):
+        assert text in page, text
 
 
 @pytest.mark.parametrize('engine', ['python', 'duckdb'])
@@ -176,7 +178,11 @@ def test_quota_cuts_and_their_reasons(tmp_path):
     # ties at 300萬 (rows 6…12) in row order as numbers: 6, 7, 8, 9, 10, 11, 12 (not 10 before 6)
     assert [r for r, *_ in rep.top] == [6, 7, 8, 9, 10, 11, 12, 5, 4, 3]
     page = render_html(rep)
-    assert '爆款產品獎勵：被削减的申请' in page and 'P12' in page and '2250万元' in page
+    assert '爆款產品獎勵：被削减的申请' in page and 'P12' in page and '<td>2,250.00</td>' in page
+    # the headline is after the quota: 2850萬 claimed − 2 × 300萬 cut = 2250萬; the demand beside it
+    assert rep.after_cuts == 2250 * W and item.after_cuts == 2250 * W and sl.amount_cut == 600 * W
+    assert '<td id="total">2,250.00万元</td>' in page and '<td id="demand">2,850.00万元</td>' in page
+    assert '<td id="cut">600.00万元</td>' in page
     # the allocations given as the Grants themselves (claims worked out above) give the same line
     compiled = polc.load(XIAMEN)
     claims = [(i, min(i * 50 * W, 300 * W)) for i in range(1, 13)]
@@ -281,7 +287,7 @@ def test_the_page_is_self_contained_and_escaped():
     assert page.startswith('<!DOCTYPE html>') and '<meta charset="utf-8">' in page
     # two charts, each with a title and both axis labels
     assert page.count('<svg') == 2
-    for text in ('各项应得金额合计', '条款与项', '应得金额合计（元）', '申请人数（按每人应得合计分段）', '每人应得合计',
+    for text in ('各项应得金额合计', '条款与项', '分配后应得金额（万元）', '申请人数（按每人应得合计分段）', '每人应得合计',
                  '>申请人数<'):
         assert text in page, text
 
@@ -310,7 +316,7 @@ def test_html5_structure_is_well_formed(tmp_path):
     c = Check()
     c.feed(page)
     assert c.errors == [] and c.stack == []
-    assert '<html lang="zh-CN">' in page and '<td id="total">14475万元</td>' in page
+    assert '<html lang="zh-CN">' in page and '<td id="total">1.4475亿元（14,475.00万元）</td>' in page
 
 
 def test_cli_errors(tmp_path):
@@ -356,9 +362,9 @@ def test_cli_writes_the_page_and_the_png(tmp_path):
     args = ['report', str(XIAMEN), '--facts', str(tmp_path / 'in.csv'), '--date', '2025-06-01', '--id-column', '編號']
     r = CliRunner().invoke(cli, args + ['--out', str(tmp_path / 'r.html'), '--png', str(tmp_path / 'r.png')])
     assert r.exit_code == 0, r.output
-    assert '7 个申请人' in r.output and '14475万元' in r.output
+    assert '7 个申请人' in r.output and '1.4475亿元（14,475.00万元）' in r.output
     page = (tmp_path / 'r.html').read_text(encoding='utf-8')
-    assert '<td id="total">14475万元</td>' in page
+    assert '<td id="total">1.4475亿元（14,475.00万元）</td>' in page
     data = (tmp_path / 'r.png').read_bytes()
     width, height = _png_size(data)
     assert width == 1000 and height > 500 and len(data) > 10_000
@@ -407,9 +413,15 @@ def test_chromium_renders_the_page(tmp_path):
     dom = r.stdout
     assert r.returncode == 0, r.stderr[-2000:]
     # the DOM Chromium built: the grand total and each item total worked out by hand above
-    assert re.search(r'<td id="total">([^<]*)</td>', dom).group(1) == '14475万元'
-    for amount in ('6000万元', '475万元', '8000万元'):          # 國家級平臺, 爆款, 智算中心
+    assert re.search(r'<td id="total">([^<]*)</td>', dom).group(1) == '1.4475亿元（14,475.00万元）'
+    for amount in ('6,000.00', '475.00', '8,000.00'):          # 國家級平臺, 爆款, 智算中心 (万元)
         assert f'<td>{amount}</td>' in dom, amount
+    assert re.search(r'<td id="demand">([^<]*)</td>', dom).group(1) == '1.4475亿元（14,475.00万元）'  # no cut
+    for heading in ('按类别合计', '按牵头单位合计', '按责任单位合计'):
+        assert f'<h2>{heading}</h2>' in dom, heading
+    # 補助: 智算中心 8000萬 (D 6000萬 + E 2000萬); 獎勵 6475萬 — before and after cuts (none here)
+    assert '<tr><td>補助</td><td>' in dom and '<td>8,000.00</td><td>8,000.00</td>' in dom
+    assert '<details><summary>另有' in dom                         # the items nobody gets, folded
     assert dom.count('<svg') == 2
     assert dom.count('<rect') == 3 + 6                            # three items with a total; six bins
     assert '<title>各项应得金额合计</title>' in dom and '每人应得合计' in dom
@@ -437,7 +449,7 @@ def test_the_reference_page_example_runs(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     assert r.output == shown
     page = (tmp_path / 'report.html').read_text(encoding='utf-8')
-    assert '<td id="total">14475万元</td>' in page
+    assert '<td id="total">1.4475亿元（14,475.00万元）</td>' in page
     code = md.split('```python\n', 1)[1].split('```', 1)[0]
     (tmp_path / 'report.html').unlink()
     exec(compile(code, 'report.md', 'exec'), {})

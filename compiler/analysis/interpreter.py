@@ -105,28 +105,34 @@ class Interpreter:
     def _item_fn(self, item: A.Item):
         def run(values, explain):
             steps = [] if explain else None
+            self.facts = values                 # for 未填 in the explanations (R.fmt_input)
             try:
                 for cond in item.conditions:
                     if not self.value(cond, values, None):
                         return R.NOT_APPLICABLE, None, steps, self._failure(cond, values)
                     if steps is not None:
-                        steps.append(f'满足条件「{self._src(cond)}」')
+                        steps.append(f'满足条件「{self._src(cond)}」' + self._values_read(cond, values))
                 return self.amount(item.amount, values, steps)
             except _NA as exc:
                 return R.NOT_APPLICABLE, None, [], exc.reason
         return run
 
     def _failure(self, cond, values) -> str:
+        return f'不满足条件「{self._src(cond)}」' + self._values_read(cond, values)
+
+    def _values_read(self, cond, values) -> str:
+        """「（成交额 200万元，…）」: the inputs and defined values a condition reads ('' for none)."""
         names = []
         for n in A.walk(cond):
             if isinstance(n, A.Ref) and (n.name in self.inputs or n.name in self.defines) \
                     and n.name not in [x[0] for x in names]:
                 names.append((n.name, n))
-        text = f'不满足条件「{self._src(cond)}」'
-        if names:
-            text += '（' + '，'.join(f'{name} {R.fmt(self.value(n, values, None), self._t(n))}'
-                                    for name, n in names) + '）'
-        return text
+        if not names:
+            return ''
+        return '（' + '，'.join(R.fmt_input(values, name, self.value(n, values, None), self._t(n))
+                              if name in self.inputs else f'{name} {R.fmt(self.value(n, values, None), self._t(n))}'
+                              for name, n in names) + '）'
+
 
     def amount(self, am, values, steps):
         if am is None:
@@ -174,6 +180,8 @@ class Interpreter:
         if isinstance(e, (A.Money, A.Percent, A.Number)):
             return e.text
         if isinstance(e, A.Ref) and (e.name in self.inputs or e.name in self.defines):
+            if e.name in self.inputs:
+                return R.fmt_input(getattr(self, 'facts', None), e.name, v, self._t(e))
             return f'{e.name} {R.fmt(v, self._t(e))}'
         if isinstance(e, A.Ref):
             return e.name
@@ -296,7 +304,8 @@ class Interpreter:
             rec = self.value(e.received, values, steps)
             v = max(award - rec, Decimal(0))
             if steps is not None:
-                steps.append(f'晋级补差：{R.fmt(award, "money")} − 已获 {self.describe(e.received, rec)} = '
+                said = ' − ' if self._src(e.received).lstrip('「').startswith('已获') else ' − 已获 '
+                steps.append(f'晋级补差：{R.fmt(award, "money")}{said}{self.describe(e.received, rec)} = '
                              f'{R.fmt(v, "money")}' + ('（不低于 0元）' if award < rec else ''))
             return v
         if isinstance(e, (A.MaxOf, A.MinOf)):

@@ -96,11 +96,15 @@ def _text(policy, source, target, new) -> str:
     return format_policy(_replace(policy, target, new), source)
 
 
-def run(policy_text: str, file: str, verify_examples: int = 100) -> list[MutantResult]:
+def run(policy_text: str, file: str, verify_examples: int = 100, progress=None) -> list[MutantResult]:
+    """Try every mutant; ``progress``, when given, is called as ``progress(done, total)``."""
     from polc.compiler.analysis.verify import verify
     original = loads(policy_text, file)
     out = []
-    for m in mutants(original.policy, policy_text):
+    every = list(mutants(original.policy, policy_text))
+    for k, m in enumerate(every):
+        if progress is not None:
+            progress(k, len(every))
         try:
             compiled = loads(m.text, f'{file}#mutant')
         except PolcError as exc:

@@ -144,9 +144,12 @@ class Report:
 
 
 def verify(compiled: CompiledPolicy, examples: int = 500, cliff_threshold: Decimal = Decimal(10000),
-           use_solver: bool = True) -> Report:
+           use_solver: bool = True, progress=None) -> Report:
+    """Prove or search each guarantee, then look for cliffs.  ``progress``, when given, is called
+    as ``progress(done, total)`` after each guarantee."""
     outcomes = []
-    for g in guarantees_of(compiled):
+    guarantees = list(guarantees_of(compiled))
+    for g in guarantees:
         out = prove(compiled, g) if use_solver else None
         if out is not None and out.status == 'failed':
             # confirm the solver's model on the real evaluation; otherwise search
@@ -164,6 +167,8 @@ def verify(compiled: CompiledPolicy, examples: int = 500, cliff_threshold: Decim
         if out is None:
             out = search(compiled, g, examples)
         outcomes.append(out)
+        if progress is not None:
+            progress(len(outcomes), len(guarantees))
     return Report(compiled.analysis.file, compiled.name, outcomes, cliffs(compiled, cliff_threshold))
 
 

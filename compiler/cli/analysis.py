@@ -28,11 +28,15 @@ def verify(files, examples, cliff, fmt, out_dir, no_solver):
     except ValueError as exc:
         echo_err(f'错误[E-USAGE]: --cliff：{exc}')
         sys.exit(EXIT_USAGE)
+    from polc.compiler.cli.progress import Progress
     reports = []
     for f in files:
         compiled = load_or_exit(f)
-        reports.append(run_verify(compiled, examples=examples, cliff_threshold=threshold,
-                                  use_solver=not no_solver))
+        with Progress(f'验证 {Path(f).name}', unit='条保证') as bar:
+            reports.append(run_verify(compiled, examples=examples, cliff_threshold=threshold,
+                                      use_solver=not no_solver,
+                                      progress=(lambda done, total: bar.update(done / total, done))
+                                      if bar.shown else None))
     if out_dir:
         outp = Path(out_dir)
         try:
@@ -67,7 +71,11 @@ def mutate(files, examples):
     survived = 0
     for f in files:
         compiled = load_or_exit(f)
-        results = run_mutation(compiled.analysis.source, f, verify_examples=examples)
+        from polc.compiler.cli.progress import Progress
+        with Progress(f'变异 {Path(f).name}', unit='个变异体') as bar:
+            results = run_mutation(compiled.analysis.source, f, verify_examples=examples,
+                                   progress=(lambda done, total: bar.update(done / total if total else 1, done))
+                                   if bar.shown else None)
         survived += sum(1 for r in results if not r.caught_by)
         click.echo(render_mutation(f, results), nl=False)
     sys.exit(EXIT_DIAG if survived else EXIT_OK)

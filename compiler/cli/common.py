@@ -1,8 +1,10 @@
 """What the commands share: exit codes, error output, loading a policy or exiting with its diagnostics."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import Optional
 
 import click
 
@@ -52,6 +54,25 @@ def echo_err(text: str) -> None:
     click.echo(text, err=True)
 
 
+def colour_for(stream) -> tuple[bool, Optional[int]]:
+    """(colours on?, columns) for a stream: colours and windowed source lines only on a terminal,
+    and no colours when NO_COLOR is set (https://no-color.org)."""
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if not tty:
+        return False, None
+    import shutil
+    return 'NO_COLOR' not in os.environ, shutil.get_terminal_size((100, 24)).columns
+
+
+def show_diagnostic(d, text, err: bool = True) -> None:
+    """A diagnostic on stderr (or stdout), coloured and windowed for a terminal."""
+    color, width = colour_for(sys.stderr if err else sys.stdout)
+    click.echo(render(d, text, color=color, width=width), err=err)
+
+
 def load_or_exit(path: str):
     """Read, check and compile a policy; print diagnostics and exit on errors."""
     try:
@@ -62,14 +83,14 @@ def load_or_exit(path: str):
     analysis = analyze(text, path)
     if has_errors(analysis.diagnostics):
         for d in analysis.diagnostics:
-            echo_err(render(d, text))
+            show_diagnostic(d, text)
         echo_err(f'{path}：政策有错误，无法执行')
         sys.exit(EXIT_DIAG)
     try:
         return compile_analysis(analysis)
     except PolcError as exc:
         for d in exc.diagnostics:
-            echo_err(render(d, text))
+            show_diagnostic(d, text)
         sys.exit(EXIT_DIAG)
 
 

@@ -6,9 +6,10 @@ import sys
 
 import click
 
-from polc.compiler.cli.common import (EXIT_DIAG, EXIT_OK, EXIT_USAGE, day_or_exit, distinct_or_exit, echo_err,
-                                      evaluate_or_exit, load_or_exit, policy_files)
+from polc.compiler.cli.common import (EXIT_DIAG, EXIT_OK, EXIT_USAGE, colour_for, day_or_exit, distinct_or_exit,
+                                      echo_err, evaluate_or_exit, load_or_exit, policy_files)
 from polc.compiler.cli.tables import batch_or_exit
+from polc.compiler.engines import DEFAULT_ENGINE
 
 
 @click.command(name='eval')
@@ -17,16 +18,20 @@ from polc.compiler.cli.tables import batch_or_exit
 @click.option('--date', 'date', default=None, help='评估日期（如 2025-03-01）；默认今天')
 @click.option('--format', 'fmt', type=click.Choice(['text', 'json']), default='text')
 @click.option('--brief', is_flag=True, help='只列结果，不列计算过程与原文')
+@click.option('--all', 'all_items', is_flag=True,
+              help='审核人的版式：按政策顺序列出每一项（含不适用的项及原因），最后是合计')
 @click.option('--out', 'out_path', default=None,
-              help='批量：把每个申请人的结果写到此表格（.csv/.jsonl/.parquet）；--facts 为同类表格')
+              help='批量：把每个申请人的结果写到此表格（.csv/.jsonl/.parquet/.xlsx）；--facts 为表格')
+@click.option('--sheet', default=None, help='批量：Excel 表格的工作表名（默认第一个）')
 @click.option('--id-column', default=None, help='批量：申请人编号所在的列（不作为事实，原样写到结果）')
 @click.option('--skip-bad', is_flag=True, help='批量：跳过有错误的行（写到 --rejects 文件）继续计算')
 @click.option('--rejects', 'rejects_path', default=None, help='批量：被跳过的行写到此 JSONL 文件')
 @click.option('--allocation', 'allocation_path', default=None,
               help='批量：名额与资金池的分配结果写到此表格（谁获得、多少、谁被削减及原因）')
-@click.option('--engine', type=click.Choice(['python', 'duckdb']), default='python',
-              help='批量：python（默认）逐行计算；duckdb 把政策编译为 SQL 在 DuckDB 上整表计算（DECIMAL 精确到分）')
-def eval_(file, facts_path, date, fmt, brief, out_path, id_column, skip_bad, rejects_path,
+@click.option('--engine', type=click.Choice(['python', 'duckdb']), default=None,
+              help=f'批量：python 逐行计算；duckdb 把政策编译为 SQL 在 DuckDB 上整表计算（DECIMAL 精确到分）；'
+                   f'默认 {DEFAULT_ENGINE}（与 polc report 相同）')
+def eval_(file, facts_path, date, fmt, brief, all_items, out_path, sheet, id_column, skip_bad, rejects_path,
           allocation_path, engine):
     """计算一个申请人可获得的奖补，并逐条说明理由；或批量计算一整张表。"""
     from polc.compiler.python.explain import render_text
@@ -40,16 +45,39 @@ def eval_(file, facts_path, date, fmt, brief, out_path, id_column, skip_bad, rej
     compiled = load_or_exit(file)
     if batch:
         batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                       allocation_path, engine)
+                      allocation_path, engine or DEFAULT_ENGINE, sheet)
         return
-    if engine != 'python':
-        echo_err('错误[E-USAGE]: --engine duckdb 只用于批量计算（--facts 为 .csv/.jsonl/.parquet 表格，并给出 --out）')
+    if engine == 'duckdb':
+        echo_err('错误[E-USAGE]: --engine duckdb 只用于批量计算（--facts 为 .csv/.jsonl/.parquet/.xlsx 表格，并给出 --out）')
+        sys.exit(EXIT_USAGE)
+    if sheet is not None:
+        echo_err('错误[E-USAGE]: --sheet 只用于批量计算（--facts 为 .xlsx 表格）')
         sys.exit(EXIT_USAGE)
     result = evaluate_or_exit(compiled, facts_path, date, explain=not brief or fmt == 'json')
     if fmt == 'json':
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
-        click.echo(render_text(result, verbose=not brief), nl=False)
+        text = render_text(result, verbose=not brief, all_items=all_items)
+        color, _width = colour_for(sys.stdout)
+        click.echo(paint_result(text) if color else text, nl=False)
+
+
+_HEADINGS = ('可获得', '计算过程', '合计', '组合')
+
+
+def paint_result(text: str) -> str:
+    """Colours for a terminal: headings bold, what the applicant gets green, 不适用 dimmed.
+    Only the styling changes: without colours the text is the same."""
+    out = []
+    for line in text.split('\n'):
+        if line in _HEADINGS:
+            line = click.style(line, bold=True)
+        elif line.startswith('  · ') or line.startswith('  应得合计') or line.startswith('  结果：') and '不适用' not in line:
+            line = click.style(line, fg='green')
+        elif line.startswith(('不适用', '金额为 0', '  结果：不适用', '  原因：')):
+            line = click.style(line, dim=True)
+        out.append(line)
+    return '\n'.join(out)
 
 
 @click.command()
@@ -91,10 +119,13 @@ def test(paths, pattern, fmt):
     if not files:
         echo_err('错误[E-IO]: 没有找到 .pol 文件')
         sys.exit(EXIT_USAGE)
+    from polc.compiler.cli.progress import Progress
     results = []
-    for f in files:
-        compiled = load_or_exit(f)
-        results.extend(run_cases(compiled, pattern))
+    with Progress('案例', unit='个文件') as bar:
+        for k, f in enumerate(files, start=1):
+            compiled = load_or_exit(f)
+            results.extend(run_cases(compiled, pattern))
+            bar.update(k / len(files), k)
     passed = sum(1 for r in results if r.passed)
     failed = len(results) - passed
     if fmt == 'json':

@@ -8,10 +8,9 @@ import attrs
 import click
 
 from polc.dsl.analysis import SourceError, analyze, read_source
-from polc.dsl.diagnostics import render
 
 from polc.compiler.cli.common import (EXIT_DIAG, EXIT_OK, EXIT_USAGE, distinct_or_exit, echo_err, load_or_exit,
-                                      policy_files, write_or_exit)
+                                      policy_files, show_diagnostic, write_or_exit)
 
 
 @click.command()
@@ -32,13 +31,13 @@ def check(files, fmt, report):
             d = error('E-IO', exc.message, None).with_file(exc.file)
             diags.append(d)
             if fmt == 'text':
-                echo_err(render(d, None))
+                show_diagnostic(d, None)
             continue
         analysis = analyze(text, path)
         diags.extend(analysis.diagnostics)
         if fmt == 'text':
             for d in analysis.diagnostics:
-                click.echo(render(d, text))
+                show_diagnostic(d, text, err=False)
         if report and analysis.checked is not None:
             reports.append(coverage(analysis.checked, path))
     n_err = sum(1 for d in diags if d.severity == 'error')
@@ -95,7 +94,7 @@ def doc(files, output, readings):
         analysis = analyze(text, path)
         if not analysis.ok:
             for d in analysis.diagnostics:
-                echo_err(render(d, text))
+                show_diagnostic(d, text)
             sys.exit(EXIT_DIAG)
         entries.append((path, analysis.policy))
         pages.append(policy_page(analysis.checked, text))
@@ -137,7 +136,7 @@ def fmt(files, check_only, show_diff, write):
         result = parse(text, path)
         if result.policy is None or any(d.severity == 'error' for d in result.diagnostics):
             for d in result.diagnostics:
-                echo_err(render(d, text))
+                show_diagnostic(d, text)
             failed.append(path)
             continue
         new = format_policy(result.policy, text)

@@ -7,85 +7,74 @@ from pathlib import Path
 
 import click
 
-from polc.dsl.units import format_money
-
+from polc.compiler.budget.numbers import money_text
 from polc.compiler.cli.common import (EXIT_DIAG, EXIT_USAGE, day_or_exit, distinct_or_exit, echo_err,
                                       load_or_exit)
+from polc.compiler.engines import DEFAULT_ENGINE
+
+
+def run_table(compiled, facts_path, out_path, date, id_column=None, skip_bad=False, rejects_path=None,
+              allocation_path=None, engine=DEFAULT_ENGINE, sheet=None):
+    """Evaluate a table on the chosen engine, with a progress bar on a terminal (rate and ETA)."""
+    from polc.compiler.cli.progress import Progress
+    with Progress('计算' if engine == 'python' else '计算（DuckDB）') as bar:
+        if engine == 'duckdb':
+            from polc.compiler.sql.engine import run_duckdb
+            return run_duckdb(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
+                              allocation_path=allocation_path, sheet=sheet,
+                              progress=bar.update if bar.shown else None)
+        from polc.compiler.tables.rowwise import run_batch
+        return run_batch(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
+                         progress=bar.rows if bar.shown else None, allocation_path=allocation_path, sheet=sheet)
 
 
 def batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                   allocation_path=None, engine='python'):
-    from polc.dsl.units import format_money
-    from polc.compiler.tables.io import BatchError
-    from polc.compiler.tables.rowwise import run_batch
+                  allocation_path=None, engine=DEFAULT_ENGINE, sheet=None):
+    from polc.compiler.tables.io import FORMAT_NAMES, BatchError
     if out_path is None:
-        echo_err('错误[E-USAGE]: 批量计算需要 --out 结果文件（.csv、.jsonl 或 .parquet）')
+        echo_err(f'错误[E-USAGE]: 批量计算需要 --out 结果文件（{FORMAT_NAMES}）')
         sys.exit(EXIT_USAGE)
-    bar = progress_bar(facts_path) if sys.stderr.isatty() else None
     try:
-        if engine == 'duckdb':
-            from polc.compiler.sql.engine import run_duckdb
-            summary = run_duckdb(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                                 allocation_path=allocation_path)
-        else:
-            summary = run_batch(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                                progress=bar, allocation_path=allocation_path)
-            if bar is not None:
-                bar.finish()
+        summary = run_table(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
+                            allocation_path, engine, sheet)
     except BatchError as exc:
-        if bar is not None:
-            bar.finish()
         echo_err(f'错误[{exc.code}]: {exc}')
         sys.exit(EXIT_USAGE)
-    click.echo(f'计算了 {summary.written} 行，写入 {out_path}'
-               + (f'；跳过有错误的行 {summary.rejected} 行' if summary.rejected else '')
-               + f'；应得合计 {format_money(summary.total)}')
+    line = (f'计算了 {summary.written:,} 行，写入 {out_path}'
+            + (f'；跳过有错误的行 {summary.rejected:,} 行' if summary.rejected else ''))
+    if summary.allocations:
+        line += (f'；名额与资金池分配后应发合计 {money_text(summary.paid)}'
+                 f'（每个申请人单独计算的申请额合计 {money_text(summary.total)}，结果表的「合计」列是申请额）')
+    else:
+        line += f'；应得合计 {money_text(summary.total)}'
+    click.echo(line)
     for name, sh in summary.allocations.items():
-        click.echo(f'「{name}」：{sh.claims} 个申请，{sh.recipients} 个获得，合计 '
-                   f'{format_money(sh.granted)}；{sh.cut} 个被削减')
-
-
-class ProgressBar:
-    """A progress bar on standard error for a large input (a terminal only; the results go to --out)."""
-
-    def __init__(self):
-        self.drawn = False
-
-    def __call__(self, rows: int, fraction: float) -> None:
-        done = int(fraction * 30)
-        click.echo(f'\r[{"█" * done}{"·" * (30 - done)}] {fraction:6.1%}  已计算 {rows:,} 行', err=True, nl=False)
-        self.drawn = True
-
-    def finish(self) -> None:
-        if self.drawn:
-            click.echo('', err=True)
-
-
-def progress_bar(path: str, large: int = 5 * 2 ** 20):
-    try:
-        return ProgressBar() if Path(path).stat().st_size >= large else None
-    except OSError:
-        return None
+        click.echo(f'「{name}」：{sh.claims:,} 个申请，{sh.recipients:,} 个获得，分配合计 '
+                   f'{money_text(sh.granted)}（申请 {money_text(sh.claimed)}）；{sh.cut:,} 个被削减')
 
 
 @click.command()
 @click.argument('file')
-@click.option('--facts', 'facts_path', required=True, help='申请人表格：.csv、.jsonl 或 .parquet')
+@click.option('--facts', 'facts_path', required=True, help='申请人表格：.csv、.jsonl、.parquet 或 .xlsx')
+@click.option('--sheet', default=None, help='Excel 表格的工作表名（默认第一个）')
 @click.option('--out', 'out_path', required=True, help='报告文件（.html）')
+@click.option('--export', 'export_path', default=None,
+              help='另把汇总表导出：.xlsx 文件（每张表一个工作表）或一个目录（每张表一个 CSV）；金额为精确到分的元')
 @click.option('--png', 'png_path', default=None, help="另把两张图导出为 PNG（需要 matplotlib：pip install 'polc[report]'）")
 @click.option('--date', 'date', default=None, help='评估日期（如 2025-03-01）；默认今天')
-@click.option('--engine', type=click.Choice(['duckdb', 'python']), default='duckdb',
-              help='整表计算的引擎：duckdb（默认）或 python（逐行）')
+@click.option('--engine', type=click.Choice(['duckdb', 'python']), default=DEFAULT_ENGINE,
+              help=f'整表计算的引擎：python（逐行）或 duckdb；默认 {DEFAULT_ENGINE}（与 polc eval 相同）')
 @click.option('--id-column', default=None, help='申请人编号所在的列（显示在「应得最多」表中）')
 @click.option('--top', default=10, type=click.IntRange(1, 1000), help='列出应得最多的前 N 个申请人（默认 10）')
-def report(file, facts_path, out_path, png_path, date, engine, id_column, top):
-    """预算报告：整张申请人表的各项合计、获得人数、达到上限、名额与资金池削减、金额分布图与应得最多的申请人。"""
+def report(file, facts_path, sheet, out_path, export_path, png_path, date, engine, id_column, top):
+    """预算报告：名额与资金池分配后的应发合计（及分配前的申请额），各项、类别、牵头单位、责任单位合计，削减，分布图与应得最多的申请人。"""
     import tempfile
     from polc.dsl.files import FileProblem, Outputs
     from polc.compiler.tables.io import BatchError
-    from polc.compiler.tables.rowwise import run_batch
     from polc.compiler.budget.report import PNG_MISSING, ReportError, aggregate, png_available, render_html, render_png
-    distinct_or_exit([('--facts', facts_path), ('政策文件', file)], [('--out', out_path), ('--png', png_path)])
+    from polc.compiler.budget.numbers import headline
+    distinct_or_exit([('--facts', facts_path), ('政策文件', file)],
+                     [('--out', out_path), ('--png', png_path), ('--export', export_path)])
     day = day_or_exit(date)
     compiled = load_or_exit(file)
     if not out_path.lower().endswith(('.html', '.htm')):
@@ -98,21 +87,25 @@ def report(file, facts_path, out_path, png_path, date, engine, id_column, top):
         if not Path(png_path).resolve().parent.is_dir():
             echo_err(f'错误[E-REPORT]: {png_path}：目录不存在，无法写入 PNG')
             sys.exit(EXIT_USAGE)
+    if export_path and not Path(export_path).resolve().parent.is_dir():
+        echo_err(f'错误[E-REPORT]: {export_path}：目录不存在，无法导出')
+        sys.exit(EXIT_USAGE)
+    written = []
     try:
         # the page and the PNG are written whole or not at all, after the whole table is computed
         with Outputs() as outs, tempfile.TemporaryDirectory() as tmp:
             html_temp = outs.temp(out_path)
             png_temp = outs.temp(png_path) if png_path else None
             results = str(Path(tmp) / 'results.csv')
-            if engine == 'duckdb':
-                from polc.compiler.sql.engine import run_duckdb
-                summary = run_duckdb(compiled, facts_path, results, day.isoformat(), id_column)
-            else:
-                summary = run_batch(compiled, facts_path, results, day.isoformat(), id_column)
+            summary = run_table(compiled, facts_path, results, day.isoformat(), id_column, engine=engine,
+                                sheet=sheet)
             rep = aggregate(compiled, results, summary.allocations, day.isoformat(), id_column, top)
             Path(html_temp).write_text(render_html(rep), encoding='utf-8')
             if png_path:
                 render_png(rep, png_temp, shown=png_path)
+            if export_path:
+                from polc.compiler.budget.export import export_tables
+                written = export_tables(rep, export_path)
     except FileProblem as exc:
         echo_err(f'{exc.path}: 错误[E-IO]: {exc.message}；原有文件保持不变')
         sys.exit(EXIT_USAGE)
@@ -127,8 +120,11 @@ def report(file, facts_path, out_path, png_path, date, engine, id_column, top):
     except OSError as exc:
         echo_err(f'错误[E-IO]: 无法写入（{exc.strerror}）：{out_path}；原有文件保持不变')
         sys.exit(EXIT_USAGE)
-    click.echo(f'已生成 {out_path}：{rep.applicants} 个申请人，应得合计 {format_money(rep.total)}'
-               + (f'；PNG：{png_path}' if png_path else ''))
+    line = f'已生成 {out_path}：{rep.applicants:,} 个申请人，应发合计 {headline(rep.after_cuts)}'
+    if rep.after_cuts != rep.total:
+        line += f'（名额与资金池分配后；分配前申请额 {headline(rep.total)}）'
+    click.echo(line + (f'；PNG：{png_path}' if png_path else '')
+               + (f'；汇总表：{export_path}（{len(written)} 个文件）' if export_path else ''))
 
 
 @click.command()

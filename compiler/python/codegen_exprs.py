@@ -187,7 +187,7 @@ class ExprGen:
                 return v, f'{e.name!r} + " " + {self.fmt(v, t)}'
             code = self.ref_pure(e)
             if e.name in self.input_var:
-                return code, f'{e.name!r} + " " + {self.fmt(code, t)}'
+                return code, f'_R.fmt_input(F, {e.name!r}, {code}, {t!r})'
             return code, repr(e.name)
         if isinstance(e, A.Neg):
             a, da = self.value(out, e.operand)
@@ -284,7 +284,8 @@ class ExprGen:
                 w = self.new_tmp()
                 out.line(f'{w} = {v} - {rec}')
                 out.line(f'if {w} < 0: {w} = _D(0)')
-                out.line(f'if X: S.append("晋级补差：" + {self.fmt(v, "money")} + " − 已获 " + {drec} + " = " + '
+                said = ' − ' if self.src(e.received).lstrip('「').startswith('已获') else ' − 已获 '
+                out.line(f'if X: S.append("晋级补差：" + {self.fmt(v, "money")} + {said!r} + {drec} + " = " + '
                          f'{self.fmt(w, "money")} + ("（不低于 0元）" if {v} < {rec} else ""))')
                 return w, self.fmt(w, t)
             return v, self.fmt(v, t)
@@ -305,17 +306,35 @@ class ExprGen:
     # ---------------------------------------------------------------- conditions
     def condition_failure(self, cond) -> str:
         """Code of the not-applicable reason for a failed condition, with the values it read."""
+        text = f'"不满足条件「" + {self.src(cond)!r} + "」"'
+        values = self.condition_values(cond)
+        return text + (f' + {values}' if values else '')
+
+    def condition_met(self, cond) -> str:
+        """Code of the step saying a condition holds, with the values it read."""
+        text = f'"满足条件「" + {self.src(cond)!r} + "」"'
+        values = self.condition_values(cond)
+        return text + (f' + {values}' if values else '')
+
+    def condition_values(self, cond) -> str:
+        """Code of 「（成交额 200万元，主体类型 高校）」: the inputs and defined values a condition
+        reads (an input the applicant did not give reads 未填); '' when it reads none."""
         names = []
         for n in A.walk(cond):
             if isinstance(n, A.Ref) and (n.name in self.input_var or n.name in self.define_fn) \
                     and n.name not in names:
                 names.append(n.name)
-        parts = ' + "，" + '.join(f'{n!r} + " " + {self.fmt(self.ref_pure(A.Ref(n)), self.c.type_of(self._first_ref(cond, n)) or "number")}'
-                                 for n in names)
-        text = f'"不满足条件「" + {self.src(cond)!r} + "」"'
-        if names:
-            text += f' + "（" + {parts} + "）"'
-        return text
+        parts = []
+        for n in names:
+            type_ = self.c.type_of(self._first_ref(cond, n)) or 'number'
+            code = self.ref_pure(A.Ref(n))
+            if n in self.input_var:
+                parts.append(f'_R.fmt_input(F, {n!r}, {code}, {type_!r})')
+            else:
+                parts.append(f'{n!r} + " " + {self.fmt(code, type_)}')
+        if not parts:
+            return ''
+        return '"（" + ' + ' + "，" + '.join(parts) + ' + "）"'
 
     def _first_ref(self, cond, name):
         for n in A.walk(cond):

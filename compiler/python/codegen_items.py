@@ -260,7 +260,7 @@ class ItemGen(ExprGen):
                 out.line(f'if not {self.pure(cond)}:')
                 with out.indent():
                     out.line(f'return (_R.NOT_APPLICABLE, None, S, {self.condition_failure(cond)})')
-                out.line(f'if X: S.append("满足条件「" + {self.src(cond)!r} + "」")')
+                out.line(f'if X: S.append({self.condition_met(cond)})')
             if item.amount is None:
                 out.line('return (_R.NO_AMOUNT, None, S, "本项未写金额")')
             else:

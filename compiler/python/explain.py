@@ -4,7 +4,7 @@ from __future__ import annotations
 from polc.dsl.units import format_money
 
 from polc.compiler.python.results import EvalResult, ItemResult
-from polc.compiler.python.runtime import AMOUNT, CEILING, NOT_APPLICABLE
+from polc.compiler.python.runtime import AMOUNT, CEILING, NO_AMOUNT, NOT_APPLICABLE
 
 
 def _headline(it: ItemResult) -> str:
@@ -51,7 +51,62 @@ def render_item(it: ItemResult, verbose: bool = True) -> list[str]:
     return out
 
 
-def render_text(r: EvalResult, verbose: bool = True) -> str:
+def _qualifies(it: ItemResult) -> bool:
+    """An item the applicant gets something from: an amount above 0, a ceiling, a non-cash
+    benefit, a deferral or a case-by-case decision (not 不适用, not an amount of 0)."""
+    if it.outcome == AMOUNT:
+        return it.amount is not None and it.amount > 0
+    return it.outcome not in (NOT_APPLICABLE, NO_AMOUNT)
+
+
+def _lead_line(it: ItemResult) -> str:
+    sep = ' ' if it.clause and it.clause[-1] not in '）)、' else ''
+    return f'  · {it.clause}{sep}{it.name}【{it.kind}】：{_headline(it)}' + (
+        f'（{it.detail}）' if it.outcome not in (AMOUNT, CEILING, NOT_APPLICABLE) and it.detail else '')
+
+
+def render_text(r: EvalResult, verbose: bool = True, all_items: bool = False) -> str:
+    """The applicant's view: what they qualify for and how much first, then the derivations of
+    those items, then the names of the items that do not apply.  ``all_items``: the reviewer's
+    layout (every item in policy order, then the totals)."""
+    if all_items:
+        return render_all(r, verbose)
+    out = _preamble(r)
+    got = [it for it in r.items if _qualifies(it)]
+    out.append('可获得')
+    out.extend(_lead_line(it) for it in got)
+    if not got:
+        out.append('  （无）')
+    out.append(f'  应得合计：{format_money(r.total)}')
+    if r.ceilings:
+        parts = '，'.join(f'{k} {format_money(v)}' for k, v in r.ceilings.items())
+        out.append(f'  最高可获（以审核为准）：{parts}；共 {format_money(r.ceiling_total)}')
+    notes = [g for g in r.groups if g.note]
+    if notes:
+        out.append('')
+        out.append('组合')
+        for g in notes:
+            out.append(f'  {g.name}：{g.note}')
+    if verbose and got:
+        out.append('')
+        out.append('计算过程')
+        out.append('')
+        for it in got:
+            out.extend(render_item(it, verbose))
+            out.append('')
+        out.pop()
+    zero = [it for it in r.items if not _qualifies(it) and it.outcome != NOT_APPLICABLE]
+    rest = [it for it in r.items if it.outcome == NOT_APPLICABLE]
+    if zero or rest:
+        out.append('')
+    if zero:
+        out.append(f'金额为 0（{len(zero)} 项；计算见 --all）：' + '、'.join(it.name for it in zero))
+    if rest:
+        out.append(f'不适用（{len(rest)} 项；原因见 --all）：' + '、'.join(it.name for it in rest))
+    return '\n'.join(out) + '\n'
+
+
+def _preamble(r: EvalResult) -> list[str]:
     from polc.compiler.python.results import HEADER_LABELS
     out = [r.policy]
     facts = []
@@ -65,6 +120,12 @@ def render_text(r: EvalResult, verbose: bool = True) -> str:
     for reading in r.readings:
         out.append(f'解读：{reading}')
     out.append('')
+    return out
+
+
+def render_all(r: EvalResult, verbose: bool = True) -> str:
+    """The reviewer's layout: every item in policy order, then the groups and the totals."""
+    out = _preamble(r)
     for it in r.items:
         out.extend(render_item(it, verbose))
         out.append('')

@@ -20,7 +20,7 @@ from polc.dsl.units import format_money, format_number, format_percent
 
 __all__ = [
     'AMOUNT', 'CEILING', 'NOT_APPLICABLE', 'DEFERRED', 'CASE_BY_CASE', 'NON_CASH', 'NO_AMOUNT',
-    'OUTCOME_LABELS', 'FactsError', 'CONTEXT', 'D', 'fmt', 'fmt_money', 'round_fen', 'floor_div',
+    'OUTCOME_LABELS', 'FactsError', 'CONTEXT', 'D', 'fmt', 'fmt_input', 'fmt_money', 'round_fen', 'floor_div',
     'coerce_facts', 'evaluate_policy', 'parse_date', 'Inapplicable', 'div', 'pick_year',
     'pick_category', 'progressive_level', 'progressive', 'finish_typed', 'validity_bounds',
 ]
@@ -58,6 +58,20 @@ def fmt(value, type_: str) -> str:
     if type_ in ('int', 'number'):
         return format_number(value)
     return str(value)
+
+
+def fmt_input(facts, name: str, value, type_: str) -> str:
+    """An input in an explanation: 「成交额 200万元」, or 「成交额 未填（按 0元 计）」 when the applicant did
+    not give it and its default applies (``facts`` is what :func:`coerce_facts` returned)."""
+    if name in getattr(facts, 'unfilled', ()):
+        return f'{name} 未填（按 {fmt(value, type_)} 计）'
+    return f'{name} {fmt(value, type_)}'
+
+
+class Facts(dict):
+    """Checked facts, every declared input present; ``unfilled`` names the inputs the applicant
+    did not give (their defaults were filled in)."""
+    __slots__ = ('unfilled',)
 
 
 _ZERO_FEN = Decimal('0.00')
@@ -311,7 +325,8 @@ def coerce_facts(inputs, facts):
         raise FactsError([('', f'事实应为一个对象（名称到值的映射），得到 {type(facts).__name__}')])
     _inputs, names, steps = _plan(inputs)
     problems = []
-    out = {}
+    out = Facts()
+    out.unfilled = unfilled = []
     if not names.issuperset(facts):
         for name in facts:
             if name not in inputs:
@@ -324,6 +339,7 @@ def coerce_facts(inputs, facts):
                 problems.append((name, '缺少必填输入'))
             else:
                 out[name] = default
+                unfilled.append(name)
             continue
         try:
             if convert is None:

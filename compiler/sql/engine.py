@@ -21,12 +21,13 @@ from typing import Optional
 
 from polc.compiler.python import runtime as R
 from polc.compiler.tables.allocation import Shared, allocate, shared_sql
-from polc.compiler.tables.io import (ALLOCATION_COLUMNS, EMPTY_CSV, BatchError, BatchSummary, LineFile,
-                                     check_id_column, check_outputs, outputs, read_rows, table_format)
+from polc.compiler.tables.io import (ALLOCATION_COLUMNS, EMPTY_CSV, FORMAT_NAMES, BatchError, BatchSummary,
+                                     LineFile, Writer, check_id_column, check_outputs, outputs, read_rows,
+                                     table_format)
 from polc.compiler.sql.generate import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
 
-FULLWIDTH = '０１２３４５６７８９．＋－'
-ASCII = '0123456789.+-'
+FULLWIDTH = '０１２３４５６７８９．＋－，'     # full-width forms mean the same (the per-row path reads them)
+ASCII = '0123456789.+-,'
 _FLOAT_TYPES = ('FLOAT', 'DOUBLE', 'REAL')
 
 
@@ -37,21 +38,26 @@ def _connect():
         raise BatchError("--engine duckdb 需要 duckdb：pip install 'polc[batch]'") from None
     con = duckdb.connect()
     con.execute('SET preserve_insertion_order = true')
+    # progress is tracked (read by query_progress() when a meter is shown) but never printed
+    con.execute('SET enable_progress_bar = true')
+    con.execute('SET enable_progress_bar_print = false')
     return con, duckdb
 
 
-def _source(con, path: str, fmt: str):
-    """A relation over the input with a 行号 column (data rows counted from 1) first."""
+def _source(con, path: str, fmt: str, sheet: Optional[str] = None):
+    """A relation over the input with a 行号 column (data rows counted from 1; Excel's own row
+    numbers for a sheet) first."""
     if fmt == 'parquet':
         return con.sql(f'SELECT file_row_number + 1 AS "行号", * EXCLUDE (file_row_number) '
                        f'FROM read_parquet({string(path)}, file_row_number = true)')
     if fmt == 'csv':
         return con.sql(f"SELECT row_number() OVER () AS \"行号\", * FROM read_csv({string(path)}, "
                        f"header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')")
-    # JSONL: read by Python with exact decimals (DuckDB's JSON reader would make numbers doubles)
+    # JSONL: read by Python with exact decimals (DuckDB's JSON reader would make numbers doubles);
+    # Excel: every cell as its exact text (compiler/tables/excel.py), handed over through Arrow
     import pyarrow as pa
     rows, names = [], []
-    for n, raw in read_rows(path):
+    for n, raw in read_rows(path, None, sheet):
         if not isinstance(raw, dict):
             raise BatchError(f'{path}：第 {n} 行：应为一个对象（名称到值的映射）')
         for k in raw:
@@ -60,6 +66,8 @@ def _source(con, path: str, fmt: str):
         rows.append((n, raw))
     table = pa.table({'行号': [n for n, _r in rows],
                       **{k: [_text(r.get(k)) for _n, r in rows] for k in names}})
+    if not names:
+        table = pa.table({'行号': pa.array([n for n, _r in rows], pa.int64())})
     con.register('jsonl_input', table)
     return con.sql('SELECT * FROM jsonl_input')
 
@@ -209,14 +217,46 @@ def _copy(con, duckdb, query: str, path: str, dest: str, fmt: str) -> None:
                          'E-IO') from None
 
 
+def _long(con, sql: str, progress=None):
+    """Run one long statement and return its rows; with ``progress``, report DuckDB's own query
+    progress (polled from this thread while the statement runs in another, on the same connection)."""
+    if progress is None:
+        return con.execute(sql).fetchall()
+    import threading
+    failure, result = [], []
+
+    def work():
+        try:
+            result.append(con.execute(sql).fetchall())
+        except BaseException as exc:        # handed back to the caller's thread
+            failure.append(exc)
+
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    while t.is_alive():
+        t.join(0.25)
+        try:
+            p = con.query_progress()
+        except Exception:
+            p = -1
+        if p is not None and p >= 0:
+            progress(min(p / 100.0, 1.0))
+    if failure:
+        raise failure[0]
+    progress(1.0)
+    return result[0]
+
+
 def load_typed(con, compiled, in_path: str, fmt: str, id_column: Optional[str], skip_bad: bool,
-               rejects_path: Optional[str], summary: BatchSummary, rejects_dest: Optional[str] = None) -> None:
+               rejects_path: Optional[str], summary: BatchSummary, rejects_dest: Optional[str] = None,
+               sheet: Optional[str] = None, progress=None) -> None:
     """Read the table at ``in_path``, check every cell by the per-row path's rules and create the
     view ``facts``: 行号, the id column, one typed column per input (NULL where not given).  A bad
     row stops the job naming its row number, or with ``skip_bad`` is left out (and written to
     ``rejects_path``); ``summary.rejected`` counts them.  Used by ``--engine duckdb`` and by
     ``polc prepare`` (compiler/sql/prepare.py).  The rejects go to ``rejects_dest``, the
-    temporary file of ``rejects_path``."""
+    temporary file of ``rejects_path``.  ``sheet`` chooses the sheet of an Excel input; ``progress``
+    is told how far the check of the facts has gone (DuckDB's own query progress)."""
     from polc.dsl.files import FileProblem, open_regular
     try:
         with open_regular(in_path) as f:     # a FIFO or a device is refused before reading
@@ -225,7 +265,7 @@ def load_typed(con, compiled, in_path: str, fmt: str, id_column: Optional[str], 
         raise BatchError(str(exc)) from None
     if empty:                               # as the per-row engine says it
         raise BatchError(f'{in_path}：{EMPTY_CSV}')
-    raw = _source(con, in_path, fmt)
+    raw = _source(con, in_path, fmt, sheet)
     columns, types = raw.columns, [str(t) for t in raw.types]
     inputs = compiled.inputs
     _check_columns(in_path, columns, types, inputs, id_column)
@@ -248,7 +288,9 @@ def load_typed(con, compiled, in_path: str, fmt: str, id_column: Optional[str], 
     message = f"concat_ws('；', {', '.join(problems)})" if problems else "''"
     any_bad = ' OR '.join(f'({p}) IS NOT NULL' for p in problems) or 'FALSE'
     bad_rows = f'SELECT "行号", {message} AS "错误" FROM raw_input WHERE {any_bad} ORDER BY "行号"'
-    first = con.execute(bad_rows + ' LIMIT 1').fetchone()
+    # the facts checked in one pass (the long part on a table of text cells): its progress is shown
+    found = _long(con, bad_rows + ' LIMIT 1', progress)
+    first = found[0] if found else None
     facts = 'SELECT * FROM typed_input'
     if first is not None:
         if not skip_bad:
@@ -272,8 +314,11 @@ def load_typed(con, compiled, in_path: str, fmt: str, id_column: Optional[str], 
 
 def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
                skip_bad: bool = False, rejects_path: Optional[str] = None,
-               allocation_path: Optional[str] = None) -> BatchSummary:
-    """The same job as :func:`polc.compiler.tables.io.run_batch`, as SQL on DuckDB."""
+               allocation_path: Optional[str] = None, sheet: Optional[str] = None,
+               progress=None) -> BatchSummary:
+    """The same job as :func:`polc.compiler.tables.rowwise.run_batch`, as SQL on DuckDB.
+    ``progress``, when given, is called as ``progress(fraction)`` while the long queries run
+    (DuckDB's own query progress)."""
     day = R.parse_date(date) if date is not None else _dt.date.today()
     if day is None:
         raise BatchError(f'--date：无法读作日期：「{date}」（应为 "2025-03-01"）', 'E-USAGE')
@@ -282,9 +327,11 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
     check_outputs(*places, inputs=inputs)
     fmt, out_fmt = table_format(in_path), table_format(out_path)
     if fmt is None:
-        raise BatchError(f'{in_path}：无法识别的表格格式（支持 .csv、.jsonl、.parquet）')
-    if out_fmt is None:
-        raise BatchError(f'{out_path}：无法识别的输出格式（支持 .csv、.jsonl、.parquet）')
+        raise BatchError(f'{in_path}：无法识别的表格格式（支持 {FORMAT_NAMES}）')
+    if out_fmt is None or out_path.lower().endswith('.xlsm'):     # .xlsm is read, never written
+        raise BatchError(f'{out_path}：无法识别的输出格式（支持 {FORMAT_NAMES}）')
+    if sheet is not None and fmt != 'xlsx':
+        raise BatchError(f'{in_path}：--sheet 只用于 Excel 表格（.xlsx）')
     checked = compiled.analysis.checked
     try:
         # DuckDB keeps the table's order (preserve_insertion_order), so no sort is needed
@@ -298,7 +345,7 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
         with duckdb_errors(duckdb, in_path, out_path), outputs(*places, inputs=inputs) as outs:
             dests = {p: outs.temp(p) for p in (out_path, rejects_path, allocation_path) if p}
             return _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column,
-                        skip_bad, rejects_path, allocation_path, dests, duckdb)
+                        skip_bad, rejects_path, allocation_path, dests, duckdb, sheet, progress)
     finally:
         con.close()
 
@@ -327,24 +374,44 @@ def _first_line(exc) -> str:
 
 
 def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column, skip_bad,
-         rejects_path, allocation_path, dests, duckdb) -> BatchSummary:
+         rejects_path, allocation_path, dests, duckdb, sheet=None, progress=None) -> BatchSummary:
     summary = BatchSummary(totals={n: Decimal(0) for n in item_names(checked)})
     load_typed(con, compiled, in_path, fmt, id_column, skip_bad, rejects_path, summary,
-               dests.get(rejects_path))
+               dests.get(rejects_path), sheet, (lambda f: progress(f * 0.5)) if progress else None)
+    later = (lambda f: progress(0.5 + f * 0.5)) if progress else None
     cols = output_columns(checked, id_column)
     if out_fmt == 'parquet':
         # Parquet keeps the types (DECIMAL(38, 2) amounts): written straight from the query, and
         # the totals and claims read back from the file (cheaper than holding the results)
-        _copy(con, duckdb, query, out_path, dests[out_path], out_fmt)
+        try:
+            _long(con, f'COPY ({query}) TO {string(dests[out_path])} (FORMAT PARQUET)', later)
+        except duckdb.IOException as exc:
+            raise BatchError(f'{out_path}：无法写入（{_first_line(exc)}）；没有写出任何结果，原有文件保持不变',
+                             'E-IO') from None
         con.execute(f'CREATE TEMP VIEW results AS SELECT * FROM read_parquet({string(dests[out_path])})')
     else:
         # CSV and JSONL get the per-row path's text, byte for byte (an empty CSV cell is a NULL:
         # DuckDB would quote an empty string)
-        con.execute(f'CREATE TEMP TABLE results AS {query}')
+        _long(con, f'CREATE TEMP TABLE results AS {query}', later)
         blank = "''" if out_fmt == 'jsonl' else 'NULL'
         select = ', '.join(f"COALESCE(CAST({quote(c)} AS VARCHAR), {blank}) AS {quote(c)}" for c in cols)
-        _copy(con, duckdb, f'SELECT {select} FROM results ORDER BY results."行号"', out_path, dests[out_path],
-              out_fmt)
+        ordered = f'SELECT {select} FROM results ORDER BY results."行号"'
+        if out_fmt == 'xlsx':               # the text cells, through the shared Excel writer
+            writer = Writer(out_path, cols, dests[out_path])
+            try:
+                cur = con.execute(ordered)
+                while True:
+                    batch = cur.fetchmany(65536)
+                    if not batch:
+                        break
+                    for r in batch:
+                        writer.write_cells(['' if v is None else v for v in r])
+            except BaseException:
+                writer.abort()
+                raise
+            writer.close()
+        else:
+            _copy(con, duckdb, ordered, out_path, dests[out_path], out_fmt)
     names = item_names(checked)
     sums = ', '.join(f"COALESCE(SUM(CASE WHEN {quote(n + '.结果')} = '{R.AMOUNT}' THEN {quote(n + '.金额')} END), 0)"
                      for n in names)
@@ -357,9 +424,11 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
     grants, idents = {}, {}
     for name, info in limited.items():
         amount = quote(name + '.金额')
-        claims = f'SELECT "行号", {amount} AS claimed FROM results WHERE {amount} > 0'
+        claims = (f'SELECT "行号", {amount} AS claimed, {quote(name + ".结果")} = \'{R.AMOUNT}\' AS is_amount '
+                  f'FROM results WHERE {amount} > 0')
         pool = Decimal(info['pool']) if info.get('pool') else None
-        row = con.execute(shared_sql(claims, info.get('quota'), pool, info.get('allocation', ''))).fetchone()
+        row = con.execute(shared_sql(claims, info.get('quota'), pool, info.get('allocation', ''),
+                                     flagged=True)).fetchone()
         summary.allocations[name] = Shared(row[0], row[1], Decimal(row[2]), Decimal(row[3]), row[4])
         if allocation_path:             # who, how much and why: one row per claim, in Python
             ident = f', {quote(id_column)}' if id_column else ''

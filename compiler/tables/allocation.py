@@ -81,14 +81,19 @@ def shared(grants: list[Grant]) -> Shared:
                   sum(1 for g in grants if g.granted < g.claimed))
 
 
-def shared_sql(claims_query: str, quota: Optional[int], pool: Optional[Decimal], rule: str = '') -> str:
+def shared_sql(claims_query: str, quota: Optional[int], pool: Optional[Decimal], rule: str = '',
+               flagged: bool = False) -> str:
     """One SQL query giving :class:`Shared`'s five numbers for the claims (columns 行号, claimed,
     every claimed > 0) by the same rules as :func:`allocate`: window functions and exact DECIMALs
-    (按比例 in whole fen by integer division, rounding down to the fen as ``allocate`` does)."""
+    (按比例 in whole fen by integer division, rounding down to the fen as ``allocate`` does).
+    With ``flagged`` the claims also have a boolean column is_amount (the claim is an amount, not
+    a ceiling) and a sixth number is given: the sum cut from the amount claims."""
     rule = rule or '按申请顺序'
     order = 'claimed DESC, "行号"' if rule == '按金额' else '"行号"'
     kept = f'CASE WHEN rnk <= {quota} THEN claimed ELSE 0 END' if quota is not None else 'claimed'
-    steps = [f'r AS (SELECT "行号", claimed, row_number() OVER (ORDER BY {order}) AS rnk FROM ({claims_query}) c)',
+    flag = ', is_amount' if flagged else ''
+    steps = [f'r AS (SELECT "行号", claimed{flag}, row_number() OVER (ORDER BY {order}) AS rnk '
+             f'FROM ({claims_query}) c)',
              f'q AS (SELECT *, {kept} AS kept FROM r)']
     if pool is None:
         steps.append('g AS (SELECT *, kept AS granted FROM q)')
@@ -103,8 +108,8 @@ def shared_sql(claims_query: str, quota: Optional[int], pool: Optional[Decimal],
             share = f'LEAST(kept, GREATEST({p} - prefix, 0))'
         steps.append(f'g AS (SELECT *, CASE WHEN total > {p} THEN {share} ELSE kept END AS granted FROM t)')
     return ('WITH ' + ', '.join(steps) + ' SELECT count(*), count(*) FILTER (WHERE granted > 0), '
-            'COALESCE(SUM(claimed), 0), COALESCE(SUM(granted), 0), count(*) FILTER (WHERE granted < claimed) '
-            'FROM g')
+            'COALESCE(SUM(claimed), 0), COALESCE(SUM(granted), 0), count(*) FILTER (WHERE granted < claimed)'
+            + (', COALESCE(SUM(claimed - granted) FILTER (WHERE is_amount), 0)' if flagged else '') + ' FROM g')
 
 
 def allocation_sql(results_query: str, columns: list[str], limited: list[tuple], quote) -> str:

@@ -1,5 +1,6 @@
-"""Tables in and out, shared by both engines: formats, reading rows (CSV, JSONL, Parquet) with a
-progress meter, writing result cells, the allocation file, and the errors and summary of a run.
+"""Tables in and out, shared by both engines: formats, reading rows (CSV, JSONL, Parquet; Excel in
+compiler/tables/excel.py) with a progress meter, writing result cells, the allocation file, and
+the errors and summary of a run.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import attrs
 from polc.dsl.files import FileProblem, Outputs, input_limit, open_regular
 
 
-FORMATS = ('csv', 'jsonl', 'parquet')
+FORMATS = ('csv', 'jsonl', 'parquet', 'xlsx')
+FORMAT_NAMES = '.csv、.jsonl、.parquet、.xlsx'
 
 
 class BatchError(Exception):
@@ -33,7 +35,8 @@ class BatchError(Exception):
 
 def table_format(path: str) -> Optional[str]:
     suffix = Path(path).suffix.lower().lstrip('.')
-    return {'csv': 'csv', 'jsonl': 'jsonl', 'ndjson': 'jsonl', 'parquet': 'parquet'}.get(suffix)
+    return {'csv': 'csv', 'jsonl': 'jsonl', 'ndjson': 'jsonl', 'parquet': 'parquet', 'xlsx': 'xlsx',
+            'xlsm': 'xlsx'}.get(suffix)
 
 
 # ------------------------------------------------------------------ reading
@@ -92,14 +95,24 @@ def _lines(f, path: str):
         yield line
 
 
-def read_rows(path: str, meter: Optional[Meter] = None) -> Iterator[tuple[int, dict]]:
-    """(row number, raw facts) — the row number counts data rows from 1 (a CSV header is row 0).
-    With a ``meter``, how much of the input has been read is kept up to date in it."""
+def read_rows(path: str, meter: Optional[Meter] = None, sheet: Optional[str] = None) -> Iterator[tuple[int, dict]]:
+    """(row number, raw facts) — the row number counts data rows from 1 (a CSV header is row 0);
+    in an Excel sheet it is the row number Excel shows (header in row 1 → first data row 2).
+    ``sheet`` chooses an Excel sheet (default the first).  With a ``meter``, how much of the
+    input has been read is kept up to date in it."""
     fmt = table_format(path)
     if fmt is None:
-        raise BatchError(f'{path}：无法识别的表格格式（支持 .csv、.jsonl、.parquet）')
+        raise BatchError(f'{path}：无法识别的表格格式（支持 {FORMAT_NAMES}）')
+    if sheet is not None and fmt != 'xlsx':
+        raise BatchError(f'{path}：--sheet 只用于 Excel 表格（.xlsx）')
     try:
-        if fmt == 'csv':
+        if fmt == 'xlsx':
+            from polc.compiler.tables.excel import ExcelError, read_excel
+            try:
+                yield from read_excel(path, sheet, meter)
+            except ExcelError as exc:
+                raise BatchError(str(exc)) from None
+        elif fmt == 'csv':
             yield from _read_csv(path, meter)
         elif fmt == 'jsonl':
             yield from _read_jsonl(path, meter)
@@ -261,11 +274,17 @@ class Writer:
         self.path = path
         dest = path if dest is None else dest
         self.fmt = table_format(path)
-        if self.fmt is None:
-            raise BatchError(f'{path}：无法识别的输出格式（支持 .csv、.jsonl、.parquet）')
+        if self.fmt is None or path.lower().endswith('.xlsm'):      # .xlsm is read, never written
+            raise BatchError(f'{path}：无法识别的输出格式（支持 {FORMAT_NAMES}）')
         self.columns = columns
         self.buffer: list[dict] = []
-        if self.fmt == 'parquet':
+        if self.fmt == 'xlsx':
+            from polc.compiler.tables.excel import ExcelError, ExcelWriter
+            try:
+                self.excel = ExcelWriter(dest, columns)
+            except ExcelError as exc:
+                raise BatchError(str(exc)) from None
+        elif self.fmt == 'parquet':
             try:
                 import pyarrow as pa
                 import pyarrow.parquet as pq
@@ -292,7 +311,9 @@ class Writer:
     def write_cells(self, cells: list) -> None:
         """One row of text cells, in column order."""
         try:
-            if self.fmt == 'csv':
+            if self.fmt == 'xlsx':
+                self.excel.write_cells(cells)
+            elif self.fmt == 'csv':
                 self.csv.writerow(cells)
             elif self.fmt == 'jsonl':
                 self.f.write(json.dumps(dict(zip(self.columns, cells)), ensure_ascii=False,
@@ -309,9 +330,22 @@ class Writer:
             self.writer.write_table(self.pa.Table.from_pylist(self.buffer, schema=self.schema))
             self.buffer = []
 
+    def abort(self) -> None:
+        """Give up: an Excel output is not written at all (the others are closed as they are)."""
+        if self.fmt == 'xlsx':
+            self.excel.abort()
+        else:
+            self.close()
+
     def close(self) -> None:
         try:
-            if self.fmt == 'parquet':
+            if self.fmt == 'xlsx':
+                from polc.compiler.tables.excel import ExcelError
+                try:
+                    self.excel.close()
+                except ExcelError as exc:
+                    raise BatchError(str(exc)) from None
+            elif self.fmt == 'parquet':
                 try:
                     self._flush()
                 finally:
@@ -345,6 +379,12 @@ class BatchSummary:
     totals: dict = attrs.field(factory=dict)      # item -> paid sum (before quotas and pools)
     total: Decimal = Decimal(0)
     allocations: dict = attrs.field(factory=dict)  # item -> Shared, for items with a quota or pool
+    cuts: dict = attrs.field(factory=dict)         # item -> amount (outcome 金额) taken off by its quota or pool
+
+    @property
+    def paid(self) -> Decimal:
+        """The grand total after quotas and pools: what the budget pays (``total`` is before them)."""
+        return self.total - sum(self.cuts.values(), Decimal(0))
 
 
 def write_allocations(path: str, allocations: dict, id_column: Optional[str], idents: dict,

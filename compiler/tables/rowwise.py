@@ -16,13 +16,15 @@ from polc.compiler.tables.io import (ALLOCATION_COLUMNS, BatchError, BatchSummar
 
 def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
               skip_bad: bool = False, rejects_path: Optional[str] = None, progress=None,
-              allocation_path: Optional[str] = None) -> BatchSummary:
+              allocation_path: Optional[str] = None, sheet: Optional[str] = None) -> BatchSummary:
     """Evaluate every row of ``in_path`` and write one result row each to ``out_path``; then share
     each quota and pool among the rows (written to ``allocation_path`` when given).
 
     The outputs are written whole or not at all: a bad row, a full disk or any other failure leaves
     every earlier file in place and no partial file (:func:`polc.compiler.tables.io.outputs`).
-    ``rejects_path``, when given, is always written (empty when no row was skipped)."""
+    ``rejects_path``, when given, is always written (empty when no row was skipped).  ``sheet``
+    chooses the sheet of an Excel input.  ``progress``, when given, is called as
+    ``progress(rows, fraction)`` now and then."""
     day = R.parse_date(date) if date is not None else None
     if day is None:
         import datetime as dt
@@ -41,24 +43,25 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
                  inputs=[('--facts', in_path), ('政策文件', compiled.analysis.file)]) as outs:
         dests = {p: outs.temp(p) for p in (out_path, rejects_path, allocation_path) if p}
         return _run(compiled, names, columns, day, in_path, out_path, dests, id_column, skip_bad,
-                    rejects_path, progress, allocation_path)
+                    rejects_path, progress, allocation_path, sheet)
 
 
 def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, skip_bad, rejects_path,
-         progress, allocation_path) -> BatchSummary:
+         progress, allocation_path, sheet=None) -> BatchSummary:
     inputs = compiled.inputs
     typed = compiled.evaluate_typed
     summary = BatchSummary(totals={n: Decimal(0) for n in names})
     limited = {info['name']: info for info, _f in compiled.namespace['ITEMS']
                if info.get('quota') is not None or info.get('pool') is not None}
     claims: dict = {n: [] for n in limited}
+    ceiling_rows: dict = {n: set() for n in limited}     # claims that are a ceiling, not an amount
     idents: dict = {}
     totals, amount = summary.totals, R.AMOUNT
     writer = Writer(out_path, columns, dests[out_path])
     rejects = LineFile(rejects_path, dests[rejects_path]) if rejects_path else None
     try:
         meter = Meter() if progress is not None else None
-        for n, raw in read_rows(in_path, meter):
+        for n, raw in read_rows(in_path, meter, sheet):
             summary.rows += 1
             ident = None
             if isinstance(raw, dict) and id_column:
@@ -85,6 +88,8 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
                     totals[name] += v
                 if v is not None and name in limited and v > 0:
                     claims[name].append((n, v))
+                    if o != amount:
+                        ceiling_rows[name].add(n)
                     if id_column:
                         idents[n] = ident
             cells.append(cell_text(total))
@@ -93,8 +98,12 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
             summary.written += 1
             if progress is not None and summary.rows % 20000 == 0:
                 progress(summary.rows, meter.fraction)
-    finally:
+    except BaseException:
+        writer.abort()
+        raise
+    else:
         writer.close()
+    finally:
         if rejects is not None:
             rejects.close()
     from polc.compiler.tables.allocation import allocate, shared
@@ -103,6 +112,8 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
         pool = Decimal(info['pool']) if info.get('pool') else None
         grants[name] = allocate(claims[name], info.get('quota'), pool, info.get('allocation', ''))
         summary.allocations[name] = shared(grants[name])
+        summary.cuts[name] = sum((g.claimed - g.granted for g in grants[name] if g.row not in ceiling_rows[name]),
+                                 Decimal(0))
     if allocation_path:
         write_allocations(allocation_path, grants, id_column, idents, dests[allocation_path])
     return summary
