@@ -430,6 +430,7 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
         row = con.execute(shared_sql(claims, info.get('quota'), pool, info.get('allocation', ''),
                                      flagged=True)).fetchone()
         summary.allocations[name] = Shared(row[0], row[1], Decimal(row[2]), Decimal(row[3]), row[4])
+        summary.cuts[name] = Decimal(row[5])
         if allocation_path:             # who, how much and why: one row per claim, in Python
             ident = f', {quote(id_column)}' if id_column else ''
             rows = con.execute(f'SELECT "行号", {amount}{ident} FROM results WHERE {amount} > 0 '
