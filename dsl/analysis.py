@@ -71,15 +71,19 @@ def _analyze(source: str, file: str) -> Analysis:
     diags = list(result.diagnostics)
     if result.policy is None:
         return Analysis(file, source, None, None, tuple(diags))
+    from .script import resolve_spellings
+    policy = result.policy
     try:
-        checked = check(result.policy)
+        policy, fold_diags = resolve_spellings(policy)
+        diags.extend(fold_diags)
+        checked = check(policy)
     except RecursionError:
         diags.append(error('E-TOO-DEEP', '嵌套过深，无法检查', None))
-        return Analysis(file, source, result.policy, None, tuple(d.with_file(file) for d in diags))
+        return Analysis(file, source, policy, None, tuple(d.with_file(file) for d in diags))
     diags.extend(checked.diagnostics)
     diags = [d.with_file(file) for d in diags]
     diags.sort(key=lambda d: d.sort_key)
-    return Analysis(file, source, result.policy, checked, tuple(diags))
+    return Analysis(file, source, policy, checked, tuple(diags))
 
 
 class SourceError(Exception):

@@ -57,19 +57,20 @@ def explain(file, facts_path, item, date):
     from polc.compiler.python.explain import render_item
     compiled = load_or_exit(file)
     result = evaluate_or_exit(compiled, facts_path, date, explain=True)
+    from polc.dsl.script import fold
     key = normalize(item).strip()
-    chosen = [it for it in result.items if it.name == item or normalize(it.clause).strip() == key
+    chosen = [it for it in result.items if fold(it.name) == fold(key) or normalize(it.clause).strip() == key
               or normalize(it.clause).strip('()、. ') == key.strip('()、. ')]
     if not chosen:
         names = '、'.join(it.name for it in result.items)
         echo_err(f'错误[E-USAGE]: 没有名为「{item}」的项或条款；可选：{names}')
         sys.exit(EXIT_USAGE)
-    click.echo(f'{result.policy}\n评估日期：{result.date.isoformat()}（{result.validity}）\n')
+    click.echo(result.words(f'{result.policy}\n评估日期：{result.date.isoformat()}（{result.validity}）\n'))
     for it in chosen:
-        click.echo('\n'.join(render_item(it, verbose=True)) + '\n')
+        click.echo('\n'.join(render_item(it, verbose=True, words=result.words)) + '\n')
     for g in result.groups:
         if any(it.name in g.members for it in chosen):
-            click.echo(f'组「{g.name}」：{g.note}')
+            click.echo(result.words(f'组「{g.name}」：{g.note}'))
 
 
 @click.command()

@@ -21,7 +21,10 @@ def _headline(it: ItemResult) -> str:
     return it.outcome_label
 
 
-def render_item(it: ItemResult, verbose: bool = True) -> list[str]:
+def render_item(it: ItemResult, verbose: bool = True, words=None) -> list[str]:
+    """Lines explaining one item; ``words`` converts polc's own words to the policy's script."""
+    if words is not None:
+        return [words(line) for line in render_item(it, verbose)]
     sep = ' ' if it.clause and it.clause[-1] not in '）)、' else ''
     out = [f'{it.clause}{sep}{it.title} · {it.name}【{it.kind}】', f'  结果：{_headline(it)}']
     if it.detail and (it.outcome != AMOUNT):
@@ -81,4 +84,4 @@ def render_text(r: EvalResult, verbose: bool = True) -> str:
     if r.ceilings:
         parts = '，'.join(f'{k} {format_money(v)}' for k, v in r.ceilings.items())
         out.append(f'  最高可获（以审核为准）：{parts}；共 {format_money(r.ceiling_total)}')
-    return '\n'.join(out) + '\n'
+    return r.words('\n'.join(out)) + '\n'

@@ -39,9 +39,11 @@ class ItemResult:
     quota: Optional[int]
     pool: Optional[Decimal]
 
+    label: str = ''             # outcome label in the policy's script ('' : the simplified label)
+
     @property
     def outcome_label(self) -> str:
-        return OUTCOME_LABELS.get(self.outcome, self.outcome)
+        return self.label or OUTCOME_LABELS.get(self.outcome, self.outcome)
 
     def to_dict(self) -> dict:
         return {
@@ -87,6 +89,11 @@ class EvalResult:
     ceiling_total: Decimal
     readings: tuple[str, ...]   # policy-level 解读
     header: dict = attrs.field(factory=dict)   # 文号、发文机关、状态、组合原则、统计起始 … as written
+    script: object = attrs.field(default=None, eq=False, repr=False)   # names.Script: polc's words 简/繁
+
+    def words(self, text: str) -> str:
+        """polc's own words in the policy's script (the policy's texts kept as written)."""
+        return self.script.convert(text) if self.script is not None else text
 
     def item(self, name: str) -> ItemResult:
         for it in self.items:
@@ -107,24 +114,31 @@ class EvalResult:
         }
 
 
-def from_runtime(raw: dict, item_table, readings=()) -> EvalResult:
+def from_runtime(raw: dict, item_table, readings=(), script=None) -> EvalResult:
     infos = {info['name']: info for info, _f in item_table}
     items = []
+    w = script.convert if script is not None and script.traditional else None
     for r in raw['items']:
         info = infos[r['name']]
+        detail, steps, notes, label = r['detail'], r['steps'], r['notes'], ''
+        if w is not None:
+            detail, steps, notes = w(detail), [w(x) for x in steps], [w(x) for x in notes]
+            label = w(OUTCOME_LABELS.get(r['outcome'], r['outcome']))
         items.append(ItemResult(
             name=r['name'], clause=info['clause'], title=info['title'], kind=info['kind'],
             outcome=r['outcome'], amount=r['amount'], paid=r['paid'], ceiling=r['ceiling'],
-            detail=r['detail'], steps=tuple(r['steps']), notes=tuple(r['notes']),
+            detail=detail, steps=tuple(steps), notes=tuple(notes), label=label,
             set_aside=r['set_aside'], source=tuple(info['source']), readings=tuple(info['readings']),
             lead=tuple(info['lead']), units=tuple(info['units']), quota=info['quota'],
             pool=Decimal(info['pool']) if info['pool'] else None))
     groups = tuple(GroupResult(g['name'], g['mode'], tuple(g['members']), g['winner'],
-                               tuple(g['set_aside']), g['cap'], g['before'], g['total'], g['note'])
+                               tuple(g['set_aside']), g['cap'], g['before'], g['total'],
+                               w(g['note']) if w else g['note'])
                    for g in raw['groups'])
-    return EvalResult(raw['policy'], raw['date'], raw['valid'], raw['validity'], tuple(items), groups,
+    return EvalResult(raw['policy'], raw['date'], raw['valid'],
+                      w(raw['validity']) if w else raw['validity'], tuple(items), groups,
                       dict(raw['totals']), raw['total'], dict(raw['ceilings']), raw['ceiling_total'],
-                      tuple(readings), header_of(raw.get('meta', {})))
+                      tuple(readings), header_of(raw.get('meta', {})), script)
 
 
 HEADER_LABELS = {'docno': '文号', 'issuer': '发文机关', 'status': '状态', 'issued': '印发日期',

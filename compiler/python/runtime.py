@@ -21,7 +21,7 @@ from polc.dsl.units import format_money, format_number, format_percent
 __all__ = [
     'AMOUNT', 'CEILING', 'NOT_APPLICABLE', 'DEFERRED', 'CASE_BY_CASE', 'NON_CASH', 'NO_AMOUNT',
     'OUTCOME_LABELS', 'FactsError', 'CONTEXT', 'D', 'fmt', 'fmt_money', 'round_fen', 'floor_div',
-    'coerce_facts', 'evaluate_policy', 'parse_date', 'Inapplicable', 'div', 'pick_year',
+    'coerce_facts', 'set_fold', 'evaluate_policy', 'parse_date', 'Inapplicable', 'div', 'pick_year',
     'pick_category', 'progressive_level', 'progressive', 'finish_typed', 'validity_bounds',
 ]
 
@@ -266,10 +266,35 @@ _COERCE = {'money': _coerce_money, 'percent': _coerce_percent, 'int': _coerce_in
            'bool': _coerce_bool, 'date': _coerce_date}
 
 
-def coerce_facts(inputs, facts):
+# Folding of simplified/traditional spellings: set by polc's loader to OpenCC's t2s
+# (polc.dsl.script.fold); None in a stand-alone module, which has only the alias tables.
+_FOLD = None
+
+
+def set_fold(fn) -> None:
+    global _FOLD
+    _FOLD = fn
+
+
+def _declared(key, names, aliases):
+    """The declared spelling of a fact name or enumeration value, or None."""
+    if key in names:
+        return key
+    if not isinstance(key, str):
+        return None
+    found = aliases.get(key) if aliases else None
+    if found is None and _FOLD is not None:
+        folded = _FOLD(key)
+        found = folded if folded in names else (aliases.get(folded) if aliases else None)
+    return found
+
+
+def coerce_facts(inputs, facts, aliases=None, value_aliases=None):
     """Check and convert raw facts against the declared inputs.
 
-    ``inputs`` maps name -> (kind, enum values, default or None, description).
+    ``inputs`` maps name -> (kind, enum values, default or None, description).  A fact or an
+    enumeration value spelt in the other script (简/繁) is found under its declared spelling
+    (``aliases``: spelling -> declared name; ``value_aliases``: input -> spelling -> value).
     Returns a new dict with every declared input (defaults filled in).  Raises
     :class:`FactsError` listing every problem, each naming its fact.
     """
@@ -277,22 +302,31 @@ def coerce_facts(inputs, facts):
         raise FactsError([('', f'事实应为一个对象（名称到值的映射），得到 {type(facts).__name__}')])
     problems = []
     out = {}
+    given = {}
     for name in facts:
-        if name not in inputs:
+        declared = _declared(name, inputs, aliases)
+        if declared is None:
             problems.append((str(name), '未声明的输入（政策中没有这一项）'))
+        elif declared in given:
+            problems.append((str(name), f'与「{given[declared]}」是同一输入（简繁写法不同），只能给出一次'))
+        else:
+            given[declared] = name
     for name, (kind, values, default, _desc) in inputs.items():
-        if name not in facts or facts[name] is None:
+        key = given.get(name, name)
+        if key not in facts or facts[key] is None:
             if default is None:
                 problems.append((name, '缺少必填输入'))
             else:
                 out[name] = default
             continue
-        raw = facts[name]
+        raw = facts[key]
         try:
             if kind == 'enum':
-                if not isinstance(raw, str) or raw not in values:
+                value = _declared(raw, values, (value_aliases or {}).get(name)) \
+                    if isinstance(raw, str) else None
+                if value is None:
                     raise ValueError(f'应为以下之一：{"、".join(values)}，得到 {raw!r}')
-                out[name] = raw
+                out[name] = value
             else:
                 out[name] = _COERCE[kind](raw)
         except ValueError as exc:
@@ -464,7 +498,7 @@ def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, exp
         if d is None:
             raise FactsError([('日期', f'无法读作日期：{date!r}（应为 "2025-03-01"）')])
         date = d
-    values = coerce_facts(inputs, facts)
+    values = coerce_facts(inputs, facts, meta.get('input_aliases'), meta.get('value_aliases'))
     valid, validity_note, start, end = _validity(meta, date)
     items = {}
     order = []

@@ -32,6 +32,7 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
         columns += [f'{n}.结果', f'{n}.金额']
     columns.append('合计')
     inputs = compiled.inputs
+    aliases, value_aliases = compiled.meta.get('input_aliases'), compiled.meta.get('value_aliases')
     typed = compiled.evaluate_typed
     summary = BatchSummary(totals={n: Decimal(0) for n in names})
     limited = {info['name']: info for info, _f in compiled.namespace['ITEMS']
@@ -49,7 +50,7 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
             if isinstance(raw, dict) and id_column:
                 ident = raw.pop(id_column, None)
             try:
-                values = R.coerce_facts(inputs, raw)
+                values = R.coerce_facts(inputs, raw, aliases, value_aliases)
             except R.FactsError as exc:
                 msg = '；'.join(f'「{k}」：{m}' if k else m for k, m in exc.problems)
                 if not skip_bad:
