@@ -35,7 +35,9 @@ def fold(text: str) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def to_traditional(text: str) -> str:
-    return _converter('s2t').convert(text)
+    """polc's own words in traditional characters (OpenCC s2tw: 為、審核, the forms the
+    traditional seed policy uses, rather than s2t's 爲、審覈)."""
+    return _converter('s2tw').convert(text)
 
 
 def spellings(text: str) -> set[str]:
@@ -136,8 +138,10 @@ def resolve_spellings(policy: A.Policy) -> tuple[A.Policy, list[Diagnostic]]:
             for other in names[1:]:
                 diags.append(error(
                     'E-NAME-FOLD',
-                    f'名称「{other.text}」与「{first.text}」只差简繁写法，简繁通用后是同一个名称；请改用不同的名称',
-                    other.span))
+                    f'名称「{other.text}」与「{first.text}」只差简繁写法，简繁通用后是同一个名称',
+                    other.span,
+                    hint='名称的简体、繁体写法通用（事实、表头、引用都按简繁折合后查找），'
+                         '两个只差简繁的名称无法区分；请改用不同的名称'))
     exact = {n.text for n in decls}
     target = {f: next(iter(s)) for f, s in by_fold.items() if len(s) == 1}
     if not target:

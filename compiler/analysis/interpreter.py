@@ -36,7 +36,10 @@ class Interpreter:
     def meta(self) -> dict:
         keys = ['name', 'issuer', 'docno', 'issued', 'effective', 'expiry', 'duration', 'stats_start',
                 'principle', 'rates_are_maxima', 'status']
-        return {k: self.p.header_value(k) for k in keys if self.p.header_value(k) is not None}
+        from polc.compiler.python.dependencies import item_inputs
+        out = {k: self.p.header_value(k) for k in keys if self.p.header_value(k) is not None}
+        out['item_inputs'] = item_inputs(self.p)
+        return out
 
     def input_table(self) -> dict:
         out = {}

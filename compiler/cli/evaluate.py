@@ -17,6 +17,8 @@ from polc.compiler.cli.tables import batch_or_exit
 @click.option('--date', 'date', default=None, help='评估日期（如 2025-03-01）；默认今天')
 @click.option('--format', 'fmt', type=click.Choice(['text', 'json']), default='text')
 @click.option('--brief', is_flag=True, help='只列结果，不列计算过程与原文')
+@click.option('--strict', is_flag=True,
+              help='条件依赖未填事实（按默认值计）的项不计算，结果为「缺少事实」并列出未填的事实')
 @click.option('--out', 'out_path', default=None,
               help='批量：把每个申请人的结果写到此表格（.csv/.jsonl/.parquet）；--facts 为同类表格')
 @click.option('--id-column', default=None, help='批量：申请人编号所在的列（不作为事实，原样写到结果）')
@@ -26,12 +28,15 @@ from polc.compiler.cli.tables import batch_or_exit
               help='批量：名额与资金池的分配结果写到此表格（谁获得、多少、谁被削减及原因）')
 @click.option('--engine', type=click.Choice(['python', 'duckdb']), default='python',
               help='批量：python（默认）逐行计算；duckdb 把政策编译为 SQL 在 DuckDB 上整表计算（DECIMAL 精确到分）')
-def eval_(file, facts_path, date, fmt, brief, out_path, id_column, skip_bad, rejects_path,
+def eval_(file, facts_path, date, fmt, brief, strict, out_path, id_column, skip_bad, rejects_path,
           allocation_path, engine):
     """计算一个申请人可获得的奖补，并逐条说明理由；或批量计算一整张表。"""
     from polc.compiler.python.explain import render_text
     compiled = load_or_exit(file)
     from polc.compiler.tables.io import table_format
+    if strict and (out_path is not None or table_format(facts_path) is not None):
+        echo_err('错误[E-USAGE]: --strict 只用于单个申请人的计算（批量表格不支持）')
+        sys.exit(EXIT_USAGE)
     if out_path is not None or table_format(facts_path) is not None:
         batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
                        allocation_path, engine)
@@ -39,7 +44,7 @@ def eval_(file, facts_path, date, fmt, brief, out_path, id_column, skip_bad, rej
     if engine != 'python':
         echo_err('错误[E-USAGE]: --engine duckdb 只用于批量计算（--facts 为 .csv/.jsonl/.parquet 表格，并给出 --out）')
         sys.exit(EXIT_USAGE)
-    result = evaluate_or_exit(compiled, facts_path, date, explain=not brief or fmt == 'json')
+    result = evaluate_or_exit(compiled, facts_path, date, explain=not brief or fmt == 'json', strict=strict)
     if fmt == 'json':
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -35,9 +35,11 @@ def check(files, fmt, report):
                 echo_err(render(d, None))
             continue
         analysis = analyze(text, path)
-        diags.extend(analysis.diagnostics)
+        from polc.compiler.analysis.defaults import default_warnings
+        found = list(analysis.diagnostics) + default_warnings(analysis)
+        diags.extend(found)
         if fmt == 'text':
-            for d in analysis.diagnostics:
+            for d in found:
                 click.echo(render(d, text))
         if report and analysis.checked is not None:
             reports.append(coverage(analysis.checked, path))

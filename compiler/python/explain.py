@@ -33,6 +33,8 @@ def render_item(it: ItemResult, verbose: bool = True, words=None) -> list[str]:
     if verbose and it.steps:
         out.append('  计算：')
         out.extend(f'    · {s}' for s in it.steps)
+    if it.unfilled:
+        out.append('  未填：' + '、'.join(f'「{n}」（未填，按默认值 {d} 计）' for n, d in it.unfilled))
     for n in it.notes:
         out.append(f'  调整：{n}')
     if verbose:

@@ -76,9 +76,13 @@ class CompiledPolicy:
             fn = self.namespace['evaluate_typed']
         return fn
 
-    def evaluate(self, facts: dict, date=None, explain: bool = True) -> EvalResult:
-        """Evaluate one applicant.  Raises :class:`FactsError` for bad facts."""
-        raw = self.namespace['evaluate'](facts, date, explain)
+    def evaluate(self, facts: dict, date=None, explain: bool = True, strict: bool = False) -> EvalResult:
+        """Evaluate one applicant.  Raises :class:`FactsError` for bad facts.  ``strict``: an item
+        whose conditions rest on a fact the applicant did not give (taken at its default) is not
+        computed; its outcome is ``missing_facts`` (缺少事实), naming the facts."""
+        ns = self.namespace
+        raw = runtime.evaluate_policy(ns['META'], ns['INPUTS'], ns['ITEMS'], ns['GROUPS'], facts, date,
+                                      explain, strict=strict)
         return from_runtime(raw, self.namespace['ITEMS'], self.namespace['POLICY_READINGS'], self.script)
 
     @property

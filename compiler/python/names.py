@@ -10,6 +10,8 @@ from __future__ import annotations
 from polc.dsl import ast as A
 from polc.dsl.script import alias_table
 
+from polc.compiler.python.dependencies import dependency_lines
+
 
 def input_aliases(policy: A.Policy) -> dict[str, str]:
     return alias_table([d.name.text for d in policy.inputs])
@@ -29,7 +31,7 @@ def alias_lines(policy: A.Policy) -> str:
     """Lines appended to a generated module: the alias tables, kept in ``META``."""
     return ('\n\n# Other spellings (simplified/traditional) of input names and enumeration values.\n'
             f"META['input_aliases'] = {input_aliases(policy)!r}\n"
-            f"META['value_aliases'] = {value_aliases(policy)!r}\n")
+            f"META['value_aliases'] = {value_aliases(policy)!r}\n" + dependency_lines(policy))
 
 
 class Script:
@@ -75,4 +77,5 @@ def _policy_texts(policy: A.Policy, source: str) -> set[str]:
             out.add(f.value)
         elif isinstance(f.value, tuple):
             out.update(x for x in f.value if isinstance(x, str))
-    return {t for t in out if t.strip()}
+    from polc.dsl.keywords import SPELLING_TO_TYPE
+    return {t for t in out if t.strip() and t not in SPELLING_TO_TYPE}   # 合计 as a target is polc's word

@@ -40,6 +40,7 @@ class ItemResult:
     pool: Optional[Decimal]
 
     label: str = ''             # outcome label in the policy's script ('' : the simplified label)
+    unfilled: tuple = ()        # ((input, default as text), …): facts it depends on, not given
 
     @property
     def outcome_label(self) -> str:
@@ -54,6 +55,7 @@ class ItemResult:
             'notes': list(self.notes), 'set_aside': self.set_aside, 'source': list(self.source),
             'readings': list(self.readings), 'lead': list(self.lead), 'units': list(self.units),
             'quota': self.quota, 'pool': _money(self.pool),
+            'unfilled': [{'name': n, 'default': d} for n, d in self.unfilled],
         }
 
 
@@ -128,6 +130,7 @@ def from_runtime(raw: dict, item_table, readings=(), script=None) -> EvalResult:
             name=r['name'], clause=info['clause'], title=info['title'], kind=info['kind'],
             outcome=r['outcome'], amount=r['amount'], paid=r['paid'], ceiling=r['ceiling'],
             detail=detail, steps=tuple(steps), notes=tuple(notes), label=label,
+            unfilled=tuple(tuple(x) for x in r.get('unfilled', ())),
             set_aside=r['set_aside'], source=tuple(info['source']), readings=tuple(info['readings']),
             lead=tuple(info['lead']), units=tuple(info['units']), quota=info['quota'],
             pool=Decimal(info['pool']) if info['pool'] else None))
