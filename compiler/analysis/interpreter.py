@@ -95,7 +95,10 @@ class Interpreter:
     def evaluate(self, facts, date=None, explain=True):
         raw = R.evaluate_policy(self.meta(), self.input_table(), self.item_table(), self.group_table(),
                                 facts, date, explain)
-        return from_runtime(raw, self.item_table(), tuple(self.p.header_values('reading')))
+        if getattr(self, '_script', None) is None:
+            from polc.compiler.python.names import Script
+            self._script = Script(self.p, self.source)       # polc's words in the policy's script
+        return from_runtime(raw, self.item_table(), tuple(self.p.header_values('reading')), self._script)
 
     # ---------------------------------------------------------------- evaluation
     def _src(self, node) -> str:
