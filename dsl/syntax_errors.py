@@ -152,7 +152,10 @@ def syntax_diagnostic(exc: UnexpectedInput, norm: str) -> Diagnostic:
             hint = _misspelt_hint(str(tok), accepts, after[:1] == ':')
         if not hint and tok.type in KEYWORD_TYPES and ('NAME' in (exc.expected or ()) or 'QNAME' in (
                 exc.expected or ())):
-            hint = f'「{tok}」是关键字；用作名称时请写成「「{tok}」」，或换一个名称'
+            if 'QNAME' in (accepts or ()):
+                hint = f'「{tok}」是关键字；用作名称时请写成「「{tok}」」，或换一个名称'
+            else:                      # a title or a text: quoted with "…"
+                hint = f'「{tok}」是关键字；用作文字时请写成 "{tok}"'
         if not hint and tok.type == 'LPAR' and pos > 0 and _HAN_RUN.search(norm[:pos]):
             hint = '文字中含有括号时，请用引号把整段文字括起来，例如 "漳州市……措施（节选）"'
         expected = _expected_text(accepts) if accepts else ''
