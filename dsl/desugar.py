@@ -3,8 +3,9 @@
 Every stage after this one (checks, Python code, SQL, the reference interpreter, verify) sees
 only core constructs, so each new construct is exact on every back end at once:
 
-- 适用条件 (policy-wide) and a clause's 条件 (every item of the clause) become the first
-  conditions of each item below them, policy-wide first;
+- 适用条件 (policy-wide), a chapter's 条件 (a clause numbered 二、: its items and the clauses
+  （一）… or 二（一）… after it, up to the next chapter) and a clause's 条件 (every item of the
+  clause) become the first conditions of each item below them, outermost first;
 - ``x 累计最高 L 已获 R`` becomes ``x 最高 取高（L - R，0元）``: what is left of a cap over years;
 - ``x 按 a:b 配套`` becomes ``x × (b/a)`` (a percentage written as the ratio, so the explanation
   and the number check show 1:0.5).
@@ -24,11 +25,22 @@ def desugar(policy: A.Policy) -> A.Policy:
     shared = tuple(policy.header_values('conditions'))
     clauses = []
     changed = False
+    chapter: tuple = ()               # 条件 of the current chapter clause (二、), for its （一）…
+    chapter_no = ''
     for c in policy.clauses:
         new_c = _rewrite(c)
-        prefix = shared + tuple(_rewrite(x) for x in c.conditions)
-        if prefix:
-            new_c = attrs.evolve(new_c, items=tuple(
+        own = tuple(_rewrite(x) for x in c.conditions)
+        level, parent = _level(c.number)
+        inherited = ()
+        if level == 'chapter':
+            chapter, chapter_no = own, c.number[:-1]
+        elif level == 'sub' and (parent is None or parent == chapter_no):
+            inherited = chapter
+        elif level != 'sub':
+            chapter, chapter_no = (), ''
+        prefix = shared + inherited + own
+        if prefix:          # pushed down into the items (and no longer on the clause)
+            new_c = attrs.evolve(new_c, conditions=(), items=tuple(
                 attrs.evolve(it, conditions=prefix + it.conditions) for it in new_c.items))
         changed |= new_c is not c
         clauses.append(new_c)
@@ -38,7 +50,20 @@ def desugar(policy: A.Policy) -> A.Policy:
     changed |= any(a is not b for a, b in zip(groups, policy.groups))
     if not changed:
         return policy
-    return attrs.evolve(policy, clauses=tuple(clauses), defines=defines, groups=groups)
+    header = tuple(f for f in policy.header if f.key != 'conditions')
+    return attrs.evolve(policy, header=header, clauses=tuple(clauses), defines=defines, groups=groups)
+
+
+def _level(number: str):
+    """('chapter', None) for 二、; ('sub', None) for （一）; ('sub', '二') for 二（一）; else (None, None)."""
+    n = number.strip()
+    if n.endswith('、'):
+        return 'chapter', None
+    if n.startswith('（') and n.endswith('）'):
+        return 'sub', None
+    if '（' in n and n.endswith('）') and not n.startswith('（'):
+        return 'sub', n[:n.index('（')]
+    return None, None
 
 
 def _core(node):

@@ -162,3 +162,33 @@ def test_the_number_check_reads_ratios():
     # … and a rule copied wrongly as 1:0.8 is caught
     assert [d.message for d in a.diagnostics if d.code == 'W-NUMBER-NOT-IN-TEXT'] == \
         ['比例 1:0.8 没有出现在项「配套奖励」的原文中']
+
+
+def test_chapter_conditions_reach_the_clauses_of_the_chapter():
+    text = '''政策：章
+输入 主体类型：枚举（企业、高校） "申请主体"
+输入 投资额：金额 "投资额" 默认 0元
+条款 一、 总则
+  项 总则说明
+    金额：不设金额 "总则"
+条款 二、 企业支持
+  条件：主体类型 是 企业
+条款 （一） 投资
+  项 投资奖励
+    金额：投资额 × 10%
+条款 二（二） 再投资
+  项 再投资奖励
+    金额：投资额 × 5%
+条款 三、 高校支持
+条款 （一） 平台
+  项 平台奖励
+    金额：100万元
+'''
+    p = polc.loads(text, 'c.pol')
+    r = p.evaluate({'主体类型': '高校', '投资额': '100万元'}, '2025-01-01')
+    out = {it.name: (it.outcome, it.paid) for it in r.items}
+    # chapter 二's condition (企业) holds for （一） and 二（二）; not for 三、's （一）, nor for 一、
+    assert out['投资奖励'][0] == 'not_applicable' and out['再投资奖励'][0] == 'not_applicable'
+    assert out['平台奖励'] == ('amount', 100 * W) and out['总则说明'][0] == 'no_amount'
+    r = p.evaluate({'主体类型': '企业', '投资额': '100万元'}, '2025-01-01')
+    assert r.item('投资奖励').paid == 10 * W and r.item('再投资奖励').paid == 5 * W   # 100万 × 10%, × 5%

@@ -77,8 +77,17 @@ _HEADER_LABELS = {'name': '政策', 'issuer': '发文机关', 'docno': '文号',
 def check_duplicates(p: A.Policy, sym: Symbols) -> list[Diagnostic]:
     out = []
     numbers: dict[str, A.Clause] = {}
+    chapter = ''
     for c in p.clauses:
         key = _clause_key(c.number)
+        if key.startswith('dun:'):
+            chapter = key[4:]
+        elif key.startswith('paren:'):            # （一） under 二、 is 二（一）
+            key = f'sub:{chapter}（{key[6:]}）'
+        elif key.startswith('sub:'):
+            pass
+        else:
+            chapter = ''
         if key in numbers:
             first = numbers[key]
             where = f'第 {first.span.line} 行' if first.span is not None else '前面'
@@ -118,6 +127,8 @@ def _clause_key(number: str) -> str:
         return 'dun:' + n[:-1]
     if n.startswith('(') and n.endswith(')'):
         return 'paren:' + n[1:-1]
+    if '(' in n and n.endswith(')'):                 # 二(三): the chapter written out
+        return f'sub:{n[:n.index("(")]}（{n[n.index("(") + 1:-1]}）'
     return 'plain:' + n.rstrip('.')
 
 
