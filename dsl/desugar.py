@@ -23,6 +23,9 @@ from polc.dsl import ast as A
 
 def desugar(policy: A.Policy) -> A.Policy:
     shared = tuple(policy.header_values('conditions'))
+    if not shared and not any(c.conditions for c in policy.clauses) and not any(
+            isinstance(n, (A.CumulativeCap, A.Matching)) for n in A.walk(policy)):
+        return policy                 # nothing to rewrite (iterative walk: no recursion on deep input)
     clauses = []
     changed = False
     chapter: tuple = ()               # 条件 of the current chapter clause (二、), for its （一）…

@@ -152,6 +152,11 @@ def resolve_spellings(policy: A.Policy) -> tuple[A.Policy, list[Diagnostic]]:
             return text
         return target.get(fold(text), text)
 
+    # most policies spell every reference as declared: then nothing is rebuilt (the walk is
+    # iterative, so a deeply nested expression costs no recursion here)
+    if all(resolve(n.name if isinstance(n, A.Ref) else n.text) == (n.name if isinstance(n, A.Ref) else n.text)
+           for n in A.walk(policy) if isinstance(n, (A.Ref, A.Name))):
+        return policy, diags
     return _rewrite(policy, resolve), diags
 
 
