@@ -42,21 +42,47 @@ def _property(kind: str, values, description: str) -> dict:
 
 
 def schema_of(meta: dict, inputs: dict) -> dict:
-    """``inputs``: name -> (kind, enum values, default or None, description)."""
-    props, required = {}, []
+    """``inputs``: name -> (kind, enum values, default or None, description).
+
+    Names and enumeration values are accepted in simplified and traditional spellings alike
+    (``meta['input_aliases']``, ``meta['value_aliases']``, made by OpenCC when the policy is
+    compiled): each other spelling of a name is a property marked ``x-polc-alias-of``; at most one
+    spelling of an input may be given, and a required input in any spelling."""
+    aliases_of: dict = {}
+    for alias, name in (meta.get('input_aliases') or {}).items():
+        aliases_of.setdefault(name, []).append(alias)
+    value_aliases = meta.get('value_aliases') or {}
+    props, required, either, exclusive = {}, [], [], {}
     for name, (kind, values, default, desc) in inputs.items():
-        p = _property(kind, values, desc)
+        extra = value_aliases.get(name) or {}
+        p = _property(kind, list(values) + [a for a in extra if a not in values], desc)
+        if extra:
+            p['x-polc-values'] = list(values)          # the declared spellings, for forms
         if default is None:
-            required.append(name)
+            if aliases_of.get(name):
+                either.append({'anyOf': [{'required': [n]} for n in [name] + sorted(aliases_of[name])]})
+            else:
+                required.append(name)
         else:
             p['default'] = _default(default)
         props[name] = p
-    return {
+        for alias in sorted(aliases_of.get(name, ())):
+            props[alias] = {**p, 'x-polc-alias-of': name,
+                            'description': f'「{name}」的简繁另一写法' + (f'：{desc}' if desc else '')}
+            exclusive[alias] = {'not': {'anyOf': [{'required': [n]} for n in [name] + sorted(aliases_of[name])
+                                                  if n != alias]}}
+    out = {
         '$schema': 'https://json-schema.org/draft/2020-12/schema',
         'title': f'{meta.get("name", "")}：申请人事实',
-        'description': '由 polc schema 从政策文件生成。金额单位为元；不接受负数、NaN 与无穷大。',
+        'description': '由 polc schema 从政策文件生成。金额单位为元；不接受负数、NaN 与无穷大。'
+                       '名称与枚举值的简体、繁体写法通用（每项只给一种写法）。',
         'type': 'object',
         'properties': props,
         'required': required,
         'additionalProperties': False,
     }
+    if either:
+        out['allOf'] = either
+    if exclusive:
+        out['dependentSchemas'] = exclusive
+    return out

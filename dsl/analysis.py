@@ -68,17 +68,50 @@ def _analyze(source: str, file: str) -> Analysis:
     from .parser import parse
     result = parse(source, file)
     diags = list(result.diagnostics)
-    if result.policy is None:
+    policy = result.policy if result.policy is not None else result.partial
+    if policy is None:
         return Analysis(file, source, None, None, tuple(diags))
+    from .desugar import desugar
+    from .script import resolve_spellings
     try:
-        checked = check(result.policy)
+        policy, fold_diags = resolve_spellings(policy)
+        policy = desugar(policy)
+        checked = check(policy)
+        semantic = list(fold_diags) + list(checked.diagnostics)
+        if result.policy is None:      # after syntax errors: only what the blanked text cannot explain
+            semantic = _not_about_blanked(semantic, source, result.blanked)
+        diags.extend(semantic)
     except RecursionError:
         diags.append(error('E-TOO-DEEP', '嵌套过深，无法检查', None))
-        return Analysis(file, source, result.policy, None, tuple(d.with_file(file) for d in diags))
-    diags.extend(checked.diagnostics)
-    diags = [d.with_file(file) for d in diags]
+        return Analysis(file, source, policy, None, tuple(d.with_file(file) for d in diags))
+    diags = [d.with_file(file) for d in _unique(diags)]
     diags.sort(key=lambda d: d.sort_key)
-    return Analysis(file, source, result.policy, checked, tuple(diags))
+    return Analysis(file, source, policy, checked, tuple(diags))
+
+
+def _unique(diags) -> list:
+    """A clause-wide condition is checked once per item: report each problem once."""
+    seen, out = set(), []
+    for d in diags:
+        key = (d.severity, d.code, d.message, d.span)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def _not_about_blanked(diags, source: str, blanked) -> list:
+    """Drop the diagnostics that name something written in a statement with a syntax error
+    (an input whose declaration did not parse is not 'undefined' nor 'unused')."""
+    import re
+    texts = [source[s:e] for s, e in blanked]
+    out = []
+    for d in diags:
+        names = re.findall(r'「([^「」]+)」', d.message)
+        if any(n in t for n in names for t in texts):
+            continue
+        out.append(d)
+    return out
 
 
 class SourceError(Exception):

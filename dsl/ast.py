@@ -158,6 +158,26 @@ class Cap:
 
 
 @attrs.frozen
+class CumulativeCap:
+    """``value 累计最高 limit 已获 received``: at most what is left of a cap over years
+    (单个主体累计最高可给予200万元): the smaller of value and max(limit − received, 0)."""
+    value: 'Expr'
+    limit: 'Expr'
+    received: 'Expr'
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Matching:
+    """``base 按 1:0.5 配套``: matching funds in a ratio to another amount (base × 0.5/1)."""
+    base: 'Expr'
+    left: Decimal
+    right: Decimal
+    text: str               # as written: 1:0.5
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
 class PerStep:
     """``base 每满 step 给予 award`` (full steps) or ``base 每 step 给予 award`` (pro rata)."""
     base: 'Expr'
@@ -227,7 +247,8 @@ class MinOf:
 
 
 Expr = Union[Money, Percent, Number, DateLit, Bool, Ref, BinOp, Neg, Compare, Range, Is, In,
-             And, Or, Not, Cap, PerStep, Schedule, Progressive, ByCategory, MaxOf, MinOf]
+             And, Or, Not, Cap, CumulativeCap, Matching, PerStep, Schedule, Progressive, ByCategory,
+             MaxOf, MinOf]
 
 
 # ------------------------------------------------------------------ amounts (outcomes)
@@ -343,6 +364,7 @@ class Clause:
     source: tuple[str, ...]
     readings: tuple[str, ...]
     items: tuple[Item, ...]
+    conditions: tuple['Expr', ...] = ()     # 条件 written once for every item of the clause
     span: Optional[Span] = _span()
 
 

@@ -97,6 +97,7 @@ class ToAst(ExprBuilder):
     h_source_text = _h('source')
     h_reading = _h('reading')
     h_source_file = _h('source_file')
+    h_conditions = _h('conditions')
     del _h
 
     def header(self, children):
@@ -211,23 +212,23 @@ class ToAst(ExprBuilder):
     @v_args(meta=True)
     def clause(self, meta, children):
         number = str(children[0]).strip()          # normalised: (二) / 二、 / 2.
-        if number.startswith('(') and number.endswith(')'):
-            number = '（' + number[1:-1] + '）'       # written the Chinese way
+        number = number.replace('(', '（').replace(')', '）')   # written the Chinese way: （二）、二（三）
         rest = children[1:]
         title = ''
         if rest and isinstance(rest[0], str) and not isinstance(rest[0], tuple):
             title = rest[0]
             rest = rest[1:]
-        lead, units, source, readings, items = [], [], [], [], []
+        lead, units, source, readings, items, conds = [], [], [], [], [], []
         for c in rest:
             if isinstance(c, A.Item):
                 items.append(c)
             else:
                 key, value = c
                 {'lead': lead, 'units': units}.get(key, []).extend(value) if key in (
-                    'lead', 'units') else {'source': source, 'reading': readings}[key].append(value)
+                    'lead', 'units') else {'source': source, 'reading': readings,
+                                           'condition': conds}[key].append(value)
         return A.Clause(number, title, tuple(lead), tuple(units), tuple(source), tuple(readings),
-                        tuple(items), span=_span_of(meta))
+                        tuple(items), tuple(conds), span=_span_of(meta))
 
     @v_args(meta=True)
     def g_highest(self, meta, children):

@@ -217,6 +217,20 @@ class ExprBuilder(Transformer):
         return A.Cap(children[0], children[1], span=_span_of(meta))
 
     @v_args(meta=True)
+    def cumulative_cap(self, meta, children):
+        return A.CumulativeCap(children[0], children[1], children[2], span=_span_of(meta))
+
+    @v_args(meta=True)
+    def matching(self, meta, children):
+        from decimal import Decimal
+        base, tok = children[0], children[1]
+        left, right = (Decimal(x) for x in str(tok).split(':'))
+        if left == 0:
+            self.diags.append(error('E-NUMBER', f'配套比例「{tok}」的前项不能为 0', _span_of(tok)))
+            left = Decimal(1)
+        return A.Matching(base, left, right, str(tok), span=_span_of(meta))
+
+    @v_args(meta=True)
     def per_full_step(self, meta, children):
         return A.PerStep(children[0], children[1], children[2], True, span=_span_of(meta))
 

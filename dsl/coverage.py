@@ -23,6 +23,15 @@ _STYLES = {
     'dot': re.compile(r'^\s*(\d+)\.', re.M),
     'paren_digit': re.compile(r'^\s*\((\d+)\)', re.M),
 }
+# The same numbers inside a line, after a sentence or a bracket closes: a document crawled as one
+# line ("…制定以下措施。（一）…（二）…") has its clause numbers there, not at line starts.
+_AFTER = r'(?:(?<=^)|(?<=[\s。;:,)〕】」”"]))'
+_INLINE = {
+    'paren': re.compile(_AFTER + r'\(([' + _CN + r']+)\)', re.M),
+    'dun': re.compile(_AFTER + r'([' + _CN + r']+)、', re.M),
+    'dot': re.compile(_AFTER + r'(\d+)\.(?!\d)', re.M),
+    'paren_digit': re.compile(_AFTER + r'\((\d+)\)', re.M),
+}
 
 
 def clause_style(number: str) -> Optional[str]:
@@ -44,20 +53,27 @@ def clause_value(number: str) -> Optional[int]:
 
 
 def document_clauses(text: str, style: str) -> list[int]:
-    """Clause numbers of one style found at line starts, in order, as a run 1, 2, 3 …
+    """Clause numbers of one style, in order, as a run 1, 2, 3 …
 
+    Numbers at line starts are taken first; when numbers inside lines (after a sentence or a
+    bracket closes) make a longer run, as in a document crawled as one line, those are taken.
     Only the first run counting up from 1 is taken, so a later list restarting at
     (一) (e.g. the closing provisions) is not counted as clauses.
     """
-    found = [chinese_int(m.group(1)) if not m.group(1).isdigit() else int(m.group(1))
-             for m in _STYLES[style].finditer(normalize(text))]
-    run: list[int] = []
-    for v in found:
-        if v == len(run) + 1:
-            run.append(v)
-        elif v == 1 and run:
-            break
-    return run
+    norm = normalize(text)
+    best: list[int] = []
+    for pattern in (_STYLES[style], _INLINE[style]):
+        found = [chinese_int(m.group(1)) if not m.group(1).isdigit() else int(m.group(1))
+                 for m in pattern.finditer(norm)]
+        run: list[int] = []
+        for v in found:
+            if v == len(run) + 1:
+                run.append(v)
+            elif v == 1 and run:
+                break
+        if len(run) > len(best):
+            best = run
+    return best
 
 
 def item_category(item: A.Item, checked: Checked) -> str:
@@ -133,6 +149,7 @@ class Coverage:
     missing: tuple[int, ...]
     source_count: int = 0                       # 原文 strings in the policy
     source_not_found: tuple[str, ...] = ()      # those not in the document (where: text)
+    source_near: tuple[str, ...] = ()           # those differing from it only in final punctuation
 
     @property
     def encoded_share(self) -> Optional[float]:
@@ -161,7 +178,7 @@ def coverage(checked: Checked, file: str) -> Coverage:
         n_cases = sum(1 for case in p.cases if titles & {e.target.text for e in case.expects})
         clauses.append(ClauseCoverage(c.number, c.title, items, n_cases))
     source_file = p.header_value('source_file')
-    doc, missing, not_found = None, (), ()
+    doc, missing, not_found, near_found = None, (), (), ()
     texts = source_texts(p)
     if source_file:
         path = Path(file).parent / source_file
@@ -177,9 +194,41 @@ def coverage(checked: Checked, file: str) -> Coverage:
             missing = tuple(n for n in doc if n not in have)
         if text is not None:
             body = match_form(text)
-            not_found = tuple(f'{w}：{t}' for w, t in texts if match_form(t) not in body)
+            far, near = [], []
+            for w, t in texts:
+                if match_form(t) in body:
+                    continue
+                diff = _final_punctuation(match_form(t), body, t)
+                if diff is None:
+                    far.append(f'{w}：{t}')
+                else:
+                    near.append(f'{w}：{t}（{diff}）')
+            not_found, near_found = tuple(far), tuple(near)
     return Coverage(str(p.header_value('name', '')), file, source_file, doc, tuple(clauses), missing,
-                    len(texts), not_found)
+                    len(texts), not_found, near_found)
+
+
+_PUNCT = set('。.;；,，:：!！?？、')
+
+
+def _final_punctuation(t: str, body: str, written: str = '') -> Optional[str]:
+    """How a 原文 differs from the document when only its final punctuation does, else None."""
+    stem = t
+    while stem and stem[-1] in _PUNCT:
+        stem = stem[:-1]
+    if len(stem) < 4 or stem not in body:
+        return None
+    i = body.index(stem) + len(stem)
+    theirs = ''
+    while i < len(body) and body[i] in _PUNCT:
+        theirs += body[i]
+        i += 1
+    ours = t[len(stem):]
+    w = written.rstrip()
+    if w and normalize(w[len(w) - len(ours):]) == ours:
+        ours = w[len(w) - len(ours):]            # as written (full-width punctuation kept)
+    show = lambda x: f'「{x}」' if x else '没有标点'
+    return f'只差末尾标点：原文末尾{show(ours)}，原文件此处{show(theirs)}'
 
 
 def render_report(cov: Coverage) -> str:
@@ -188,14 +237,20 @@ def render_report(cov: Coverage) -> str:
         out.append('  原文件：未注明或无法读取（在政策头写「来源：\"sources/….txt\"」）')
     else:
         share = cov.encoded_share
-        out.append(f'  原文件 {cov.source_file} 中的条款：{len(cov.document_clauses)}；'
-                   f'已编码：{len(cov.document_clauses) - len(cov.missing)}（{share:.0%}）'
-                   + (f'；缺少：{"、".join(str(m) for m in cov.missing)}' if cov.missing else ''))
+        if share is None:
+            out.append(f'  原文件 {cov.source_file} 中没有找到与本政策编号写法相同的条款编号')
+        else:
+            out.append(f'  原文件 {cov.source_file} 中的条款：{len(cov.document_clauses)}；'
+                       f'已编码：{len(cov.document_clauses) - len(cov.missing)}（{share:.0%}）'
+                       + (f'；缺少：{"、".join(str(m) for m in cov.missing)}' if cov.missing else ''))
     if cov.source_file:
         if cov.source_not_found:
             out.append(f'  原文核对：{cov.source_count} 条原文中有 {len(cov.source_not_found)} 条不在原文件中：')
             out.extend(f'    {x}' for x in cov.source_not_found)
-        else:
+        if cov.source_near:
+            out.append(f'  原文核对：{cov.source_count} 条原文中有 {len(cov.source_near)} 条与原文件相近（只差末尾标点）：')
+            out.extend(f'    {x}' for x in cov.source_near)
+        if not cov.source_not_found and not cov.source_near:
             out.append(f'  原文核对：{cov.source_count} 条原文都出现在原文件中')
     counts = cov.counts()
     n_items = sum(counts.values())

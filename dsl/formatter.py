@@ -156,6 +156,11 @@ class _Printer:
             return f'{self.expr(e.subject, 5)} {k("属于")}（{vals}）', 4
         if isinstance(e, A.Cap):
             return f'{self.expr(e.value, 5)} {k("最高")} {self.expr(e.limit, 6)}', 5
+        if isinstance(e, A.CumulativeCap):
+            return (f'{self.expr(e.value, 5)} {k("累计最高")} {self.expr(e.limit, 6)} '
+                    f'{k("已获")} {self.expr(e.received, 6)}'), 5
+        if isinstance(e, A.Matching):
+            return f'{self.expr(e.base, 6)} {k("按")} {e.text} {k("配套")}', 5
         if isinstance(e, A.PerStep):
             word = k('每满') if e.full_steps else k('每')
             return (f'{self.expr(e.base, 6)} {word} {self.expr(e.step, 6)} {k("给予")} '
@@ -261,6 +266,8 @@ class _Printer:
             self.emit(f'{k("原文")}：{self.string(v)}', line)
         elif f.key == 'reading':
             self.emit(f'{k("解读")}：{self.string(v)}', line)
+        elif f.key == 'conditions':
+            self.emit(f'{k("适用条件")}：{self.expr(v, 0)}', line)
 
     def input_decl(self, d: A.InputDecl) -> None:
         k = self.kw
@@ -301,6 +308,8 @@ class _Printer:
             self.emit(f'{k("原文")}：{self.string(s)}', None, 1)
         for r in c.readings:
             self.emit(f'{k("解读")}：{self.string(r)}', None, 1)
+        for cnd in c.conditions:
+            self.emit(f'{k("条件")}：{self.expr(cnd, 0)}', cnd.span.line if cnd.span else None, 1)
         for it in c.items:
             self.item(it)
 

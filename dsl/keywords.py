@@ -81,6 +81,10 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     '_FENBIE': ('分别', '分別'),
     '_QUGAO': ('取高',),
     '_QUDI': ('取低',),
+    '_SHIYONG': ('适用条件', '適用條件', '申报条件', '申報條件'),
+    '_LEIJI': ('累计最高', '累計最高'),
+    '_AN': ('按',),
+    '_PEITAO': ('配套',),
 }
 
 # Comparison words (PRC Civil Code art. 1259 and plain meaning) -> operator.
@@ -143,7 +147,8 @@ TERMINAL_DESCRIPTIONS: dict[str, str] = {
     'PERCENT': '百分比（如 30%）',
     'DECIMAL': '小数',
     'INT': '整数',
-    'CLAUSE_NO': '条款编号（如 （二）、二、、2.）',
+    'CLAUSE_NO': '条款编号（如 （二）、二、、2.、二（三）、第三条第二款）',
+    'RATIO': '比例（如 1:0.5）',
     'NAME': '名称',
     'QNAME': '「」括起的名称',
     'STRING': '带引号的文字（"……"）',

@@ -95,4 +95,12 @@ def numbers_in_text(text: str) -> set[Decimal]:
             out.add(v.scaleb(-2))
         elif unit:
             out.add(v * UNIT_FACTORS[unit])
+    # a ratio 1:1 or 1:0.5 (按1:0.5配套) is the fraction b/a
+    for m in _RATIO.finditer(s):
+        a, b = Decimal(m.group(1)), Decimal(m.group(2))
+        if a != 0:
+            out.add(b / a)
     return out
+
+
+_RATIO = re.compile(r'(\d+(?:\.\d+)?)[:∶](\d+(?:\.\d+)?)')

@@ -27,9 +27,12 @@ from polc.dsl.syntax_errors import syntax_diagnostic
 
 @attrs.frozen
 class ParseResult:
-    policy: Optional[A.Policy]
+    policy: Optional[A.Policy]          # None when the file has a syntax error
     diagnostics: tuple[Diagnostic, ...]
     source: str
+    # after syntax errors: the policy made of the statements that parsed, and the blanked spans
+    partial: Optional[A.Policy] = None
+    blanked: tuple[tuple[int, int], ...] = ()
 
 
 def _read_fingerprint() -> str:
@@ -84,10 +87,14 @@ def _parse(source: str, file: str) -> ParseResult:
     try:
         tree = _lark().parse(norm)
     except UnexpectedInput as exc:
-        return ParseResult(None, (syntax_diagnostic(exc, norm).with_file(file),), source)
+        return _recover(source, norm, file, exc)
     except RecursionError:
         return ParseResult(None, (error('E-TOO-DEEP', '嵌套过深，无法分析', None).with_file(file),),
                            source)
+    return _build(source, tree, file)
+
+
+def _build(source: str, tree, file: str) -> ParseResult:
     builder = ToAst(source)
     try:
         policy = builder.build(tree)
@@ -95,3 +102,42 @@ def _parse(source: str, file: str) -> ParseResult:
         return ParseResult(None, (error('E-NUMBER', f'无法读取的数：{exc}', None).with_file(file),),
                            source)
     return ParseResult(policy, tuple(d.with_file(file) for d in builder.diags), source)
+
+
+def _recover(source: str, norm: str, file: str, exc: UnexpectedInput) -> ParseResult:
+    """Report every syntax error: blank the statement holding each and parse again
+    (:mod:`polc.dsl.recovery`); the statements that parse make a partial policy."""
+    from polc.dsl.recovery import MAX_ERRORS, blank, blank_unit
+    diags = [syntax_diagnostic(exc, norm).with_file(file)]
+    blanked: list[tuple[int, int]] = []
+    text = norm
+    while True:
+        pos = _error_pos(exc, text)
+        start, end = blank_unit(text, pos)
+        if not text[start:end].strip() or len(diags) > MAX_ERRORS:
+            return ParseResult(None, tuple(diags), source)
+        blanked.append((start, end))
+        text = blank(text, start, end)
+        try:
+            tree = _lark().parse(text)
+        except UnexpectedInput as again:
+            exc = again
+            diags.append(syntax_diagnostic(exc, text).with_file(file))
+            continue
+        except RecursionError:
+            return ParseResult(None, tuple(diags), source)
+        built = _build(source, tree, file)
+        if built.policy is None:
+            return ParseResult(None, tuple(diags) + built.diagnostics, source)
+        return ParseResult(None, tuple(diags) + built.diagnostics, source, built.policy, tuple(blanked))
+
+
+def _error_pos(exc: UnexpectedInput, text: str) -> int:
+    pos = getattr(exc, 'pos_in_stream', None)
+    tok = getattr(exc, 'token', None)
+    if tok is not None and tok.type != '$END' and tok.start_pos is not None:
+        pos = tok.start_pos
+    if pos is None or (tok is not None and tok.type == '$END'):
+        pos = len(text.rstrip())       # an unexpected end: the last statement
+        pos = max(0, pos - 1)
+    return pos

@@ -45,3 +45,25 @@ def test_all_mistakes_are_reported_in_one_run(monkeypatch):
     monkeypatch.chdir(HERE)
     out = _run(HERE / 'three_mistakes.pol')
     assert out.count('错误[') == 3 and '3 个错误' in out
+
+
+def test_every_syntax_error_is_reported_then_the_semantic_ones(monkeypatch):
+    """Issue 14 §3: recovery at the next statement; three syntax errors and the undefined name
+    in a statement that parsed are all in one run."""
+    monkeypatch.chdir(HERE)
+    out = _run(HERE / 'syntax_recovery.pol')
+    assert out.count('错误[E-SYNTAX]') == 3 and out.count('错误[E-UNDEFINED]') == 1
+    for needed in ('syntax_glued_single', 'syntax_misspelt', 'syntax_case_title', 'syntax_kind_keyword'):
+        assert (HERE / f'{needed}.expected').exists()
+    assert '是否指「条件」' in _run(HERE / 'syntax_misspelt.pol')
+    assert '「主体类型 是」' in _run(HERE / 'syntax_glued_single.pol')
+
+
+def test_fmt_refuses_a_file_with_syntax_errors_even_after_recovery(tmp_path):
+    """Recovery never lets fmt rewrite a file without the statements it could not parse."""
+    src = (HERE / 'syntax_recovery.pol').read_text(encoding='utf-8')
+    path = tmp_path / 'x.pol'
+    path.write_text(src, encoding='utf-8')
+    r = CliRunner().invoke(cli, ['fmt', '-w', str(path)])
+    assert r.exit_code != 0
+    assert path.read_text(encoding='utf-8') == src

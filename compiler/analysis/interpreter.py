@@ -36,7 +36,10 @@ class Interpreter:
     def meta(self) -> dict:
         keys = ['name', 'issuer', 'docno', 'issued', 'effective', 'expiry', 'duration', 'stats_start',
                 'principle', 'rates_are_maxima', 'status']
-        return {k: self.p.header_value(k) for k in keys if self.p.header_value(k) is not None}
+        from polc.compiler.python.dependencies import item_inputs
+        out = {k: self.p.header_value(k) for k in keys if self.p.header_value(k) is not None}
+        out['item_inputs'] = item_inputs(self.p)
+        return out
 
     def input_table(self) -> dict:
         out = {}
@@ -92,7 +95,10 @@ class Interpreter:
     def evaluate(self, facts, date=None, explain=True):
         raw = R.evaluate_policy(self.meta(), self.input_table(), self.item_table(), self.group_table(),
                                 facts, date, explain)
-        return from_runtime(raw, self.item_table(), tuple(self.p.header_values('reading')))
+        if getattr(self, '_script', None) is None:
+            from polc.compiler.python.names import Script
+            self._script = Script(self.p, self.source)       # polc's words in the policy's script
+        return from_runtime(raw, self.item_table(), tuple(self.p.header_values('reading')), self._script)
 
     # ---------------------------------------------------------------- evaluation
     def _src(self, node) -> str:

@@ -105,14 +105,14 @@ def policy_files(paths) -> list[str]:
     return out
 
 
-def evaluate_or_exit(compiled, facts_path, date, explain):
+def evaluate_or_exit(compiled, facts_path, date, explain, strict=False):
     try:
         facts = read_facts(facts_path)
     except FactsFileError as exc:
         echo_err(f'错误[E-FACTS]: {exc}')
         sys.exit(EXIT_USAGE)
     try:
-        return compiled.evaluate(facts, date=date, explain=explain)
+        return compiled.evaluate(facts, date=date, explain=explain, strict=strict)
     except FactsError as exc:
         for name, msg in exc.problems:
             echo_err(f'错误[E-FACTS]: {facts_path}: 「{name}」：{msg}' if name else

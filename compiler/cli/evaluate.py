@@ -20,6 +20,8 @@ from polc.compiler.engines import DEFAULT_ENGINE
 @click.option('--brief', is_flag=True, help='只列结果，不列计算过程与原文')
 @click.option('--all', 'all_items', is_flag=True,
               help='审核人的版式：按政策顺序列出每一项（含不适用的项及原因），最后是合计')
+@click.option('--strict', is_flag=True,
+              help='条件依赖未填事实（按默认值计）的项不计算，结果为「缺少事实」并列出未填的事实')
 @click.option('--out', 'out_path', default=None,
               help='批量：把每个申请人的结果写到此表格（.csv/.jsonl/.parquet/.xlsx）；--facts 为表格')
 @click.option('--sheet', default=None, help='批量：Excel 表格的工作表名（默认第一个）')
@@ -31,12 +33,15 @@ from polc.compiler.engines import DEFAULT_ENGINE
 @click.option('--engine', type=click.Choice(['python', 'duckdb']), default=None,
               help=f'批量：python 逐行计算；duckdb 把政策编译为 SQL 在 DuckDB 上整表计算（DECIMAL 精确到分）；'
                    f'默认 {DEFAULT_ENGINE}（与 polc report 相同）')
-def eval_(file, facts_path, date, fmt, brief, all_items, out_path, sheet, id_column, skip_bad, rejects_path,
+def eval_(file, facts_path, date, fmt, brief, all_items, strict, out_path, sheet, id_column, skip_bad, rejects_path,
           allocation_path, engine):
     """计算一个申请人可获得的奖补，并逐条说明理由；或批量计算一整张表。"""
     from polc.compiler.python.explain import render_text
     from polc.compiler.tables.io import table_format
     batch = out_path is not None or table_format(facts_path) is not None
+    if strict and batch:
+        echo_err('错误[E-USAGE]: --strict 只用于单个申请人的计算（批量表格不支持）')
+        sys.exit(EXIT_USAGE)
     if batch:           # before any work: no output may be an input or another output
         distinct_or_exit([('--facts', facts_path), ('政策文件', file)],
                          [('--out', out_path), ('--rejects', rejects_path), ('--allocation', allocation_path)])
@@ -53,7 +58,7 @@ def eval_(file, facts_path, date, fmt, brief, all_items, out_path, sheet, id_col
     if sheet is not None:
         echo_err('错误[E-USAGE]: --sheet 只用于批量计算（--facts 为 .xlsx 表格）')
         sys.exit(EXIT_USAGE)
-    result = evaluate_or_exit(compiled, facts_path, date, explain=not brief or fmt == 'json')
+    result = evaluate_or_exit(compiled, facts_path, date, explain=not brief or fmt == 'json', strict=strict)
     if fmt == 'json':
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -93,19 +98,20 @@ def explain(file, facts_path, item, date):
         day_or_exit(date)
     compiled = load_or_exit(file)
     result = evaluate_or_exit(compiled, facts_path, date, explain=True)
+    from polc.dsl.script import fold
     key = normalize(item).strip()
-    chosen = [it for it in result.items if it.name == item or normalize(it.clause).strip() == key
+    chosen = [it for it in result.items if fold(it.name) == fold(key) or normalize(it.clause).strip() == key
               or normalize(it.clause).strip('()、. ') == key.strip('()、. ')]
     if not chosen:
         names = '、'.join(it.name for it in result.items)
         echo_err(f'错误[E-USAGE]: 没有名为「{item}」的项或条款；可选：{names}')
         sys.exit(EXIT_USAGE)
-    click.echo(f'{result.policy}\n评估日期：{result.date.isoformat()}（{result.validity}）\n')
+    click.echo(result.words(f'{result.policy}\n评估日期：{result.date.isoformat()}（{result.validity}）\n'))
     for it in chosen:
-        click.echo('\n'.join(render_item(it, verbose=True)) + '\n')
+        click.echo('\n'.join(render_item(it, verbose=True, words=result.words)) + '\n')
     for g in result.groups:
         if any(it.name in g.members for it in chosen):
-            click.echo(f'组「{g.name}」：{g.note}')
+            click.echo(result.words(f'组「{g.name}」：{g.note}'))
 
 
 @click.command()

@@ -34,9 +34,11 @@ def check(files, fmt, report):
                 show_diagnostic(d, None)
             continue
         analysis = analyze(text, path)
-        diags.extend(analysis.diagnostics)
+        from polc.compiler.analysis.defaults import default_warnings
+        found = list(analysis.diagnostics) + default_warnings(analysis)
+        diags.extend(found)
         if fmt == 'text':
-            for d in analysis.diagnostics:
+            for d in found:
                 show_diagnostic(d, text, err=False)
         if report and analysis.checked is not None:
             reports.append(coverage(analysis.checked, path))

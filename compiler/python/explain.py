@@ -21,7 +21,10 @@ def _headline(it: ItemResult) -> str:
     return it.outcome_label
 
 
-def render_item(it: ItemResult, verbose: bool = True) -> list[str]:
+def render_item(it: ItemResult, verbose: bool = True, words=None) -> list[str]:
+    """Lines explaining one item; ``words`` converts polc's own words to the policy's script."""
+    if words is not None:
+        return [words(line) for line in render_item(it, verbose)]
     sep = ' ' if it.clause and it.clause[-1] not in '）)、' else ''
     out = [f'{it.clause}{sep}{it.title} · {it.name}【{it.kind}】', f'  结果：{_headline(it)}']
     if it.detail and (it.outcome != AMOUNT):
@@ -30,6 +33,8 @@ def render_item(it: ItemResult, verbose: bool = True) -> list[str]:
     if verbose and it.steps:
         out.append('  计算：')
         out.extend(f'    · {s}' for s in it.steps)
+    if it.unfilled:
+        out.append('  未填：' + '、'.join(f'「{n}」（未填，按默认值 {d} 计）' for n, d in it.unfilled))
     for n in it.notes:
         out.append(f'  调整：{n}')
     if verbose:
@@ -142,4 +147,4 @@ def render_all(r: EvalResult, verbose: bool = True) -> str:
     if r.ceilings:
         parts = '，'.join(f'{k} {format_money(v)}' for k, v in r.ceilings.items())
         out.append(f'  最高可获（以审核为准）：{parts}；共 {format_money(r.ceiling_total)}')
-    return '\n'.join(out) + '\n'
+    return r.words('\n'.join(out)) + '\n'

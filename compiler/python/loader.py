@@ -12,6 +12,10 @@ from polc.dsl.diagnostics import Diagnostic, render
 
 from polc.compiler.python import runtime as runtime
 from polc.compiler.python.codegen import generate
+from polc.compiler.python.names import alias_lines
+from polc.dsl.script import fold as _fold
+
+runtime.set_fold(_fold)     # polc's runtime folds any mix of simplified and traditional spellings
 from polc.compiler.python.results import EvalResult, from_runtime
 
 
@@ -72,10 +76,23 @@ class CompiledPolicy:
             fn = self.namespace['evaluate_typed']
         return fn
 
-    def evaluate(self, facts: dict, date=None, explain: bool = True) -> EvalResult:
-        """Evaluate one applicant.  Raises :class:`FactsError` for bad facts."""
-        raw = self.namespace['evaluate'](facts, date, explain)
-        return from_runtime(raw, self.namespace['ITEMS'], self.namespace['POLICY_READINGS'])
+    def evaluate(self, facts: dict, date=None, explain: bool = True, strict: bool = False) -> EvalResult:
+        """Evaluate one applicant.  Raises :class:`FactsError` for bad facts.  ``strict``: an item
+        whose conditions rest on a fact the applicant did not give (taken at its default) is not
+        computed; its outcome is ``missing_facts`` (缺少事实), naming the facts."""
+        ns = self.namespace
+        raw = runtime.evaluate_policy(ns['META'], ns['INPUTS'], ns['ITEMS'], ns['GROUPS'], facts, date,
+                                      explain, strict=strict)
+        return from_runtime(raw, self.namespace['ITEMS'], self.namespace['POLICY_READINGS'], self.script)
+
+    @property
+    def script(self):
+        """The output script (简/繁) of this policy: :class:`polc.compiler.python.names.Script`."""
+        s = self.namespace.get('_polc_script')
+        if s is None:
+            from polc.compiler.python.names import Script
+            s = self.namespace['_polc_script'] = Script(self.analysis.policy, self.analysis.source)
+        return s
 
 
 _CACHE: 'OrderedDict[tuple, CompiledPolicy]' = OrderedDict()
@@ -97,7 +114,7 @@ def compile_analysis(analysis: Analysis) -> CompiledPolicy:
 
 
 def _generate_and_compile(analysis: Analysis):
-    source = generate(analysis.checked, analysis.source, typed=False)
+    source = generate(analysis.checked, analysis.source, typed=False) + alias_lines(analysis.policy)
     return source, compile(source, f'<polc:{analysis.file}>', 'exec')
 
 

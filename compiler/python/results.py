@@ -39,9 +39,12 @@ class ItemResult:
     quota: Optional[int]
     pool: Optional[Decimal]
 
+    label: str = ''             # outcome label in the policy's script ('' : the simplified label)
+    unfilled: tuple = ()        # ((input, default as text), …): facts it depends on, not given
+
     @property
     def outcome_label(self) -> str:
-        return OUTCOME_LABELS.get(self.outcome, self.outcome)
+        return self.label or OUTCOME_LABELS.get(self.outcome, self.outcome)
 
     def to_dict(self) -> dict:
         return {
@@ -52,6 +55,7 @@ class ItemResult:
             'notes': list(self.notes), 'set_aside': self.set_aside, 'source': list(self.source),
             'readings': list(self.readings), 'lead': list(self.lead), 'units': list(self.units),
             'quota': self.quota, 'pool': _money(self.pool),
+            'unfilled': [{'name': n, 'default': d} for n, d in self.unfilled],
         }
 
 
@@ -87,6 +91,11 @@ class EvalResult:
     ceiling_total: Decimal
     readings: tuple[str, ...]   # policy-level 解读
     header: dict = attrs.field(factory=dict)   # 文号、发文机关、状态、组合原则、统计起始 … as written
+    script: object = attrs.field(default=None, eq=False, repr=False)   # names.Script: polc's words 简/繁
+
+    def words(self, text: str) -> str:
+        """polc's own words in the policy's script (the policy's texts kept as written)."""
+        return self.script.convert(text) if self.script is not None else text
 
     def item(self, name: str) -> ItemResult:
         for it in self.items:
@@ -126,20 +135,31 @@ def _static(item_table) -> dict:
     return static
 
 
-def from_runtime(raw: dict, item_table, readings=()) -> EvalResult:
+def from_runtime(raw: dict, item_table, readings=(), script=None) -> EvalResult:
     static = _static(item_table)
     items = []
+    w = script.convert if script is not None and script.traditional else None
     for r in raw['items']:
         clause, title, kind, source, item_readings, lead, units, quota, pool = static[r['name']]
-        items.append(ItemResult(r['name'], clause, title, kind, r['outcome'], r['amount'], r['paid'], r['ceiling'],
-                                r['detail'], tuple(r['steps']), tuple(r['notes']), r['set_aside'], source,
-                                item_readings, lead, units, quota, pool))
+        detail, steps, notes, label = r['detail'], r['steps'], r['notes'], ''
+        if w is not None:
+            detail, steps, notes = w(detail), [w(x) for x in steps], [w(x) for x in notes]
+            label = w(OUTCOME_LABELS.get(r['outcome'], r['outcome']))
+        items.append(ItemResult(
+            name=r['name'], clause=clause, title=title, kind=kind,
+            outcome=r['outcome'], amount=r['amount'], paid=r['paid'], ceiling=r['ceiling'],
+            detail=detail, steps=tuple(steps), notes=tuple(notes), label=label,
+            unfilled=tuple(tuple(x) for x in r.get('unfilled', ())),
+            set_aside=r['set_aside'], source=source, readings=item_readings,
+            lead=lead, units=units, quota=quota, pool=pool))
     groups = tuple(GroupResult(g['name'], g['mode'], tuple(g['members']), g['winner'],
-                               tuple(g['set_aside']), g['cap'], g['before'], g['total'], g['note'])
+                               tuple(g['set_aside']), g['cap'], g['before'], g['total'],
+                               w(g['note']) if w else g['note'])
                    for g in raw['groups'])
-    return EvalResult(raw['policy'], raw['date'], raw['valid'], raw['validity'], tuple(items), groups,
+    return EvalResult(raw['policy'], raw['date'], raw['valid'],
+                      w(raw['validity']) if w else raw['validity'], tuple(items), groups,
                       dict(raw['totals']), raw['total'], dict(raw['ceilings']), raw['ceiling_total'],
-                      tuple(readings), _header_cached(raw.get('meta', {})))
+                      tuple(readings), _header_cached(raw.get('meta', {})), script)
 
 
 HEADER_LABELS = {'docno': '文号', 'issuer': '发文机关', 'status': '状态', 'issued': '印发日期',

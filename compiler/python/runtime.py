@@ -20,8 +20,9 @@ from polc.dsl.units import format_money, format_number, format_percent
 
 __all__ = [
     'AMOUNT', 'CEILING', 'NOT_APPLICABLE', 'DEFERRED', 'CASE_BY_CASE', 'NON_CASH', 'NO_AMOUNT',
+    'MISSING_FACTS',
     'OUTCOME_LABELS', 'FactsError', 'CONTEXT', 'D', 'fmt', 'fmt_input', 'fmt_money', 'round_fen', 'floor_div',
-    'coerce_facts', 'evaluate_policy', 'parse_date', 'Inapplicable', 'div', 'pick_year',
+    'coerce_facts', 'set_fold', 'evaluate_policy', 'parse_date', 'Inapplicable', 'div', 'pick_year',
     'pick_category', 'progressive_level', 'progressive', 'finish_typed', 'validity_bounds',
 ]
 
@@ -32,10 +33,12 @@ DEFERRED = 'deferred'
 CASE_BY_CASE = 'case_by_case'
 NON_CASH = 'non_cash'
 NO_AMOUNT = 'no_amount'
+MISSING_FACTS = 'missing_facts'     # strict mode: the conditions rest on facts not given
 
 OUTCOME_LABELS = {
     AMOUNT: '金额', CEILING: '最高可获', NOT_APPLICABLE: '不适用', DEFERRED: '按规定享受其他政策',
     CASE_BY_CASE: '一事一议', NON_CASH: '非现金待遇', NO_AMOUNT: '本措施未设金额',
+    MISSING_FACTS: '缺少事实',
 }
 
 # Exact decimal arithmetic: 60 significant digits, and every irregularity an error.
@@ -314,12 +317,38 @@ def _plan(inputs):
     return plan
 
 
-def coerce_facts(inputs, facts):
+# Folding of simplified/traditional spellings: set by polc's loader to OpenCC's t2s
+# (polc.dsl.script.fold); None in a stand-alone module, which has only the alias tables.
+_FOLD = None
+
+
+def set_fold(fn) -> None:
+    global _FOLD
+    _FOLD = fn
+
+
+def _declared(key, names, aliases):
+    """The declared spelling of a fact name or enumeration value, or None."""
+    if key in names:
+        return key
+    if not isinstance(key, str):
+        return None
+    found = aliases.get(key) if aliases else None
+    if found is None and _FOLD is not None:
+        folded = _FOLD(key)
+        found = folded if folded in names else (aliases.get(folded) if aliases else None)
+    return found
+
+
+def coerce_facts(inputs, facts, aliases=None, value_aliases=None, given_out=None):
     """Check and convert raw facts against the declared inputs.
 
-    ``inputs`` maps name -> (kind, enum values, default or None, description).
-    Returns a new dict with every declared input (defaults filled in).  Raises
-    :class:`FactsError` listing every problem, each naming its fact.
+    ``inputs`` maps name -> (kind, enum values, default or None, description).  A fact or an
+    enumeration value spelt in the other script (简/繁) is found under its declared spelling
+    (``aliases``: spelling -> declared name; ``value_aliases``: input -> spelling -> value).
+    Returns a new dict with every declared input (defaults filled in); ``given_out`` (a set), if
+    passed, receives the declared names the facts gave.  Raises :class:`FactsError` listing every
+    problem, each naming its fact.
     """
     if not isinstance(facts, dict):
         raise FactsError([('', f'事实应为一个对象（名称到值的映射），得到 {type(facts).__name__}')])
@@ -327,13 +356,21 @@ def coerce_facts(inputs, facts):
     problems = []
     out = Facts()
     out.unfilled = unfilled = []
+    given = {}
     if not names.issuperset(facts):
         for name in facts:
-            if name not in inputs:
+            declared = _declared(name, inputs, aliases)
+            if declared is None:
                 problems.append((str(name), '未声明的输入（政策中没有这一项）'))
+            elif declared in given:
+                problems.append((str(name), f'与「{given[declared]}」是同一输入（简繁写法不同），只能给出一次'))
+            else:
+                given[declared] = name
+    else:
+        given = None                        # every fact under its declared name (the common case)
     get = facts.get
     for name, kind, values, default, convert in steps:
-        raw = get(name)
+        raw = get(given.get(name, name) if given else name)
         if raw is None:
             if default is None:
                 problems.append((name, '缺少必填输入'))
@@ -343,9 +380,11 @@ def coerce_facts(inputs, facts):
             continue
         try:
             if convert is None:
-                if not isinstance(raw, str) or raw not in values:
+                value = _declared(raw, values, (value_aliases or {}).get(name)) \
+                    if isinstance(raw, str) else None
+                if value is None:
                     raise ValueError(f'应为以下之一：{"、".join(values)}，得到 {shown(raw)}')
-                out[name] = raw
+                out[name] = value
             else:
                 out[name] = convert(raw)
         except ValueError as exc:
@@ -354,6 +393,9 @@ def coerce_facts(inputs, facts):
             problems.append((name, f'无法读取的数：{shown(raw)}'))
     if problems:
         raise FactsError(problems)
+    if given_out is not None:
+        pairs = given.items() if given is not None else ((n, n) for n in facts)
+        given_out.update(n for n, k in pairs if facts[k] is not None)
     return out
 
 
@@ -523,8 +565,17 @@ def finish_typed(outcomes, amounts, names, groups_meta):
     return out, total
 
 
-def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, explain=True):
-    """Evaluate one applicant.  Returns a plain dict (Decimal amounts); see polc.compiler.python.results."""
+def _unfilled(inputs, names, given):
+    """[(input, its default as text)] for the inputs among ``names`` the applicant did not fill in."""
+    return [(n, fmt(inputs[n][2], inputs[n][0])) for n in names if n not in given and n in inputs]
+
+
+def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, explain=True, strict=False):
+    """Evaluate one applicant.  Returns a plain dict (Decimal amounts); see polc.compiler.python.results.
+
+    Every item lists the facts it depends on that were not given (``unfilled``: taken at their
+    defaults).  ``strict``: an item whose conditions rest on an unfilled fact is not computed
+    (outcome ``missing_facts``)."""
     if date is None:
         date = _dt.date.today()
     else:
@@ -532,7 +583,9 @@ def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, exp
         if d is None:
             raise FactsError([('日期', f'无法读作日期：{shown(date)}（应为 "2025-03-01"）')])
         date = d
-    values = coerce_facts(inputs, facts)
+    given: set = set()
+    values = coerce_facts(inputs, facts, meta.get('input_aliases'), meta.get('value_aliases'), given)
+    deps = meta.get('item_inputs') or {}
     valid, validity_note, start, end = _validity(meta, date)
     items = {}
     order = []
@@ -540,8 +593,15 @@ def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, exp
         for info, func in item_table:
             name = info['name']
             order.append(name)
+            cond_deps, all_deps = deps.get(name, ((), ()))
+            unfilled = _unfilled(inputs, all_deps, given) if valid else []
+            missing = _unfilled(inputs, cond_deps, given) if strict and valid else []
             if not valid:
                 outcome, amount, steps, detail = NOT_APPLICABLE, None, [], validity_note
+            elif missing:
+                outcome, amount, steps = MISSING_FACTS, None, []
+                detail = ('条件依赖未填的事实：' + '、'.join(f'「{n}」' for n, _d in missing)
+                          + '；严格模式下不按默认值计算，请填写后再算')
             else:
                 try:
                     outcome, amount, steps, detail = func(values, explain)
@@ -558,7 +618,7 @@ def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, exp
                     amount = Decimal(0)
             items[name] = {
                 'name': name, 'outcome': outcome, 'amount': amount, 'steps': steps or [],
-                'detail': detail, 'set_aside': False, 'paid': None, 'notes': [],
+                'detail': detail, 'set_aside': False, 'paid': None, 'notes': [], 'unfilled': unfilled,
             }
         groups = _apply_groups(groups_meta, items, explain) if valid else []
     totals: dict = {}

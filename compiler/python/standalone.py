@@ -37,4 +37,5 @@ def standalone_import() -> str:
 
 
 def generate_standalone(checked, source: str) -> str:
-    return generate(checked, source, runtime_import=standalone_import())
+    from polc.compiler.python.names import alias_lines
+    return generate(checked, source, runtime_import=standalone_import()) + alias_lines(checked.policy)

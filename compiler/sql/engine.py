@@ -105,7 +105,7 @@ def _digits(source_type: str) -> int:
     return _INTEGER_DIGITS.get(source_type, 39)
 
 
-def _typed(name: str, kind: str, values, source_type: str) -> tuple[str, str]:
+def _typed(name: str, kind: str, values, source_type: str, aliases=None) -> tuple[str, str]:
     """(typed value, problem message or NULL) for one input column."""
     col = quote(name)
     label = f'「{name}」：'
@@ -175,11 +175,39 @@ def _typed(name: str, kind: str, values, source_type: str) -> tuple[str, str]:
         problem = (f"CASE WHEN {given} AND {v} IS NULL THEN "
                    f"{string(label + '应为日期（如 “2025-03-01”），得到 ')} || {shown} END")
         return v, problem
-    # enumeration
+    # enumeration: a value spelt in the other script (简/繁) is read as the declared value
     listed = ', '.join(string(x) for x in values)
-    problem = (f"CASE WHEN {given} AND CAST({col} AS VARCHAR) NOT IN ({listed}) THEN "
+    v = f'CAST({col} AS VARCHAR)'
+    if aliases:
+        whens = ' '.join(f'WHEN {string(a)} THEN {string(d)}' for a, d in aliases.items())
+        v = f'(CASE {v} {whens} ELSE {v} END)'
+    problem = (f"CASE WHEN {given} AND {v} NOT IN ({listed}) THEN "
                f"{string(label + '应为以下之一：' + '、'.join(values) + '，得到 ')} || {shown} END")
-    return f'CAST({col} AS VARCHAR)', problem
+    return v, problem
+
+
+def _declared_headers(con, raw, path, inputs, aliases, id_column):
+    """The input with each header spelt in the other script (简/繁) renamed to the declared
+    input name, as the per-row engine finds it (:func:`polc.compiler.python.runtime.coerce_facts`)."""
+    renamed, seen = {}, {}
+    for c in raw.columns[1:]:
+        if c == id_column or c in inputs:
+            seen.setdefault(c, c)
+            continue
+        declared = R._declared(c, inputs, aliases)
+        if declared is not None:
+            if declared in seen:
+                raise BatchError(f'{path}：「{c}」与「{seen[declared]}」是同一输入（简繁写法不同），只能有一列')
+            renamed[c] = declared
+            seen[declared] = c
+    for c, declared in renamed.items():
+        if declared in raw.columns:
+            raise BatchError(f'{path}：「{c}」与「{declared}」是同一输入（简繁写法不同），只能有一列')
+    if not renamed:
+        return raw
+    select = ', '.join(f'{quote(c)} AS {quote(renamed[c])}' if c in renamed else quote(c) for c in raw.columns)
+    con.register('raw_headers', raw)
+    return con.sql(f'SELECT {select} FROM raw_headers')
 
 
 def _check_columns(path, columns, types, inputs, id_column):
@@ -266,8 +294,9 @@ def load_typed(con, compiled, in_path: str, fmt: str, id_column: Optional[str], 
     if empty:                               # as the per-row engine says it
         raise BatchError(f'{in_path}：{EMPTY_CSV}')
     raw = _source(con, in_path, fmt, sheet)
-    columns, types = raw.columns, [str(t) for t in raw.types]
     inputs = compiled.inputs
+    raw = _declared_headers(con, raw, in_path, inputs, compiled.meta.get('input_aliases'), id_column)
+    columns, types = raw.columns, [str(t) for t in raw.types]
     _check_columns(in_path, columns, types, inputs, id_column)
     con.register('raw_input', raw)
     typed, problems = ['"行号"'], []
@@ -276,7 +305,8 @@ def load_typed(con, compiled, in_path: str, fmt: str, id_column: Optional[str], 
     kinds = dict(zip(columns, types))
     for name, (kind, values, _default, _desc) in inputs.items():
         if name in kinds:
-            v, problem = _typed(name, kind, values, kinds[name].upper())
+            v, problem = _typed(name, kind, values, kinds[name].upper(),
+                                (compiled.meta.get('value_aliases') or {}).get(name))
             typed.append(f'{v} AS {quote(name)}')
             if problem != 'NULL':
                 problems.append(problem)

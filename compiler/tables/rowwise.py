@@ -49,6 +49,7 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
 def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, skip_bad, rejects_path,
          progress, allocation_path, sheet=None) -> BatchSummary:
     inputs = compiled.inputs
+    aliases, value_aliases = compiled.meta.get('input_aliases'), compiled.meta.get('value_aliases')
     typed = compiled.evaluate_typed
     summary = BatchSummary(totals={n: Decimal(0) for n in names})
     limited = {info['name']: info for info, _f in compiled.namespace['ITEMS']
@@ -67,7 +68,7 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
             if isinstance(raw, dict) and id_column:
                 ident = raw.pop(id_column, None)
             try:
-                values = R.coerce_facts(inputs, raw)
+                values = R.coerce_facts(inputs, raw, aliases, value_aliases)
             except R.FactsError as exc:
                 msg = '；'.join(f'「{k}」：{m}' if k else m for k, m in exc.problems)
                 if not skip_bad:

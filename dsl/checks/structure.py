@@ -19,7 +19,17 @@ KNOWN_PRINCIPLES = {
     '不重复': 'no_double', '不重複': 'no_double', '就高不重复': 'highest_no_double',
     '就高不重複': 'highest_no_double', '同一企业同一项目仅享受其中一项': 'one_per_project',
     '同一企業同一項目僅享受其中一項': 'one_per_project', '择一': 'one_per_project',
+    # spellings used by other cities for the same principles (issue 14): 从高 = 就高
+    '从高': 'highest', '从高不重复': 'highest_no_double', '就高从优': 'highest', '从高从优': 'highest',
+    '不重复享受': 'no_double', '就高不重复享受': 'highest_no_double', '从高不重复享受': 'highest_no_double',
+    '就高从优不重复': 'highest_no_double',
 }
+
+
+def principle_meaning(word: str):
+    """What a 组合原则 word means (simplified and traditional spellings alike), or None."""
+    from polc.dsl.script import fold
+    return KNOWN_PRINCIPLES.get(word) or KNOWN_PRINCIPLES.get(fold(word))
 
 
 # ------------------------------------------------------------------ individual checks
@@ -52,7 +62,7 @@ def check_header(p: A.Policy, sym: Symbols) -> list[Diagnostic]:
                              seen[b].span))
     if 'principle' in seen:
         for w in seen['principle'].value:
-            if w not in KNOWN_PRINCIPLES:
+            if principle_meaning(w) is None:
                 out.append(error('E-PRINCIPLE', f'未知的组合原则「{w}」', seen['principle'].span,
                                  '可用：' + '、'.join(sorted(KNOWN_PRINCIPLES))))
     return out
@@ -67,11 +77,26 @@ _HEADER_LABELS = {'name': '政策', 'issuer': '发文机关', 'docno': '文号',
 def check_duplicates(p: A.Policy, sym: Symbols) -> list[Diagnostic]:
     out = []
     numbers: dict[str, A.Clause] = {}
+    chapter = ''
     for c in p.clauses:
         key = _clause_key(c.number)
+        if key.startswith('dun:'):
+            chapter = key[4:]
+        elif key.startswith('paren:'):            # （一） under 二、 is 二（一）
+            key = f'sub:{chapter}（{key[6:]}）'
+        elif key.startswith('sub:'):
+            pass
+        else:
+            chapter = ''
         if key in numbers:
-            out.append(error('E-DUPLICATE-CLAUSE', f'条款编号「{c.number}」重复', c.span))
-        numbers[key] = c
+            first = numbers[key]
+            where = f'第 {first.span.line} 行' if first.span is not None else '前面'
+            out.append(error('E-DUPLICATE-CLAUSE',
+                             f'条款编号「{c.number}」重复：{where}的条款「{first.number}{first.title}」已用此编号',
+                             c.span, '不同层级的编号（一、与（一））可以并存；同一层级的编号须不同。'
+                                     '各章下的（一）（二）……重复时，写成带章号的编号，如 二（一）、三（一）'))
+        else:
+            numbers[key] = c
     seen: dict[str, str] = {}
     kinds = ([(d.name, '输入') for d in p.inputs] + [(d.name, '定义') for d in p.defines] +
              [(it.name, '项') for _, it in p.items()] + [(g.name, '组') for g in p.groups])
@@ -94,8 +119,17 @@ def check_duplicates(p: A.Policy, sym: Symbols) -> list[Diagnostic]:
 
 
 def _clause_key(number: str) -> str:
+    """Numbers of one level compare equal however written ((一) and （一）, 2. and 2); levels
+    differ: 一、 (a chapter) is not （一） (a clause under it)."""
     from polc.dsl.text import normalize
-    return normalize(number).strip('()、.（） ')
+    n = normalize(number).strip()
+    if n.endswith('、'):
+        return 'dun:' + n[:-1]
+    if n.startswith('(') and n.endswith(')'):
+        return 'paren:' + n[1:-1]
+    if '(' in n and n.endswith(')'):                 # 二(三): the chapter written out
+        return f'sub:{n[:n.index("(")]}（{n[n.index("(") + 1:-1]}）'
+    return 'plain:' + n.rstrip('.')
 
 
 def check_items(p: A.Policy, sym: Symbols) -> list[Diagnostic]:
