@@ -108,7 +108,7 @@ def render_text(r: EvalResult, verbose: bool = True, all_items: bool = False) ->
         out.append(f'金额为 0（{len(zero)} 项；计算见 --all）：' + '、'.join(it.name for it in zero))
     if rest:
         out.append(f'不适用（{len(rest)} 项；原因见 --all）：' + '、'.join(it.name for it in rest))
-    return '\n'.join(out) + '\n'
+    return r.words('\n'.join(out)) + '\n'
 
 
 def _preamble(r: EvalResult) -> list[str]:
