@@ -29,7 +29,7 @@ def render_item(it: ItemResult, verbose: bool = True) -> list[str]:
         out.append(f'  {label}：{it.detail}')
     if verbose and it.steps:
         out.append('  计算：')
-        out.extend(f'    · {s}' for s in it.steps)
+        out.extend(f'        {s.strip()}' if s.startswith('    ') else f'    · {s}' for s in it.steps)
     for n in it.notes:
         out.append(f'  调整：{n}')
     if verbose:

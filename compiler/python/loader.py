@@ -52,6 +52,11 @@ class CompiledPolicy:
         return self.namespace['INPUTS']
 
     @property
+    def records(self) -> dict:
+        """record kind -> (description, names of its inputs); empty when the policy declares none."""
+        return self.namespace.get('RECORDS', {})
+
+    @property
     def meta(self) -> dict:
         return self.namespace['META']
 

@@ -23,6 +23,7 @@ __all__ = [
     'OUTCOME_LABELS', 'FactsError', 'CONTEXT', 'D', 'fmt', 'fmt_money', 'round_fen', 'floor_div',
     'coerce_facts', 'evaluate_policy', 'parse_date', 'Inapplicable', 'div', 'pick_year',
     'pick_category', 'progressive_level', 'progressive', 'finish_typed', 'validity_bounds',
+    'evaluation_date', 'run_item', 'finish_evaluation',
 ]
 
 AMOUNT = 'amount'
@@ -455,44 +456,39 @@ def finish_typed(outcomes, amounts, names, groups_meta):
     return out, total
 
 
-def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, explain=True):
-    """Evaluate one applicant.  Returns a plain dict (Decimal amounts); see polc.compiler.python.results."""
+def evaluation_date(date):
     if date is None:
-        date = _dt.date.today()
+        return _dt.date.today()
+    d = parse_date(date)
+    if d is None:
+        raise FactsError([('日期', f'无法读作日期：{date!r}（应为 "2025-03-01"）')])
+    return d
+
+
+def run_item(name, func, values, explain, valid, validity_note):
+    """One item on one set of facts: the result dict (amount rounded to the fen, never below 0)."""
+    if not valid:
+        outcome, amount, steps, detail = NOT_APPLICABLE, None, [], validity_note
     else:
-        d = parse_date(date)
-        if d is None:
-            raise FactsError([('日期', f'无法读作日期：{date!r}（应为 "2025-03-01"）')])
-        date = d
-    values = coerce_facts(inputs, facts)
-    valid, validity_note, start, end = _validity(meta, date)
-    items = {}
-    order = []
-    with _decimal.localcontext(CONTEXT):
-        for info, func in item_table:
-            name = info['name']
-            order.append(name)
-            if not valid:
-                outcome, amount, steps, detail = NOT_APPLICABLE, None, [], validity_note
-            else:
-                try:
-                    outcome, amount, steps, detail = func(values, explain)
-                except Inapplicable as exc:
-                    outcome, amount, steps, detail = NOT_APPLICABLE, None, [], exc.reason
-            if amount is not None:
-                rounded = round_fen(amount)
-                if rounded != amount and steps is not None:
-                    steps.append(f'按分四舍五入：{amount} 元 → {format_money(rounded)}')
-                amount = rounded
-                if amount < 0:
-                    if steps is not None:
-                        steps.append(f'计算结果 {format_money(amount)} 为负，按 0元 计')
-                    amount = Decimal(0)
-            items[name] = {
-                'name': name, 'outcome': outcome, 'amount': amount, 'steps': steps or [],
-                'detail': detail, 'set_aside': False, 'paid': None, 'notes': [],
-            }
-        groups = _apply_groups(groups_meta, items, explain) if valid else []
+        try:
+            outcome, amount, steps, detail = func(values, explain)
+        except Inapplicable as exc:
+            outcome, amount, steps, detail = NOT_APPLICABLE, None, [], exc.reason
+    if amount is not None:
+        rounded = round_fen(amount)
+        if rounded != amount and steps is not None:
+            steps.append(f'按分四舍五入：{amount} 元 → {format_money(rounded)}')
+        amount = rounded
+        if amount < 0:
+            if steps is not None:
+                steps.append(f'计算结果 {format_money(amount)} 为负，按 0元 计')
+            amount = Decimal(0)
+    return {'name': name, 'outcome': outcome, 'amount': amount, 'steps': steps or [],
+            'detail': detail, 'set_aside': False, 'paid': None, 'notes': []}
+
+
+def finish_evaluation(meta, item_table, items, groups, date, valid, validity_note, values):
+    """Totals per kind, paid amounts and ceilings: the result dict of an evaluation."""
     totals: dict = {}
     ceilings: dict = {}
     total = Decimal(0)
@@ -513,6 +509,20 @@ def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, exp
     return {
         'policy': meta.get('name', ''), 'meta': meta, 'date': date, 'valid': valid,
         'validity': validity_note,
-        'items': [items[n] for n in order], 'groups': groups, 'totals': totals, 'total': total,
-        'ceilings': ceilings, 'ceiling_total': ceiling_total, 'facts': values,
+        'items': [items[info['name']] for info, _f in item_table], 'groups': groups, 'totals': totals,
+        'total': total, 'ceilings': ceilings, 'ceiling_total': ceiling_total, 'facts': values,
     }
+
+
+def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, explain=True):
+    """Evaluate one applicant.  Returns a plain dict (Decimal amounts); see polc.compiler.python.results."""
+    date = evaluation_date(date)
+    values = coerce_facts(inputs, facts)
+    valid, validity_note, start, end = _validity(meta, date)
+    items = {}
+    with _decimal.localcontext(CONTEXT):
+        for info, func in item_table:
+            name = info['name']
+            items[name] = run_item(name, func, values, explain, valid, validity_note)
+        groups = _apply_groups(groups_meta, items, explain) if valid else []
+    return finish_evaluation(meta, item_table, items, groups, date, valid, validity_note, values)
