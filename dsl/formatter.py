@@ -422,7 +422,7 @@ class _Printer:
         prev = 'header' if self.p.header else None
         for _pos, kind, d in decls:
             grouped = kind in ('input', 'define', 'group', 'guarantee') and prev == kind or (
-                kind == 'input' and prev == 'record_decl')
+                {kind, prev} <= {'input', 'record_decl'})
             if prev is not None and not grouped:
                 self.lines.append(('', None))
             getattr(self, {'input': 'input_decl'}.get(kind, kind))(d)

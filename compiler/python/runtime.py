@@ -369,7 +369,11 @@ def _apply_groups(groups_meta, items, explain=True):
         values = [(m, _value_of(m, items, groups, group_total)) for m in g['members']]
         res = {'name': name, 'mode': g['mode'], 'members': list(g['members']), 'winner': None,
                'set_aside': [], 'cap': g.get('cap'), 'before': None, 'total': None, 'note': ''}
-        if g['mode'] == 'highest':
+        if g.get('per_record'):
+            # 就高 per record was applied record by record (runtime_records); what is left of the
+            # members is the group's total, lowered by outer groups member by member
+            group_total[name] = res['before'] = res['total'] = sum((v for _m, v in values), Decimal(0))
+        elif g['mode'] == 'highest':
             candidates = [(m, v) for m, v in values if v > 0]
             if candidates:
                 winner, best = max(candidates, key=lambda mv: mv[1])     # first of equals wins

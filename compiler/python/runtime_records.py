@@ -241,8 +241,7 @@ def evaluate_records(meta, inputs, records, item_table, groups_meta, firm_caps, 
                 recs.append(r)
             per_item[name] = recs
         record_groups = [g for g in groups_meta if g.get('per_record')]
-        firm_groups = [g for g in groups_meta if not g.get('per_record')]
-        group_results = _record_groups(record_groups, per_item, None, explain) if valid else []
+        by_record = {r['name']: r for r in _record_groups(record_groups, per_item, None, explain)} if valid else {}
         for info, _func in item_table:
             name = info['name']
             if name not in per_item:
@@ -255,8 +254,14 @@ def evaluate_records(meta, inputs, records, item_table, groups_meta, firm_caps, 
                 if r['outcome'] in (AMOUNT, CEILING) and r['amount'] is not None:
                     cap = (word, r['amount'])
             items[name] = _combine(name, info, per_item[name], cap, kind, kind in lists, explain)
+        group_results = []
         if valid:
-            group_results += _apply_groups(firm_groups, items, explain)
+            group_results = _apply_groups(groups_meta, items, explain)
+            for res in group_results:
+                if res['name'] in by_record:
+                    for k in ('winner', 'set_aside', 'note'):
+                        res[k] = by_record[res['name']][k]
+                    res['before'] = by_record[res['name']]['before']
     values = dict(base)
     for k, recs in lists.items():
         values[k] = recs
