@@ -41,17 +41,35 @@ def _property(kind: str, values, description: str) -> dict:
     return p
 
 
-def schema_of(meta: dict, inputs: dict) -> dict:
-    """``inputs``: name -> (kind, enum values, default or None, description)."""
+def _properties(inputs: dict, names) -> tuple[dict, list]:
     props, required = {}, []
-    for name, (kind, values, default, desc) in inputs.items():
+    for name in names:
+        kind, values, default, desc = inputs[name]
         p = _property(kind, values, desc)
         if default is None:
             required.append(name)
         else:
             p['default'] = _default(default)
         props[name] = p
-    return {
+    return props, required
+
+
+def schema_of(meta: dict, inputs: dict, records: dict | None = None) -> dict:
+    """``inputs``: name -> (kind, enum values, default or None, description); ``records``: record kind ->
+    (description, its input names).  A record's inputs may be given at the top level (one record, flat
+    facts) or as a list under the kind's name, not both."""
+    props, required = _properties(inputs, list(inputs))
+    dependent = {}
+    for kind, (desc, names) in (records or {}).items():
+        rprops, rrequired = _properties(inputs, names)
+        rprops['名称'] = {'type': 'string', 'description': f'这个{kind}的名称（只用于说明）'}
+        props[kind] = {'type': 'array', 'x-polc-type': '记录',
+                       'description': (desc + '；' if desc else '') + f'逐个列出{kind}；只有一个时也可把{kind}的输入直接写在顶层',
+                       'items': {'type': 'object', 'properties': rprops, 'required': rrequired,
+                                 'additionalProperties': False}}
+        required = [n for n in required if n not in names] if kind in props else required
+        dependent[kind] = {'not': {'anyOf': [{'required': [n]} for n in names]}}
+    out = {
         '$schema': 'https://json-schema.org/draft/2020-12/schema',
         'title': f'{meta.get("name", "")}：申请人事实',
         'description': '由 polc schema 从政策文件生成。金额单位为元；不接受负数、NaN 与无穷大。',
@@ -60,3 +78,6 @@ def schema_of(meta: dict, inputs: dict) -> dict:
         'required': required,
         'additionalProperties': False,
     }
+    if dependent:
+        out['dependentSchemas'] = dependent
+    return out

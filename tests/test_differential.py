@@ -16,7 +16,8 @@ import polc.testing
 from polc.compiler.analysis.interpreter import Interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
-POLICIES = sorted((ROOT / 'policies').glob('*.pol')) + [ROOT / 'tests' / 'data' / 'sample.pol']
+POLICIES = sorted((ROOT / 'policies').glob('*.pol')) + [ROOT / 'tests' / 'data' / 'sample.pol',
+                                                        ROOT / 'tests' / 'data' / 'records.pol']
 LONG = os.environ.get('POLC_LONG') == '1'
 EXAMPLES = 200_000 if LONG else 300
 _NUMBER = re.compile(r'-?\d+(?:\.\d+)?(?:亿元|万元|元|%)?')

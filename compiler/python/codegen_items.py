@@ -199,6 +199,8 @@ class ItemGen(ExprGen):
                 with out.indent():
                     out.line(f'ac{i} = _R.round_fen(ac{i})')
                     out.line(f'if v{i} > ac{i}: v{i} = ac{i}')
+            for g in per:      # a 就高 per record keeps what is left of its members
+                out.line(f'g{gindex[g.name.text]} = ' + ' + '.join(val(m.text) for m in g.members))
 
         ordered = group_order(self.p)
         per = [g for g in ordered if g.per_record]

@@ -20,7 +20,8 @@ from typing import Optional
 
 from polc.compiler.python import runtime as R
 from polc.compiler.tables.allocation import Shared, allocate, shared_sql
-from polc.compiler.tables.io import BatchError, BatchSummary, check_writable, read_rows, table_format
+from polc.compiler.tables.io import (BatchError, BatchSummary, check_writable, read_rows, record_list_problem,
+                                     table_format)
 from polc.compiler.sql.generate import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
 
 FULLWIDTH = '０１２３４５６７８９．＋－'
@@ -172,7 +173,7 @@ def _typed(name: str, kind: str, values, source_type: str) -> tuple[str, str]:
     return f'CAST({col} AS VARCHAR)', problem
 
 
-def _check_columns(path, columns, types, inputs, id_column):
+def _check_columns(path, columns, types, inputs, id_column, records=()):
     problems = []
     if id_column == '行号':
         problems.append('编号列不能叫「行号」（与 polc 给出的行号同名），请改名或用 --engine python')
@@ -183,7 +184,9 @@ def _check_columns(path, columns, types, inputs, id_column):
             continue
         if c == id_column:
             continue
-        if c not in inputs:
+        if c in records:
+            problems.append(record_list_problem(c))
+        elif c not in inputs:
             problems.append(f'「{c}」：未声明的输入（政策中没有这一项）')
         elif t.upper().startswith(_FLOAT_TYPES):
             problems.append(f'「{c}」：这一列是浮点数类型（{t}），金额与比例不接受浮点数；请存为 DECIMAL 或字符串')
@@ -256,7 +259,7 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
     raw = _source(con, in_path, fmt)
     columns, types = raw.columns, [str(t) for t in raw.types]
     inputs = compiled.inputs
-    _check_columns(in_path, columns, types, inputs, id_column)
+    _check_columns(in_path, columns, types, inputs, id_column, compiled.records)
     con.register('raw_input', raw)
     typed, problems = ['"行号"'], []
     if id_column:

@@ -10,7 +10,7 @@ from typing import Optional
 
 from polc.compiler.python import runtime as R
 from polc.compiler.tables.io import (BatchError, BatchSummary, Meter, Writer, cell_text, check_writable,
-                                     jsonable, read_rows, write_allocations)
+                                     jsonable, read_rows, record_list_problem, write_allocations)
 
 def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
               skip_bad: bool = False, rejects_path: Optional[str] = None, progress=None,
@@ -32,6 +32,7 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
         columns += [f'{n}.结果', f'{n}.金额']
     columns.append('合计')
     inputs = compiled.inputs
+    records = compiled.records
     typed = compiled.evaluate_typed
     summary = BatchSummary(totals={n: Decimal(0) for n in names})
     limited = {info['name']: info for info, _f in compiled.namespace['ITEMS']
@@ -48,6 +49,8 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
             ident = None
             if isinstance(raw, dict) and id_column:
                 ident = raw.pop(id_column, None)
+            if records and isinstance(raw, dict) and any(k in raw for k in records):
+                raise BatchError(f'{in_path}：第 {n} 行：' + record_list_problem(next(k for k in records if k in raw)))
             try:
                 values = R.coerce_facts(inputs, raw)
             except R.FactsError as exc:
