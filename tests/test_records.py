@@ -246,3 +246,36 @@ def test_tables_refuse_lists_of_records(policy, tmp_path, engine):
     with pytest.raises(BatchError) as e:
         polc.evaluate_table(policy, str(src), str(tmp_path / 'out.csv'), date=DATE, engine=engine)
     assert '尚不支持' in str(e.value) and '「项目」' in str(e.value)
+
+
+# ---------------------------------------------------------------- verify
+VERIFY_SRC = '''政策：测试
+施行日期：2025-01-01
+
+记录 项目
+每个 项目 输入 投入：金额 默认 0元
+
+条款 （一） 甲
+  项 补助 每个 项目
+    条件：投入 > 0元
+    金额：投入 × 50% 最高 60万元
+{cap}
+保证：补助 不超过 90万元
+'''
+
+
+@pytest.mark.parametrize('cap, holds', [('', False), ('    每家最高：90万元\n', True)])
+def test_verify_searches_several_projects(cap, holds):
+    from polc.compiler.analysis.verify import verify
+    compiled = polc.loads(VERIFY_SRC.format(cap=cap))
+    report = verify(compiled, examples=300)
+    written = next(o for o in report.outcomes if o.guarantee.origin == 'written')
+    # one project is at most 60万 (the solver would prove that for one record); two projects of
+    # 60万 are 120万 > 90万 unless 每家最高 90万元 cuts the sum
+    assert written.method == 'search'
+    assert (written.status == 'passed') is holds
+    if not holds:
+        assert len(written.counterexample['项目']) >= 2
+    labels = [o.guarantee.label for o in report.outcomes]
+    assert ('「补助」每家最高 90万元：无论几个项目，合计不超过' in labels) is holds
+    assert '「补助」每个项目不超过上限 60万元' in labels
