@@ -279,3 +279,39 @@ def test_verify_searches_several_projects(cap, holds):
     labels = [o.guarantee.label for o in report.outcomes]
     assert ('「补助」每家最高 90万元：无论几个项目，合计不超过' in labels) is holds
     assert '「补助」每个项目不超过上限 60万元' in labels
+
+
+# ---------------------------------------------------------------- LSP hover
+def test_hover_on_records():
+    pytest.importorskip('pygls')
+    from polc.lsp import DocumentIndex
+    index = DocumentIndex(RECORDS.read_text(encoding='utf-8'), str(RECORDS))
+    assert '每个项目的输入：研发投入、算力费用、已验收' in index.hover('项目')
+    assert '（每个项目各填一个）' in index.hover('研发投入')
+    text = index.hover('研发补助')
+    assert '每个项目分别计算，再按申请人合计' in text
+    assert '每家每年最高：分档（ 当 企业规模 是 大型：150万元； 否则：80万元 ）' in text
+    assert '每个项目就高' in index.hover('同一项目就高')
+    assert index.definition_span('项目').line == 6
+
+
+# ---------------------------------------------------------------- the tutorial's step 9
+def test_tutorial_step_on_several_events_runs_as_shown(tmp_path):
+    import re
+    from click.testing import CliRunner
+    from polc.compiler.cli import cli
+    md = (ROOT / 'docs' / 'tutorial.md').read_text(encoding='utf-8').split('## 第 9 步', 1)[1]
+    pol = re.search(r'```pol\n(.*?)```', md, re.S).group(1)
+    facts = re.search(r'```json\n(.*?)```', md, re.S).group(1)
+    (tmp_path / 'huodong.pol').write_text(pol, encoding='utf-8')
+    (tmp_path / 'events.json').write_text(facts, encoding='utf-8')
+    runner = CliRunner()
+    for args in (['check', 'huodong.pol'], ['test', 'huodong.pol'], ['fmt', '--check', 'huodong.pol']):
+        r = runner.invoke(cli, [args[0]] + [str(tmp_path / a) if a.endswith('.pol') else a for a in args[1:]])
+        assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, ['eval', str(tmp_path / 'huodong.pol'), '--facts', str(tmp_path / 'events.json'),
+                            '--date', '2025-03-01'])
+    assert r.exit_code == 0, r.output
+    shown = md.split('$ polc eval huodong.pol --facts events.json --date 2025-03-01\n', 1)[1].split('\n```', 1)[0]
+    assert r.output.rstrip('\n') == shown.rstrip('\n')
+    assert '最高可获 16万元' in shown          # 10万（30万 × 50% = 15万，每场封顶）+ 6万；沙龙 19家不适用
