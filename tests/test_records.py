@@ -315,3 +315,12 @@ def test_tutorial_step_on_several_events_runs_as_shown(tmp_path):
     shown = md.split('$ polc eval huodong.pol --facts events.json --date 2025-03-01\n', 1)[1].split('\n```', 1)[0]
     assert r.output.rstrip('\n') == shown.rstrip('\n')
     assert '最高可获 16万元' in shown          # 10万（30万 × 50% = 15万，每场封顶）+ 6万；沙龙 19家不适用
+
+
+def test_mutation_knows_records():
+    from polc.compiler.analysis.mutation import mutants
+    src = RECORDS.read_text(encoding='utf-8')
+    found = [m.description for m in mutants(parse(src).policy, src)]
+    assert '（一）「算力补助」 去掉「每家最高」' in found
+    assert '（一）「研发补助」 去掉「每家每年最高」' in found
+    assert '组「同一项目就高」 就高按申请人而不是每个项目' in found
