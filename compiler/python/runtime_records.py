@@ -145,6 +145,13 @@ def _record_groups(groups_meta, per_item, kinds_of, explain):
 
 def _combine(name, info, recs, cap, kind, listed, explain):
     """The item's result from its per-record results: quota, sum, the applicant's cap."""
+    if not listed and cap is None:             # flat facts: the one record is the item (as before)
+        r = recs[0]
+        r.pop('label', None)
+        r['records'] = None
+        if r['set_aside']:
+            r['paid'] = Decimal(0)
+        return r
     steps = []
     quota = info.get('quota')
     paying = [r for r in recs if _value(r) > 0]
