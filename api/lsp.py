@@ -72,6 +72,8 @@ class DocumentIndex:
         p = self.analysis.policy
         if p is None:
             return
+        for r in p.records:
+            self.decls.setdefault(r.name.text, ('record', r))
         for d in p.inputs:
             self.decls.setdefault(d.name.text, ('input', d))
         for d in p.defines:
@@ -101,10 +103,17 @@ class DocumentIndex:
             t = node.type
             ty = ('枚举（' + '、'.join(v.text for v in t.values) + '）') if t.kind == 'enum' else \
                 type_name(t.kind)
-            out = [f'**输入「{name}」**：{ty}']
+            out = [f'**输入「{name}」**：{ty}' + (f'（每个{node.record}各填一个）' if node.record else '')]
             if node.description:
                 out.append(node.description)
             out.append('必填' if node.default is None else f'默认：{self._src(node.default)}')
+            return '\n\n'.join(out)
+        if kind == 'record':
+            names = [d.name.text for d in self.analysis.policy.record_inputs(name)]
+            out = [f'**记录「{name}」**：申请人可有多个{name}，逐个列出（只有一个时可平铺在申请人的事实里）']
+            if node.description:
+                out.append(node.description)
+            out.append(f'每个{name}的输入：' + ('、'.join(names) if names else '（无）'))
             return '\n\n'.join(out)
         if kind == 'define':
             out = [f'**定义「{name}」** = {self._src(node.expr)}']
@@ -114,15 +123,19 @@ class DocumentIndex:
         if kind == 'item':
             c, it = node
             out = [f'**{c.number}{c.title} · 项「{name}」**' + (f'【{it.kind}】' if it.kind else '')]
+            if it.per_record:
+                out.append(f'每个{it.per_record}分别计算，再按申请人合计')
             if it.amount is not None:
                 out.append('金额：' + self._src(it.amount))
+            if it.firm_cap is not None:
+                out.append(f'{it.firm_cap_word}：' + self._src(it.firm_cap))
             for s in it.source or c.source:
                 out.append('原文：' + s)
             for r in it.readings:
                 out.append('解读：' + r)
             return '\n\n'.join(out)
         g = node
-        mode = '就高' if g.mode == 'highest' else '合计上限'
+        mode = ('每个' + g.per_record + '就高') if g.per_record else '就高' if g.mode == 'highest' else '合计上限'
         return f'**组「{name}」**（{mode}）：' + '、'.join(m.text for m in g.members)
 
     def _src(self, node) -> str:
@@ -135,7 +148,7 @@ class DocumentIndex:
         if name not in self.decls:
             return None
         kind, node = self.decls[name]
-        if kind in ('input', 'define', 'group'):
+        if kind in ('input', 'define', 'group', 'record'):
             return node.name.span or node.span
         return node[1].name.span or node[1].span
 
@@ -165,7 +178,8 @@ def completion_words(index: Optional[DocumentIndex]) -> list[T.CompletionItem]:
             items.append(T.CompletionItem(label=w, kind=T.CompletionItemKind.Operator))
     if index is not None:
         kinds = {'input': T.CompletionItemKind.Variable, 'define': T.CompletionItemKind.Function,
-                 'item': T.CompletionItemKind.Field, 'group': T.CompletionItemKind.Module}
+                 'item': T.CompletionItemKind.Field, 'group': T.CompletionItemKind.Module,
+                 'record': T.CompletionItemKind.Struct}
         for name, (kind, _node) in sorted(index.decls.items()):
             items.append(T.CompletionItem(label=name, kind=kinds[kind], detail=index.hover(name)))
     return items

@@ -71,9 +71,25 @@ def facts(policy, optional: bool = True) -> st.SearchStrategy:
 
     With ``optional``, inputs that have defaults are sometimes left out.
     """
+    records = getattr(policy, 'records', None) or {}
+    if records:
+        return st.one_of(_fact_dicts(policy, optional, policy.inputs), _listed_facts(policy, optional, records))
+    return _fact_dicts(policy, optional, policy.inputs)
+
+
+def _listed_facts(policy, optional: bool, records: dict) -> st.SearchStrategy:
+    """An applicant with a list of 0 to 4 records of each kind (一个申请人、多个项目)."""
+    own = {n for _d, names in records.values() for n in names}
+    base = _fact_dicts(policy, optional, {n: v for n, v in policy.inputs.items() if n not in own})
+    lists = {k: st.lists(_fact_dicts(policy, optional, {n: policy.inputs[n] for n in names}), max_size=4)
+             for k, (_d, names) in records.items()}
+    return st.tuples(base, st.fixed_dictionaries(lists)).map(lambda p: {**p[0], **p[1]})
+
+
+def _fact_dicts(policy, optional: bool, inputs: dict) -> st.SearchStrategy:
     th = thresholds(policy)
     required, optional_items = {}, {}
-    for name, (kind, values, default, _desc) in policy.inputs.items():
+    for name, (kind, values, default, _desc) in inputs.items():
         if kind == 'money':
             s = money(th['money'])
         elif kind == 'percent':

@@ -41,19 +41,13 @@ def _property(kind: str, values, description: str) -> dict:
     return p
 
 
-def schema_of(meta: dict, inputs: dict) -> dict:
-    """``inputs``: name -> (kind, enum values, default or None, description).
-
-    Names and enumeration values are accepted in simplified and traditional spellings alike
-    (``meta['input_aliases']``, ``meta['value_aliases']``, made by OpenCC when the policy is
-    compiled): each other spelling of a name is a property marked ``x-polc-alias-of``; at most one
-    spelling of an input may be given, and a required input in any spelling."""
-    aliases_of: dict = {}
-    for alias, name in (meta.get('input_aliases') or {}).items():
-        aliases_of.setdefault(name, []).append(alias)
-    value_aliases = meta.get('value_aliases') or {}
+def _properties(inputs: dict, names, aliases_of: dict, value_aliases: dict):
+    """(properties, required, either, exclusive) of the inputs ``names``; each other spelling of a
+    name (简/繁) is a property marked ``x-polc-alias-of``, at most one spelling may be given, and a
+    required input may be given in any spelling."""
     props, required, either, exclusive = {}, [], [], {}
-    for name, (kind, values, default, desc) in inputs.items():
+    for name in names:
+        kind, values, default, desc = inputs[name]
         extra = value_aliases.get(name) or {}
         p = _property(kind, list(values) + [a for a in extra if a not in values], desc)
         if extra:
@@ -71,6 +65,31 @@ def schema_of(meta: dict, inputs: dict) -> dict:
                             'description': f'「{name}」的简繁另一写法' + (f'：{desc}' if desc else '')}
             exclusive[alias] = {'not': {'anyOf': [{'required': [n]} for n in [name] + sorted(aliases_of[name])
                                                   if n != alias]}}
+    return props, required, either, exclusive
+
+
+def schema_of(meta: dict, inputs: dict, records: dict | None = None) -> dict:
+    """``inputs``: name -> (kind, enum values, default or None, description); ``records``: record kind ->
+    (description, its input names).  A record's inputs may be given at the top level (one record, flat
+    facts) or as a list under the kind's name, not both.
+
+    Names and enumeration values are accepted in simplified and traditional spellings alike
+    (``meta['input_aliases']``, ``meta['value_aliases']``, made by OpenCC when the policy is
+    compiled)."""
+    aliases_of: dict = {}
+    for alias, name in (meta.get('input_aliases') or {}).items():
+        aliases_of.setdefault(name, []).append(alias)
+    value_aliases = meta.get('value_aliases') or {}
+    props, required, either, exclusive = _properties(inputs, list(inputs), aliases_of, value_aliases)
+    for kind, (desc, names) in (records or {}).items():
+        rprops, rrequired, _either, _exclusive = _properties(inputs, names, aliases_of, value_aliases)
+        rprops['名称'] = {'type': 'string', 'description': f'这个{kind}的名称（只用于说明）'}
+        props[kind] = {'type': 'array', 'x-polc-type': '记录',
+                       'description': (desc + '；' if desc else '') + f'逐个列出{kind}；只有一个时也可把{kind}的输入直接写在顶层',
+                       'items': {'type': 'object', 'properties': rprops, 'required': rrequired,
+                                 'additionalProperties': False}}
+        required = [n for n in required if n not in names]
+        exclusive[kind] = {'not': {'anyOf': [{'required': [n]} for n in names]}}
     out = {
         '$schema': 'https://json-schema.org/draft/2020-12/schema',
         'title': f'{meta.get("name", "")}：申请人事实',

@@ -328,6 +328,15 @@ class InputDecl:
     type: TypeSpec
     description: str
     default: Optional[Expr]
+    record: str = ''        # the record kind (项目 / 产品 …) this input belongs to; '' = the applicant's
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class RecordDecl:
+    """``记录 产品 "说明"``: a kind of record an applicant may hold several of, with its own inputs."""
+    name: Name
+    description: str
     span: Optional[Span] = _span()
 
 
@@ -352,6 +361,9 @@ class Item:
     lead: tuple[str, ...] = ()      # departments of this item, when they differ from the clause's
     units: tuple[str, ...] = ()
     allocation: str = ''            # how a quota or pool is shared: 按金额 / 按申请顺序 / 按比例
+    per_record: str = ''            # 每个 产品: computed once per record of this kind, then summed
+    firm_cap: Optional['Amount'] = None   # 每家（每年）最高: a cap on the applicant's sum over records
+    firm_cap_word: str = ''         # as written: 每家最高 / 每家每年最高
     span: Optional[Span] = _span()
 
 
@@ -374,6 +386,7 @@ class Group:
     mode: str               # 'highest' (就高) or 'sum_cap' (合计…最高)
     members: tuple[Name, ...]
     cap: Optional[Expr]
+    per_record: str = ''    # 就高 … 每个 项目: the highest per record, not per applicant
     span: Optional[Span] = _span()
 
 
@@ -399,6 +412,16 @@ class Case:
     date: Optional[DateLit]
     inputs: tuple[Assignment, ...]
     expects: tuple[Expectation, ...]
+    records: tuple['RecordFacts', ...] = ()
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class RecordFacts:
+    """One record in a case: ``产品 "A"：年销售额 = 3500万元，…``."""
+    kind: Name
+    label: str
+    inputs: tuple[Assignment, ...]
     span: Optional[Span] = _span()
 
 
@@ -424,6 +447,7 @@ class Policy:
     groups: tuple[Group, ...]
     cases: tuple[Case, ...]
     guarantees: tuple[Guarantee, ...] = ()
+    records: tuple[RecordDecl, ...] = ()
     span: Optional[Span] = _span()
 
     def header_value(self, key: str, default=None):
@@ -435,6 +459,9 @@ class Policy:
 
     def header_values(self, key: str) -> list:
         return [f.value for f in self.header if f.key == key]
+
+    def record_inputs(self, kind: str) -> list:
+        return [d for d in self.inputs if d.record == kind]
 
     def items(self):
         """(clause, item) pairs in written order."""

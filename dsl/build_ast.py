@@ -11,9 +11,10 @@ from polc.dsl.diagnostics import Diagnostic, error
 from polc.dsl.keywords import LEGAL_WORDS
 from polc.dsl.numbers import money_value
 from polc.dsl.build_exprs import ExprBuilder, _span_of
+from polc.dsl.build_records import RecordBuilder
 
 
-class ToAst(ExprBuilder):
+class ToAst(RecordBuilder, ExprBuilder):
     """Lark tree -> AST.  Problems found while building (bad dates …) go to ``self.diags``.
 
     :meth:`build` walks the tree iteratively (no recursion limit, and no per-node wrapper
@@ -133,6 +134,10 @@ class ToAst(ExprBuilder):
 
     @v_args(meta=True)
     def input_decl(self, meta, children):
+        record = ''
+        if isinstance(children[0], tuple):
+            record = children[0][1].text
+            children = children[1:]
         name, type_spec = children[0], children[1]
         desc, default = '', None
         for c in children[2:]:
@@ -140,7 +145,7 @@ class ToAst(ExprBuilder):
                 default = c[1]
             elif isinstance(c, Token):
                 desc = self._string(c)
-        return A.InputDecl(name, type_spec, desc, default, span=_span_of(meta))
+        return A.InputDecl(name, type_spec, desc, default, record, span=_span_of(meta))
 
     @v_args(meta=True)
     def define_decl(self, meta, children):
@@ -181,6 +186,7 @@ class ToAst(ExprBuilder):
         name = children[0]
         props = children[1:]
         kind, amount, quota, pool, allocation = '', None, None, None, ''
+        per_record, firm_cap, firm_cap_word = '', None, ''
         source, readings, conds, lead, units = [], [], [], [], []
         for key, value in props:
             if key == 'lead':
@@ -206,8 +212,13 @@ class ToAst(ExprBuilder):
                 allocation = value
             elif key == 'pool':
                 pool = value
+            elif key == 'per_record':
+                per_record = value
+            elif key == 'firm_cap':
+                firm_cap, firm_cap_word = value
         return A.Item(name, kind, tuple(source), tuple(readings), tuple(conds), amount, quota,
-                      pool, tuple(lead), tuple(units), allocation, span=_span_of(meta))
+                      pool, tuple(lead), tuple(units), allocation, per_record, firm_cap, firm_cap_word,
+                      span=_span_of(meta))
 
     @v_args(meta=True)
     def clause(self, meta, children):
@@ -232,7 +243,8 @@ class ToAst(ExprBuilder):
 
     @v_args(meta=True)
     def g_highest(self, meta, children):
-        return A.Group(children[0], 'highest', tuple(children[1]), None, span=_span_of(meta))
+        per_record = children[2][1].text if len(children) > 2 else ''
+        return A.Group(children[0], 'highest', tuple(children[1]), None, per_record, span=_span_of(meta))
 
     @v_args(meta=True)
     def g_sum_cap(self, meta, children):
@@ -287,15 +299,17 @@ class ToAst(ExprBuilder):
     @v_args(meta=True)
     def case(self, meta, children):
         title = children[0]
-        date, inputs, expects = None, [], []
+        date, inputs, expects, records = None, [], [], []
         for key, value in children[1:]:
             if key == 'date':
                 date = value
             elif key == 'inputs':
                 inputs.extend(value)
+            elif key == 'record':
+                records.append(value)
             else:
                 expects.extend(value)
-        return A.Case(title, date, tuple(inputs), tuple(expects), span=_span_of(meta))
+        return A.Case(title, date, tuple(inputs), tuple(expects), tuple(records), span=_span_of(meta))
 
     # ---------------------------------------------------------------- guarantees
     def gtarget(self, children):
@@ -328,4 +342,5 @@ class ToAst(ExprBuilder):
             groups=tuple(c for c in children if isinstance(c, A.Group)),
             cases=tuple(c for c in children if isinstance(c, A.Case)),
             guarantees=tuple(c for c in children if isinstance(c, A.Guarantee)),
+            records=tuple(c for c in children if isinstance(c, A.RecordDecl)),
             span=_span_of(meta))

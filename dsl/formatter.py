@@ -278,10 +278,18 @@ class _Printer:
             ty = k({'money': '金额', 'percent': '百分比', 'int': '整数', 'bool': '是否',
                     'date': '日期'}[t.kind])
         s = f'{k("输入")} {self.name(d.name.text)}：{ty}'
+        if d.record:
+            s = f'{k("每个")} {self.name(d.record)} ' + s
         if d.description:
             s += ' ' + self.string(d.description)
         if d.default is not None:
             s += f' {k("默认")} {self.literal(d.default)}'
+        self.emit(s, d.span.line if d.span else None)
+
+    def record_decl(self, d: A.RecordDecl) -> None:
+        s = f'{self.kw("记录")} {self.name(d.name.text)}'
+        if d.description:
+            s += ' ' + self.string(d.description)
         self.emit(s, d.span.line if d.span else None)
 
     def literal(self, e) -> str:
@@ -319,7 +327,10 @@ class _Printer:
 
     def item(self, it: A.Item) -> None:
         k = self.kw
-        self.emit(f'{k("项")} {self.name(it.name.text)}', it.span.line if it.span else None, 1)
+        head = f'{k("项")} {self.name(it.name.text)}'
+        if it.per_record:
+            head += f' {k("每个")} {self.name(it.per_record)}'
+        self.emit(head, it.span.line if it.span else None, 1)
         if it.kind:
             self.emit(f'{k("类别")}：{self.text(it.kind)}', None, 2)
         self._lines_prop(k('牵头单位'), it.lead, 2, it)
@@ -338,13 +349,17 @@ class _Printer:
             self.emit(f'{k("每年总额")}：{it.pool.text}', it.pool.span.line if it.pool.span else None, 2)
         if it.allocation:
             self.emit(f'{k("分配")}：{self.text(it.allocation)}', None, 2)
+        if it.firm_cap is not None:
+            self.amount(f'{k(it.firm_cap_word or "每家最高")}：', it.firm_cap, 2,
+                        getattr(it.firm_cap, 'span', None) and it.firm_cap.span.line)
 
     def group(self, g: A.Group) -> None:
         k = self.kw
         members = '、'.join(self.name(m.text) for m in g.members)
         line = g.span.line if g.span else None
         if g.mode == 'highest':
-            self.emit(f'{k("组")} {self.name(g.name.text)}：{k("就高")}（{members}）', line)
+            per = f' {k("每个")} {self.name(g.per_record)}' if g.per_record else ''
+            self.emit(f'{k("组")} {self.name(g.name.text)}：{k("就高")}（{members}）{per}', line)
         else:
             self.emit(f'{k("组")} {self.name(g.name.text)}：{k("合计")}（{members}） {k("最高")} '
                       f'{self.expr(g.cap, 6)}', line)
@@ -356,14 +371,21 @@ class _Printer:
             self.emit(f'{k("日期")}：{c.date.value.isoformat()}', c.date.span.line if c.date.span else None, 1)
         self._entries(k('输入'), [(f'{self.name(a.name.text)} = {self.literal(a.value)}',
                                    a.span.line if a.span else None) for a in c.inputs])
+        for r in c.records:
+            label = f'{self.name(r.kind.text)}' + (f' {self.string(r.label)}' if r.label else '')
+            self._entries(label, [(f'{self.name(a.name.text)} = {self.literal(a.value)}',
+                                   a.span.line if a.span else None) for a in r.inputs],
+                          r.span.line if r.span else None)
         self._entries(k('期望'), [(f'{self._etarget(e.target.text)} = {self.expected(e)}',
                                    e.span.line if e.span else None) for e in c.expects])
 
     def _etarget(self, text: str) -> str:
         return self.kw('合计') if text in ('合计', '合計') else self.name(text)
 
-    def _entries(self, label: str, entries) -> None:
+    def _entries(self, label: str, entries, first_line=None) -> None:
         if not entries:
+            if first_line is not None:
+                self.emit(f'{label}：', first_line, 1)
             return
         head = f'{label}：'
         pad = ' ' * display_width(INDENT + head)
@@ -400,6 +422,7 @@ class _Printer:
             self.header(f)
         decls = ([(d.span.start if d.span else 0, 'input', d) for d in self.p.inputs] +
                  [(d.span.start if d.span else 0, 'define', d) for d in self.p.defines] +
+                 [(d.span.start if d.span else 0, 'record_decl', d) for d in self.p.records] +
                  [(d.span.start if d.span else 0, 'clause', d) for d in self.p.clauses] +
                  [(d.span.start if d.span else 0, 'group', d) for d in self.p.groups] +
                  [(d.span.start if d.span else 0, 'case', d) for d in self.p.cases] +
@@ -407,7 +430,8 @@ class _Printer:
         decls.sort(key=lambda x: x[0])
         prev = 'header' if self.p.header else None
         for _pos, kind, d in decls:
-            grouped = kind in ('input', 'define', 'group', 'guarantee') and prev == kind
+            grouped = kind in ('input', 'define', 'group', 'guarantee') and prev == kind or (
+                {kind, prev} <= {'input', 'record_decl'})
             if prev is not None and not grouped:
                 self.lines.append(('', None))
             getattr(self, {'input': 'input_decl'}.get(kind, kind))(d)

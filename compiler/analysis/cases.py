@@ -99,8 +99,19 @@ def check_expectation(res: EvalResult, exp: A.Expectation) -> Optional[str]:
     return '\n'.join(lines)
 
 
+def case_facts(case: A.Case) -> dict:
+    """The facts of a case: its inputs, and a list per record kind it lists (产品：… lines)."""
+    facts: dict = {a.name.text: literal_value(a.value) for a in case.inputs}
+    for r in case.records:
+        rec = {a.name.text: literal_value(a.value) for a in r.inputs}
+        if r.label:
+            rec['名称'] = r.label
+        facts.setdefault(r.kind.text, []).append(rec)
+    return facts
+
+
 def run_case(compiled: CompiledPolicy, case: A.Case) -> CaseResult:
-    facts = {a.name.text: literal_value(a.value) for a in case.inputs}
+    facts = case_facts(case)
     line = case.span.line if case.span else None
     file = compiled.analysis.file
     try:

@@ -78,6 +78,21 @@ def _pre_group_value(raw_item) -> Decimal:
     return Decimal(0)
 
 
+def _record_values(raw_item) -> list:
+    """The computed amount of each record of a per-record item (one value for flat facts)."""
+    recs = raw_item.get('records')
+    if recs is None:
+        return [_pre_group_value(raw_item)]
+    return [r['amount'] if r['outcome'] in (R.AMOUNT, R.CEILING) and r['amount'] is not None else Decimal(0)
+            for r in recs]
+
+
+def _record_facts(raw, kind: str, n: int) -> list:
+    """The facts of each record of ``kind`` (the applicant's facts, for flat facts)."""
+    listed = raw['facts'].get(kind)
+    return listed if isinstance(listed, list) else [raw['facts']] * n
+
+
 def target_value(raw, target: Optional[str]) -> Decimal:
     if target is None:
         return raw['total'] + raw['ceiling_total']
@@ -164,6 +179,8 @@ def guarantees_of(compiled: CompiledPolicy) -> list[Guarantee]:
             item = None
             if target in checked.symbols.items and const is not None:
                 item = checked.symbols.items[target][1]
+                if item.per_record:
+                    item = None     # the solver sees one record; several are searched
             out.append(Guarantee(f'{title}{tname} {g.word} {interp._src(g.bound)}', 'written', holds,
                                  item=item, bound=(g.op, const) if const is not None else None,
                                  span=g.span))
@@ -171,10 +188,13 @@ def guarantees_of(compiled: CompiledPolicy) -> list[Guarantee]:
             def holds(raw, pair, target=target):
                 return pair is None or target_value(pair, target) >= target_value(raw, target)
             item = checked.symbols.items[target][1] if target in checked.symbols.items else None
+            if item is not None and item.per_record:
+                item = None
             out.append(Guarantee(f'{title}{tname} 随「{g.input.text}」不减', 'written', holds,
                                  item=item, monotone_in=g.input.text, span=g.span))
     for c, it in p.items():
         name = it.name.text
+        each = f'每个{it.per_record}' if it.per_record else ''
 
         def nonneg(raw, _pair, name=name):
             r = next(x for x in raw['items'] if x['name'] == name)
@@ -188,22 +208,41 @@ def guarantees_of(compiled: CompiledPolicy) -> list[Guarantee]:
 
             def capped(raw, _pair, name=name, cap=cap):
                 r = next(x for x in raw['items'] if x['name'] == name)
-                return _pre_group_value(r) <= cap
-            out.append(Guarantee(f'「{name}」不超过上限 {format_money(cap)}', 'implicit', capped, item=it,
+                return all(v <= cap for v in _record_values(r))
+            out.append(Guarantee(f'「{name}」{each}不超过上限 {format_money(cap)}', 'implicit', capped, item=it,
                                  bound=('<=', cap), span=it.span))
         bases = [_leaf_base(l, checked) for l in leaves if _leaf_cap(l) != Decimal(-1)]
         if bases and all(b is not None for b in bases) and len(set(bases)) == 1:
             base = bases[0]
 
-            def share(raw, _pair, name=name, base=base):
+            def share(raw, _pair, name=name, base=base, kind=it.per_record):
                 r = next(x for x in raw['items'] if x['name'] == name)
-                return _pre_group_value(r) <= raw['facts'][base]
-            out.append(Guarantee(f'「{name}」按比例计算的金额不超过其基数「{base}」', 'implicit', share,
+                values = _record_values(r)
+                facts = _record_facts(raw, kind, len(values)) if kind else [raw['facts']]
+                return all(v <= f[base] for v, f in zip(values, facts))
+            out.append(Guarantee(f'「{name}」{each}按比例计算的金额不超过其基数「{base}」', 'implicit', share,
                                  item=it, bound=('<=', f'base:{base}'), span=it.span))
+        firm_caps = [_leaf_cap(x) for x in _leaves(it.firm_cap)] if it.firm_cap is not None else []
+        firm_cap = max(firm_caps) if firm_caps and all(x is not None for x in firm_caps) else None
+        if firm_cap is not None and firm_cap >= 0:
+            def firm_capped(raw, _pair, name=name, cap=firm_cap):
+                r = next(x for x in raw['items'] if x['name'] == name)
+                return _pre_group_value(r) <= cap
+            out.append(Guarantee(f'「{name}」{it.firm_cap_word} {format_money(firm_cap)}：'
+                                 f'无论几个{it.per_record}，合计不超过', 'implicit', firm_capped, span=it.span))
     for g in p.groups:
         gname = g.name.text
         members = [m.text for m in g.members]
-        if g.mode == 'highest':
+        if g.per_record:
+            def one_each(raw, _pair, members=members):
+                recs = [next(x for x in raw['items'] if x['name'] == m) for m in members]
+                if any(r.get('records') is None for r in recs):
+                    return len([r for r in recs if _item_value(r) > 0]) <= 1
+                return all(len([r for r in recs if r['records'][j]['paid']]) <= 1
+                           for j in range(len(recs[0]['records'])))
+            out.append(Guarantee(f'组「{gname}」每个{g.per_record}就高：同一{g.per_record}至多一项获得金额',
+                                 'implicit', one_each, span=g.span))
+        elif g.mode == 'highest':
             def one(raw, _pair, gname=gname, members=members):
                 paid = [m for m in members if target_value(raw, m) > 0]
                 return len(paid) <= 1
@@ -225,9 +264,12 @@ def _jsonable_facts(values: dict, date, inputs=None) -> dict:
     """Facts as JSON values; inputs equal to their default are left out (they need not be given)."""
     out = {}
     for k, v in values.items():
-        if inputs is not None and inputs[k][2] is not None and inputs[k][2] == v:
+        if inputs is not None and k in inputs and inputs[k][2] is not None and inputs[k][2] == v:
             continue
-        if isinstance(v, Decimal):
+        if isinstance(v, list):         # records listed one by one
+            out[k] = [{n: x for n, x in _jsonable_facts(r, None, inputs).items() if n != '名称' or x}
+                      for r in v]
+        elif isinstance(v, Decimal):
             out[k] = f'{v:f}'
         elif isinstance(v, dt.date):
             out[k] = v.isoformat()

@@ -15,6 +15,7 @@ from polc.dsl.checks import Checked
 from polc.dsl.text import normalize
 
 from polc.compiler.python import runtime as R
+from polc.compiler.python import runtime_records as RR
 from polc.compiler.python.results import from_runtime
 
 
@@ -72,6 +73,8 @@ class Interpreter:
                     'lead': tuple(it.lead or c.lead), 'units': units + tuple(u for u in shared if u not in units),
                     'quota': it.quota, 'pool': str(it.pool.value) if it.pool else None,
                     'allocation': it.allocation}
+            if it.per_record:
+                info['per_record'] = it.per_record
             table.append((info, self._item_fn(it)))
         return table
 
@@ -89,12 +92,23 @@ class Interpreter:
             order.append(g)
         for g in self.p.groups:
             visit(g, frozenset())
+        order = [g for g in order if g.per_record] + [g for g in order if not g.per_record]
         return [{'name': g.name.text, 'mode': g.mode, 'members': tuple(m.text for m in g.members),
-                 'cap': self.value(g.cap, {}, None) if g.cap is not None else None} for g in order]
+                 'cap': self.value(g.cap, {}, None) if g.cap is not None else None}
+                | ({'per_record': g.per_record} if g.per_record else {}) for g in order]
 
-    def evaluate(self, facts, date=None, explain=True):
-        raw = R.evaluate_policy(self.meta(), self.input_table(), self.item_table(), self.group_table(),
-                                facts, date, explain)
+    def evaluate(self, facts, date=None, explain=True, strict=False):
+        if self.p.records:
+            records = {r.name.text: (r.description, tuple(d.name.text for d in self.p.record_inputs(r.name.text)))
+                       for r in self.p.records}
+            caps = {it.name.text: (it.firm_cap_word or '每家最高',
+                                   self._item_fn(A.Item(it.name, it.kind, (), (), (), it.firm_cap, None, None)))
+                    for _c, it in self.p.items() if it.firm_cap is not None}
+            raw = RR.evaluate_records(self.meta(), self.input_table(), records, self.item_table(),
+                                      self.group_table(), caps, facts, date, explain, strict)
+        else:
+            raw = R.evaluate_policy(self.meta(), self.input_table(), self.item_table(), self.group_table(),
+                                    facts, date, explain, strict)
         if getattr(self, '_script', None) is None:
             from polc.compiler.python.names import Script
             self._script = Script(self.p, self.source)       # polc's words in the policy's script

@@ -2,7 +2,8 @@
 file's own cases (or its guarantees, through ``polc verify``) notice each one.
 
 Mutants: raise a rate by 5 percentage points; drop a cap (最高 X); flip a written range end
-（含）↔（不含）; move a threshold in a condition by one fen.  A mutant survives when every case
+（含）↔（不含）; move a threshold in a condition by one fen; drop an applicant's cap (每家最高);
+make a 就高 per record (每个 项目) a 就高 per applicant.  A mutant survives when every case
 still passes and no guarantee fails: that is a missing case or guarantee.
 """
 from __future__ import annotations
@@ -90,6 +91,18 @@ def mutants(policy: A.Policy, source: str) -> Iterator[Mutant]:
                 new = A.Money(n.value + Decimal('0.01'), f'{n.value + Decimal("0.01")}元')
                 yield Mutant(f'{where} 条件中的门槛 {n.text} → {new.text}', _text(policy, source, n, new),
                              item)
+
+
+    # records: the applicant's cap dropped; 就高 per record made 就高 per applicant.  Item '': the
+    # solver sees one record and would call these equivalent
+    for c, it in policy.items():
+        if it.firm_cap is not None:
+            yield Mutant(f'{c.number}「{it.name.text}」 去掉「{it.firm_cap_word}」',
+                         _text(policy, source, it, attrs.evolve(it, firm_cap=None, firm_cap_word='')))
+    for g in policy.groups:
+        if g.per_record:
+            yield Mutant(f'组「{g.name.text}」 就高按申请人而不是每个{g.per_record}',
+                         _text(policy, source, g, attrs.evolve(g, per_record='')))
 
 
 def _text(policy, source, target, new) -> str:

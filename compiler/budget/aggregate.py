@@ -103,6 +103,17 @@ def breakdown(items, key) -> tuple[tuple[str, int, Decimal, Decimal], ...]:
     return tuple((name, n, b, a) for name, (n, b, a) in rows.items())
 
 
+def item_cap(it) -> Optional[Decimal]:
+    """An item's constant cap: in its amount, else its applicant's cap (每家最高 <constant>), which is
+    what bounds a row of a table (one applicant, one record)."""
+    cap = constant_cap(it.amount)
+    if cap is None and isinstance(it.firm_cap, A.Money):
+        cap = Decimal(it.firm_cap.value)
+    elif cap is not None and isinstance(it.firm_cap, A.Money):
+        cap = min(cap, Decimal(it.firm_cap.value))
+    return cap
+
+
 def constant_cap(amount) -> Optional[Decimal]:
     """The cap of an item's amount when it is written as 「… 最高 <constant>」 (also inside 最高可获)."""
     if isinstance(amount, A.Ceiling):
@@ -139,7 +150,7 @@ def aggregate(compiled, results_path: str, allocations: dict, date: str, id_colu
     parts = ['count(*)', f"COALESCE(SUM({money('合计')}), 0)"]
     for _c, it in items:
         o, a = quote(it.name.text + '.结果'), money(it.name.text + '.金额')
-        cap = constant_cap(it.amount)
+        cap = item_cap(it)
         parts += [f"count(*) FILTER (WHERE {o} = '{R.AMOUNT}' AND {a} > 0)",
                   f"COALESCE(SUM({a}) FILTER (WHERE {o} = '{R.AMOUNT}'), 0)",
                   f"count(*) FILTER (WHERE {o} IN ('{R.AMOUNT}', '{R.CEILING}') AND {a} = {cap})"
@@ -153,7 +164,7 @@ def aggregate(compiled, results_path: str, allocations: dict, date: str, id_colu
     for k, (c, it) in enumerate(items):
         n, s, at_cap, nc, sc, na = row[2 + 6 * k: 8 + 6 * k]
         info = infos[it.name.text]
-        line = ItemLine(c.number, it.name.text, info['kind'], constant_cap(it.amount), n, Decimal(s), at_cap,
+        line = ItemLine(c.number, it.name.text, info['kind'], item_cap(it), n, Decimal(s), at_cap,
                         nc, Decimal(sc), na, None, tuple(info.get('lead') or ()), tuple(info.get('units') or ()))
         lines.append(line)
         kinds[info['kind']] = kinds.get(info['kind'], ZERO) + line.total

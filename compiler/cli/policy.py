@@ -113,7 +113,7 @@ def schema(file):
     """输出政策输入的 JSON Schema（draft 2020-12）。"""
     from polc.compiler.schema import schema_of
     compiled = load_or_exit(file)
-    click.echo(json.dumps(schema_of(compiled.meta, compiled.inputs), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(schema_of(compiled.meta, compiled.inputs, compiled.records), ensure_ascii=False, indent=2))
 
 
 @click.command()

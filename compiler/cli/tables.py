@@ -146,6 +146,9 @@ def sql(file, date, dialect, table, with_allocation):
     compiled = load_or_exit(file)
     try:
         query = policy_sql(compiled.analysis.checked, day, table, allocation=with_allocation)
+        for kind in compiled.records:
+            click.echo(f'-- 「{kind}」：事实表每行是一个申请人、一个{kind}（{kind}的输入是列）；'
+                       f'一个申请人多个{kind}的{kind}表与申请人表关联尚不支持')
         click.echo(to_dialect(query, dialect))
     except UnknownDialect as exc:
         echo_err(f'错误[E-USAGE]: {exc}')

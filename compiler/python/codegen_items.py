@@ -180,8 +180,10 @@ class ItemGen(ExprGen):
         """Straight-line code for 就高 and 合计…最高 (the runtime's _apply_groups, unrolled).
         v{i}: what item i contributes; g{j}: the current total of group j."""
         index = {it.name.text: i for i, (_c, it) in enumerate(items)}
-        for i in range(len(items)):      # only amounts and ceilings carry a value (fast_amount)
-            out.line(f'v{i} = a{i} if a{i} is not None else _Z')
+        for i in range(len(items)):
+            out.line(f'v{i} = a{i} if (o{i} is _R.AMOUNT or o{i} is _R.CEILING) and a{i} is not None '
+                     f'else _D(0)')
+        capped = [(i, it) for i, (_c, it) in enumerate(items) if it.firm_cap is not None]
         groups = {g.name.text: g for g in self.p.groups}
         gindex = {g.name.text: j for j, g in enumerate(group_order(self.p))}
 
@@ -215,7 +217,28 @@ class ItemGen(ExprGen):
                     reduce(mm.text, k)
                 out.line(f'{remaining} -= {k}')
 
-        for g in group_order(self.p):
+        def firm_caps():
+            # flat facts are one record: the applicant's cap bounds the item (after 就高 per record)
+            for i, it in capped:
+                out.line('try:')
+                with out.indent():
+                    self.fast_amount(out, it.firm_cap, f'c{i}')
+                out.line('except _R.Inapplicable:')
+                with out.indent():
+                    out.line(f'ac{i} = None')
+                out.line(f'if ac{i} is not None and (oc{i} is _R.AMOUNT or oc{i} is _R.CEILING):')
+                with out.indent():
+                    out.line(f'ac{i} = _R.round_fen(ac{i})')
+                    out.line(f'if v{i} > ac{i}: v{i} = ac{i}')
+            for g in per:      # a 就高 per record keeps what is left of its members
+                out.line(f'g{gindex[g.name.text]} = ' + ' + '.join(val(m.text) for m in g.members))
+
+        ordered = group_order(self.p)
+        per = [g for g in ordered if g.per_record]
+        for g in per + [None] + [g for g in ordered if not g.per_record]:
+            if g is None:
+                firm_caps()
+                continue
             j = gindex[g.name.text]
             members = [m.text for m in g.members]
             if g.mode == 'highest':
@@ -285,7 +308,13 @@ class ItemGen(ExprGen):
 
 
 def group_order(p: A.Policy) -> list[A.Group]:
-    """Groups with inner groups first (members before the groups that contain them)."""
+    """Groups with inner groups first (members before the groups that contain them); 就高 per
+    record (``每个 产品``, whose members are items only) before all others."""
+    per = [g for g in p.groups if g.per_record]
+    return per + [g for g in _group_order(p) if not g.per_record]
+
+
+def _group_order(p: A.Policy) -> list[A.Group]:
     by_name = {g.name.text: g for g in p.groups}
     done: list[A.Group] = []
     seen: set[str] = set()

@@ -32,7 +32,7 @@ def render_item(it: ItemResult, verbose: bool = True, words=None) -> list[str]:
         out.append(f'  {label}：{it.detail}')
     if verbose and it.steps:
         out.append('  计算：')
-        out.extend(f'    · {s}' for s in it.steps)
+        out.extend(f'        {s.strip()}' if s.startswith('    ') else f'    · {s}' for s in it.steps)
     if it.unfilled:
         out.append('  未填：' + '、'.join(f'「{n}」（未填，按默认值 {d} 计）' for n, d in it.unfilled))
     for n in it.notes:

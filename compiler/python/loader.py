@@ -56,6 +56,11 @@ class CompiledPolicy:
         return self.namespace['INPUTS']
 
     @property
+    def records(self) -> dict:
+        """record kind -> (description, names of its inputs); empty when the policy declares none."""
+        return self.namespace.get('RECORDS', {})
+
+    @property
     def meta(self) -> dict:
         return self.namespace['META']
 
@@ -80,9 +85,7 @@ class CompiledPolicy:
         """Evaluate one applicant.  Raises :class:`FactsError` for bad facts.  ``strict``: an item
         whose conditions rest on a fact the applicant did not give (taken at its default) is not
         computed; its outcome is ``missing_facts`` (缺少事实), naming the facts."""
-        ns = self.namespace
-        raw = runtime.evaluate_policy(ns['META'], ns['INPUTS'], ns['ITEMS'], ns['GROUPS'], facts, date,
-                                      explain, strict=strict)
+        raw = self.namespace['evaluate'](facts, date, explain, strict)
         return from_runtime(raw, self.namespace['ITEMS'], self.namespace['POLICY_READINGS'], self.script)
 
     @property

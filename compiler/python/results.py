@@ -19,6 +19,24 @@ def _money(v: Optional[Decimal]) -> Optional[str]:
 
 
 @attrs.frozen
+class RecordResult:
+    """One record's part of an item computed per record (每个 项目 / 产品 …)."""
+    label: str                  # 产品1「甲」
+    outcome: str
+    amount: Optional[Decimal]   # as computed for this record
+    paid: Optional[Decimal]     # after 就高 per record, the quota and the applicant's cap
+    detail: str
+    steps: tuple[str, ...]
+    notes: tuple[str, ...]
+    set_aside: bool
+
+    def to_dict(self) -> dict:
+        return {'label': self.label, 'outcome': self.outcome, 'outcome_label': OUTCOME_LABELS.get(self.outcome, ''),
+                'amount': _money(self.amount), 'paid': _money(self.paid), 'detail': self.detail,
+                'steps': list(self.steps), 'notes': list(self.notes), 'set_aside': self.set_aside}
+
+
+@attrs.frozen
 class ItemResult:
     name: str                   # 项 name
     clause: str                 # clause number as written, e.g. （二）
@@ -38,6 +56,7 @@ class ItemResult:
     units: tuple[str, ...]      # 责任单位
     quota: Optional[int]
     pool: Optional[Decimal]
+    records: Optional[tuple[RecordResult, ...]] = None   # per record, when the facts list records
 
     label: str = ''             # outcome label in the policy's script ('' : the simplified label)
     unfilled: tuple = ()        # ((input, default as text), …): facts it depends on, not given
@@ -56,7 +75,7 @@ class ItemResult:
             'readings': list(self.readings), 'lead': list(self.lead), 'units': list(self.units),
             'quota': self.quota, 'pool': _money(self.pool),
             'unfilled': [{'name': n, 'default': d} for n, d in self.unfilled],
-        }
+        } | ({'records': [r.to_dict() for r in self.records]} if self.records is not None else {})
 
 
 @attrs.frozen
@@ -151,7 +170,10 @@ def from_runtime(raw: dict, item_table, readings=(), script=None) -> EvalResult:
             detail=detail, steps=tuple(steps), notes=tuple(notes), label=label,
             unfilled=tuple(tuple(x) for x in r.get('unfilled', ())),
             set_aside=r['set_aside'], source=source, readings=item_readings,
-            lead=lead, units=units, quota=quota, pool=pool))
+            lead=lead, units=units, quota=quota, pool=pool,
+            records=None if r.get('records') is None else tuple(
+                RecordResult(x['label'], x['outcome'], x['amount'], x['paid'], x['detail'], tuple(x['steps']),
+                             tuple(x['notes']), x['set_aside']) for x in r['records'])))
     groups = tuple(GroupResult(g['name'], g['mode'], tuple(g['members']), g['winner'],
                                tuple(g['set_aside']), g['cap'], g['before'], g['total'],
                                w(g['note']) if w else g['note'])
@@ -183,4 +205,4 @@ def _header_cached(meta: dict) -> dict:
 _HEADERS: dict = {}
 
 
-__all__ = ['ItemResult', 'GroupResult', 'EvalResult', 'from_runtime', 'AMOUNT', 'CEILING']
+__all__ = ['RecordResult', 'ItemResult', 'GroupResult', 'EvalResult', 'from_runtime', 'AMOUNT', 'CEILING']

@@ -24,6 +24,7 @@ __all__ = [
     'OUTCOME_LABELS', 'FactsError', 'CONTEXT', 'D', 'fmt', 'fmt_input', 'fmt_money', 'round_fen', 'floor_div',
     'coerce_facts', 'set_fold', 'evaluate_policy', 'parse_date', 'Inapplicable', 'div', 'pick_year',
     'pick_category', 'progressive_level', 'progressive', 'finish_typed', 'validity_bounds',
+    'evaluation_date', 'run_item', 'finish_evaluation',
 ]
 
 AMOUNT = 'amount'
@@ -478,7 +479,11 @@ def _apply_groups(groups_meta, items, explain=True):
         values = [(m, _value_of(m, items, groups, group_total)) for m in g['members']]
         res = {'name': name, 'mode': g['mode'], 'members': list(g['members']), 'winner': None,
                'set_aside': [], 'cap': g.get('cap'), 'before': None, 'total': None, 'note': ''}
-        if g['mode'] == 'highest':
+        if g.get('per_record'):
+            # 就高 per record was applied record by record (runtime_records); what is left of the
+            # members is the group's total, lowered by outer groups member by member
+            group_total[name] = res['before'] = res['total'] = sum((v for _m, v in values), Decimal(0))
+        elif g['mode'] == 'highest':
             candidates = [(m, v) for m, v in values if v > 0]
             if candidates:
                 winner, best = max(candidates, key=lambda mv: mv[1])     # first of equals wins
@@ -570,57 +575,45 @@ def _unfilled(inputs, names, given):
     return [(n, fmt(inputs[n][2], inputs[n][0])) for n in names if n not in given and n in inputs]
 
 
-def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, explain=True, strict=False):
-    """Evaluate one applicant.  Returns a plain dict (Decimal amounts); see polc.compiler.python.results.
-
-    Every item lists the facts it depends on that were not given (``unfilled``: taken at their
-    defaults).  ``strict``: an item whose conditions rest on an unfilled fact is not computed
-    (outcome ``missing_facts``)."""
+def evaluation_date(date):
     if date is None:
-        date = _dt.date.today()
+        return _dt.date.today()
+    d = parse_date(date)
+    if d is None:
+        raise FactsError([('日期', f'无法读作日期：{shown(date)}（应为 "2025-03-01"）')])
+    return d
+
+
+def run_item(name, func, values, explain, valid, validity_note, missing=(), unfilled=()):
+    """One item on one set of facts: the result dict (amount rounded to the fen, never below 0).
+    ``missing``: unfilled facts its conditions rest on (strict mode: not computed); ``unfilled``:
+    every unfilled fact it depends on, listed in the result."""
+    if not valid:
+        outcome, amount, steps, detail = NOT_APPLICABLE, None, [], validity_note
+    elif missing:
+        outcome, amount, steps = MISSING_FACTS, None, []
+        detail = ('条件依赖未填的事实：' + '、'.join(f'「{n}」' for n, _d in missing)
+                  + '；严格模式下不按默认值计算，请填写后再算')
     else:
-        d = parse_date(date)
-        if d is None:
-            raise FactsError([('日期', f'无法读作日期：{shown(date)}（应为 "2025-03-01"）')])
-        date = d
-    given: set = set()
-    values = coerce_facts(inputs, facts, meta.get('input_aliases'), meta.get('value_aliases'), given)
-    deps = meta.get('item_inputs') or {}
-    valid, validity_note, start, end = _validity(meta, date)
-    items = {}
-    order = []
-    with _decimal.localcontext(CONTEXT):
-        for info, func in item_table:
-            name = info['name']
-            order.append(name)
-            cond_deps, all_deps = deps.get(name, ((), ()))
-            unfilled = _unfilled(inputs, all_deps, given) if valid else []
-            missing = _unfilled(inputs, cond_deps, given) if strict and valid else []
-            if not valid:
-                outcome, amount, steps, detail = NOT_APPLICABLE, None, [], validity_note
-            elif missing:
-                outcome, amount, steps = MISSING_FACTS, None, []
-                detail = ('条件依赖未填的事实：' + '、'.join(f'「{n}」' for n, _d in missing)
-                          + '；严格模式下不按默认值计算，请填写后再算')
-            else:
-                try:
-                    outcome, amount, steps, detail = func(values, explain)
-                except Inapplicable as exc:
-                    outcome, amount, steps, detail = NOT_APPLICABLE, None, [], exc.reason
-            if amount is not None:
-                rounded = round_fen(amount)
-                if rounded != amount and steps is not None:
-                    steps.append(f'按分四舍五入：{amount} 元 → {format_money(rounded)}')
-                amount = rounded
-                if amount < 0:
-                    if steps is not None:
-                        steps.append(f'计算结果 {format_money(amount)} 为负，按 0元 计')
-                    amount = Decimal(0)
-            items[name] = {
-                'name': name, 'outcome': outcome, 'amount': amount, 'steps': steps or [],
-                'detail': detail, 'set_aside': False, 'paid': None, 'notes': [], 'unfilled': unfilled,
-            }
-        groups = _apply_groups(groups_meta, items, explain) if valid else []
+        try:
+            outcome, amount, steps, detail = func(values, explain)
+        except Inapplicable as exc:
+            outcome, amount, steps, detail = NOT_APPLICABLE, None, [], exc.reason
+    if amount is not None:
+        rounded = round_fen(amount)
+        if rounded != amount and steps is not None:
+            steps.append(f'按分四舍五入：{amount} 元 → {format_money(rounded)}')
+        amount = rounded
+        if amount < 0:
+            if steps is not None:
+                steps.append(f'计算结果 {format_money(amount)} 为负，按 0元 计')
+            amount = Decimal(0)
+    return {'name': name, 'outcome': outcome, 'amount': amount, 'steps': steps or [],
+            'detail': detail, 'set_aside': False, 'paid': None, 'notes': [], 'unfilled': list(unfilled)}
+
+
+def finish_evaluation(meta, item_table, items, groups, date, valid, validity_note, values):
+    """Totals per kind, paid amounts and ceilings: the result dict of an evaluation."""
     totals: dict = {}
     ceilings: dict = {}
     total = Decimal(0)
@@ -641,6 +634,29 @@ def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, exp
     return {
         'policy': meta.get('name', ''), 'meta': meta, 'date': date, 'valid': valid,
         'validity': validity_note,
-        'items': [items[n] for n in order], 'groups': groups, 'totals': totals, 'total': total,
-        'ceilings': ceilings, 'ceiling_total': ceiling_total, 'facts': values,
+        'items': [items[info['name']] for info, _f in item_table], 'groups': groups, 'totals': totals,
+        'total': total, 'ceilings': ceilings, 'ceiling_total': ceiling_total, 'facts': values,
     }
+
+
+def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, explain=True, strict=False):
+    """Evaluate one applicant.  Returns a plain dict (Decimal amounts); see polc.compiler.python.results.
+
+    Every item lists the facts it depends on that were not given (``unfilled``: taken at their
+    defaults).  ``strict``: an item whose conditions rest on an unfilled fact is not computed
+    (outcome ``missing_facts``)."""
+    date = evaluation_date(date)
+    given: set = set()
+    values = coerce_facts(inputs, facts, meta.get('input_aliases'), meta.get('value_aliases'), given)
+    deps = meta.get('item_inputs') or {}
+    valid, validity_note, start, end = _validity(meta, date)
+    items = {}
+    with _decimal.localcontext(CONTEXT):
+        for info, func in item_table:
+            name = info['name']
+            cond_deps, all_deps = deps.get(name, ((), ()))
+            unfilled = _unfilled(inputs, all_deps, given) if valid else []
+            missing = _unfilled(inputs, cond_deps, given) if strict and valid else []
+            items[name] = run_item(name, func, values, explain, valid, validity_note, missing, unfilled)
+        groups = _apply_groups(groups_meta, items, explain) if valid else []
+    return finish_evaluation(meta, item_table, items, groups, date, valid, validity_note, values)

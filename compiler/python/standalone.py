@@ -19,7 +19,12 @@ def runtime_source() -> str:
     if _UNITS_IMPORT not in runtime:
         raise RuntimeError('runtime.py no longer imports units as expected')
     future = 'from __future__ import annotations\n'
-    body = units.read_text(encoding='utf-8') + '\n\n' + runtime.replace(_UNITS_IMPORT, '')
+    records = (here / 'runtime_records.py').read_text(encoding='utf-8')
+    start = records.index('from polc.compiler.python.runtime import')
+    end = records.index(')\n', start) + 2
+    records = records[:start] + records[end:]
+    body = units.read_text(encoding='utf-8') + '\n\n' + runtime.replace(_UNITS_IMPORT, '') + '\n\n' + \
+        records.replace("__all__ = ['evaluate_records', 'split_record_facts', 'LABEL_KEY']", '')
     return future + body.replace(future, '')
 
 

@@ -88,7 +88,7 @@ async def policy_detail(request):
 
 async def policy_schema(request):
     c = _entry(request).compiled
-    return json_response(schema_of(c.meta, c.inputs))
+    return json_response(schema_of(c.meta, c.inputs, c.records))
 
 
 def _options(doc, allowed):

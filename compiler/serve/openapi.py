@@ -71,7 +71,7 @@ def openapi_document(registry) -> dict:
     }
     for pid, entry in sorted(registry.entries.items()):
         c = entry.compiled
-        facts = schema_of(c.meta, c.inputs)
+        facts = schema_of(c.meta, c.inputs, c.records)
         facts.pop('$schema', None)
         name = f'Facts_{_op_id(pid)}'
         schemas[name] = facts

@@ -23,6 +23,7 @@ from polc.compiler.python import runtime as R
 from polc.compiler.tables.allocation import Shared, allocate, shared_sql
 from polc.compiler.tables.io import (ALLOCATION_COLUMNS, EMPTY_CSV, FORMAT_NAMES, BatchError, BatchSummary,
                                      LineFile, Writer, check_id_column, check_outputs, outputs, read_rows,
+                                     record_list_problem,
                                      table_format)
 from polc.compiler.sql.generate import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
 
@@ -210,7 +211,7 @@ def _declared_headers(con, raw, path, inputs, aliases, id_column):
     return con.sql(f'SELECT {select} FROM raw_headers')
 
 
-def _check_columns(path, columns, types, inputs, id_column):
+def _check_columns(path, columns, types, inputs, id_column, records=()):
     problems = []
     if id_column == '行号':
         problems.append('编号列不能叫「行号」（与 polc 给出的行号同名），请改名或用 --engine python')
@@ -221,7 +222,9 @@ def _check_columns(path, columns, types, inputs, id_column):
             continue
         if c == id_column:
             continue
-        if c not in inputs:
+        if c in records:
+            problems.append(record_list_problem(c))
+        elif c not in inputs:
             problems.append(f'「{c}」：未声明的输入（政策中没有这一项）')
         elif t.upper().startswith(_FLOAT_TYPES):
             problems.append(f'「{c}」：这一列是浮点数类型（{t}），金额与比例不接受浮点数；请存为 DECIMAL 或字符串')
@@ -297,7 +300,7 @@ def load_typed(con, compiled, in_path: str, fmt: str, id_column: Optional[str], 
     inputs = compiled.inputs
     raw = _declared_headers(con, raw, in_path, inputs, compiled.meta.get('input_aliases'), id_column)
     columns, types = raw.columns, [str(t) for t in raw.types]
-    _check_columns(in_path, columns, types, inputs, id_column)
+    _check_columns(in_path, columns, types, inputs, id_column, compiled.records)
     con.register('raw_input', raw)
     typed, problems = ['"行号"'], []
     if id_column:

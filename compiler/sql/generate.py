@@ -409,6 +409,22 @@ class _Gen:
             return f'CAST(ROUND({v}, 2) AS {MONEY})'
         return f'CAST({v} AS {MONEY})'
 
+    def firm_cap(self, am) -> str:
+        """The applicant's cap (每家最高) as one SQL value, rounded to the fen; NULL where none applies."""
+        branches = self.amount(am)
+        if branches[0][0] is None:
+            _c, o, v = branches[0]
+            return f'ROUND({v}, 2)' if v is not None and o in (R.AMOUNT, R.CEILING) else 'NULL'
+        parts = ['CASE']
+        for cond, o, v in branches:
+            value = f'ROUND({v}, 2)' if v is not None and o in (R.AMOUNT, R.CEILING) else 'NULL'
+            parts.append(f' WHEN {cond} THEN {value}' if cond is not None else f' ELSE {value}')
+            if cond is None:
+                break
+        else:
+            parts.append(' ELSE NULL')
+        return ''.join(parts) + ' END'
+
     def item(self, item: A.Item, valid: bool) -> tuple[str, str]:
         """(outcome SQL, amount SQL rounded half up to the fen) of one item."""
         if not valid:
@@ -487,8 +503,11 @@ def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
         n = it.name.text
         sel.append(f'{o} AS {ocol[n]}')
         sel.append(f'CAST(GREATEST({a}, 0) AS {MONEY}) AS a_{pcol[n]}')
+        if it.firm_cap is not None and valid:          # 每家最高: flat rows are one record each
+            sel.append(f'CAST({g.firm_cap(it.firm_cap)} AS {MONEY}) AS c_{pcol[n]}')
     ctes.append(f'i AS (SELECT {", ".join(sel)} FROM f)')
-    sel = list(keep) + [ocol[n] for n in names]
+    capped = [n for n, it in zip(names, items) if it.firm_cap is not None and valid]
+    sel = list(keep) + [ocol[n] for n in names] + [f'c_{pcol[n]}' for n in capped]
     for n in names:
         sel.append(f"CASE WHEN {ocol[n]} IN ({CODES[R.AMOUNT]}, {CODES[R.CEILING]}) THEN COALESCE(a_{pcol[n]}, 0) "
                    f"ELSE CAST(0 AS {MONEY}) END AS {pcol[n]}")
@@ -497,9 +516,25 @@ def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
     groups = group_order(checked.policy) if valid else []
     by_name = {gr.name.text: gr for gr in groups}
     gcol = {gr.name.text: f'g{i}' for i, gr in enumerate(groups)}
-    present = [pcol[n] for n in names] + [ocol[n] for n in names]
+    present = [pcol[n] for n in names] + [ocol[n] for n in names] + [f'c_{pcol[n]}' for n in capped]
     layer = 'v0'
-    for step, gr in enumerate(groups):
+    n_per = sum(1 for gr in groups if gr.per_record)
+    for step, gr in enumerate(groups + [None]):
+        if capped and (gr is None or step == n_per):
+            # the applicant's caps (每家最高), after 就高 per record and before the other groups;
+            # a 就高 per record keeps what is left of its members
+            cur = {c: c for c in present}
+            for n in capped:
+                cur[pcol[n]] = f'CASE WHEN c_{pcol[n]} IS NOT NULL AND {pcol[n]} > c_{pcol[n]} THEN c_{pcol[n]} ' \
+                    f'ELSE {pcol[n]} END'
+            for pg in groups[:n_per]:
+                cur[gcol[pg.name.text]] = ' + '.join(cur[pcol[m.text]] for m in pg.members)
+            sel = list(keep) + [c if cur[c] == c else f'CAST({cur[c]} AS {MONEY}) AS {c}' for c in present]
+            ctes.append(f'vc AS (SELECT {", ".join(sel)} FROM {layer})')
+            layer = 'vc'
+            capped = []
+        if gr is None:
+            break
         cur = {c: c for c in present}
 
         def val(m):

@@ -412,3 +412,11 @@ def jsonable(raw):
 
 
 ALLOCATION_COLUMNS = ['项', '行号', '计算金额', '分配金额', '说明']
+
+
+def record_list_problem(kind: str) -> str:
+    """The refusal for a column holding a list of records (项目、产品 …): tables have one applicant per
+    row with flat facts (one record each); tables of records joined to applicants are not supported."""
+    return (f'「{kind}」：这一列是逐个列出的{kind}；整表计算时每行是一个申请人的平铺事实（一行只描述一个{kind}，'
+            f'{kind}的输入直接作为列），一个申请人多个{kind}的表格（{kind}表与申请人表关联）尚不支持；'
+            f'请对这样的申请人用 polc eval --facts（JSON 或 YAML，「{kind}」写作列表）逐个计算')

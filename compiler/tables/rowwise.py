@@ -11,7 +11,7 @@ from typing import Optional
 from polc.compiler.python import runtime as R
 from polc.compiler.tables.io import (ALLOCATION_COLUMNS, BatchError, BatchSummary, LineFile, Meter, Writer,
                                      cell_text, check_id_column, jsonable, outputs, read_rows,
-                                     write_allocations)
+                                     record_list_problem, write_allocations)
 
 
 def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
@@ -50,6 +50,7 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
          progress, allocation_path, sheet=None) -> BatchSummary:
     inputs = compiled.inputs
     aliases, value_aliases = compiled.meta.get('input_aliases'), compiled.meta.get('value_aliases')
+    records = compiled.records
     typed = compiled.evaluate_typed
     summary = BatchSummary(totals={n: Decimal(0) for n in names})
     limited = {info['name']: info for info, _f in compiled.namespace['ITEMS']
@@ -67,6 +68,8 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
             ident = None
             if isinstance(raw, dict) and id_column:
                 ident = raw.pop(id_column, None)
+            if records and isinstance(raw, dict) and any(k in raw for k in records):
+                raise BatchError(f'{in_path}：第 {n} 行：' + record_list_problem(next(k for k in records if k in raw)))
             try:
                 values = R.coerce_facts(inputs, raw, aliases, value_aliases)
             except R.FactsError as exc:

@@ -19,6 +19,7 @@ from polc.dsl.symbols import Symbols, symbols_of
 from polc.dsl.checks.cases import check_cases, check_numbers_in_text
 from polc.dsl.checks.structure import (check_duplicates, check_groups, check_guarantees, check_header, check_inputs,
                                        check_items, check_rates, check_unused)
+from polc.dsl.checks.records import check_records
 from polc.dsl.checks.tiers import check_ranges, check_tiers
 from polc.dsl.checks.typecheck import const_value, type_name, typecheck
 
@@ -44,7 +45,7 @@ def check(policy: A.Policy) -> Checked:
     diags = list(ty.diags)
     simple: list[Callable[[A.Policy, Symbols], list[Diagnostic]]] = [
         check_header, check_duplicates, check_items, check_rates, check_ranges, check_cases,
-        check_numbers_in_text]
+        check_numbers_in_text, check_records]
     for f in simple:
         diags.extend(f(policy, sym))
     diags.extend(check_tiers(policy, sym, ty.types))

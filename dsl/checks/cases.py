@@ -53,7 +53,8 @@ def check_cases(p: A.Policy, sym: Symbols) -> list[Diagnostic]:
             if problem:
                 out.append(error('E-CASE-TYPE', f'案例「{c.title}」中输入「{name}」{problem}', a.value.span))
         for d in p.inputs:
-            if d.default is None and d.name.text not in given:
+            if d.default is None and d.name.text not in given and not (
+                    d.record and any(r.kind.text == d.record for r in c.records)):
                 out.append(error('E-CASE-MISSING-INPUT',
                                  f'案例「{c.title}」缺少必填输入「{d.name.text}」（该输入没有默认值）', c.span))
         if not c.expects:

@@ -355,6 +355,8 @@ def typecheck(p: A.Policy, sym: Symbols) -> _Typer:
                 ty.diags.append(error('E-TYPE', f'「条件」应是条件（比较、是否……），这里是{type_name(t)}',
                                       cond.span))
         ty.amount(it.amount)
+        if it.firm_cap is not None:
+            ty.amount(it.firm_cap)
     for gu in p.guarantees:
         if gu.bound is not None:
             ty.expr(gu.bound)
