@@ -1,5 +1,6 @@
 """Results never rest silently on unfilled facts (issue 14 §4)."""
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -98,3 +99,22 @@ def test_no_warning_when_a_condition_needs_a_given_fact(tmp_path):
                                   '条件：营业收入增速 高于 行业平均增速'), encoding='utf-8')
     r = CliRunner().invoke(cli, ['check', str(pol)])        # 0% > 0% is false
     assert 'W-DEFAULT-ELIGIBLE' not in r.output
+
+
+def test_strict_mode_reaches_each_listed_record():
+    """漳州（八）per event: 25 firms and 30万元 of spending meet the written thresholds, but whether
+    the event was 经工信部门认定 was not given; strict mode must not take the default (否) for it.
+    The second event gives every fact: 12万元 × 50% = 6万元 (under the 10万元 cap), a ceiling."""
+    import polc
+    c = polc.load(str(Path(__file__).resolve().parent.parent / 'policies' / 'zhangzhou.pol'))
+    facts = {'活动': [{'名称': '对接会', '活动参与企业数': 25, '活动实际支出': '30万元'},
+                    {'名称': '分享会', '活动参与企业数': 20, '活动实际支出': '12万元', '活动经工信部门认定': True}]}
+    strict = c.evaluate(facts, date='2025-06-01', strict=True).item('交流活动补助')
+    recs = {r.label: r for r in strict.records}
+    first = next(r for label, r in recs.items() if '对接会' in label)
+    second = next(r for label, r in recs.items() if '分享会' in label)
+    assert first.outcome == 'missing_facts' and '活动经工信部门认定' in first.detail
+    assert second.outcome == 'ceiling' and second.amount == Decimal('60000.00')
+    assert ('活动经工信部门认定', '否') in strict.unfilled
+    lenient = c.evaluate(facts, date='2025-06-01').item('交流活动补助')
+    assert all(r.outcome != 'missing_facts' for r in lenient.records)

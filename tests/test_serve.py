@@ -211,11 +211,11 @@ def test_batch_errors_name_the_applicant(client):
 
 
 def test_an_internal_error_is_json_without_a_traceback(client, monkeypatch):
-    from polc.compiler.python import runtime
+    entry = client.app.state.registry.get('zhangzhou')
 
     def boom(*a, **k):
         raise ZeroDivisionError('deliberate')
-    monkeypatch.setattr(runtime, 'evaluate_policy', boom)     # what CompiledPolicy.evaluate calls
+    monkeypatch.setitem(entry.compiled.namespace, 'evaluate', boom)
     r = client.post('/v1/policies/zhangzhou/evaluate', json={'facts': {}})
     doc = _err(r, 500)
     assert doc['code'] == 'E-INTERNAL' and 'deliberate' not in r.text

@@ -18,7 +18,7 @@ import decimal as _decimal
 from decimal import Decimal
 
 from polc.compiler.python.runtime import (AMOUNT, CEILING, CONTEXT, NOT_APPLICABLE, FactsError, _apply_groups,
-                                          _validity, coerce_facts, evaluation_date, finish_evaluation,
+                                          _unfilled, _validity, coerce_facts, evaluation_date, finish_evaluation,
                                           format_money, round_fen, run_item)
 
 __all__ = ['evaluate_records', 'split_record_facts', 'LABEL_KEY']
@@ -26,15 +26,19 @@ __all__ = ['evaluate_records', 'split_record_facts', 'LABEL_KEY']
 LABEL_KEY = '名称'            # an optional label for each record in the facts
 
 
-def split_record_facts(inputs, records, facts, aliases=None, value_aliases=None):
+def split_record_facts(inputs, records, facts, aliases=None, value_aliases=None, given=None):
     """(values for the applicant and flat records, {kind: [values per record]} for listed kinds).
 
-    ``records`` maps kind -> (description, input names).  Raises FactsError naming every problem."""
+    ``records`` maps kind -> (description, input names).  ``given`` (a dict), if passed, receives
+    the declared names the applicant gave: under '' for the applicant, and under (kind, i) for the
+    i-th listed record (from 1).  Raises FactsError naming every problem."""
+    given = {} if given is None else given
+    own_given = given.setdefault('', set())
     if not isinstance(facts, dict):
-        return coerce_facts(inputs, facts, aliases, value_aliases), {}
+        return coerce_facts(inputs, facts, aliases, value_aliases, own_given), {}
     listed = [k for k in records if k in facts]
     if not listed:
-        return coerce_facts(inputs, facts, aliases, value_aliases), {}
+        return coerce_facts(inputs, facts, aliases, value_aliases, own_given), {}
     problems = []
     own = set()
     for k in listed:
@@ -48,7 +52,7 @@ def split_record_facts(inputs, records, facts, aliases=None, value_aliases=None)
     base_facts = {n: v for n, v in base_facts.items() if n not in own}
     base = {}
     try:
-        base = coerce_facts(base_inputs, base_facts, aliases, value_aliases)
+        base = coerce_facts(base_inputs, base_facts, aliases, value_aliases, own_given)
     except FactsError as exc:
         problems.extend(exc.problems)
     lists = {}
@@ -69,7 +73,7 @@ def split_record_facts(inputs, records, facts, aliases=None, value_aliases=None)
                 problems.append((f'{where}.{LABEL_KEY}', '应为文字'))
             try:
                 v = coerce_facts(kind_inputs, {n: x for n, x in rec.items() if n != LABEL_KEY}, aliases,
-                                 value_aliases)
+                                 value_aliases, given.setdefault((k, i), set()))
             except FactsError as exc:
                 problems.extend((f'{where}.{n}' if n else where, m) for n, m in exc.problems)
                 continue
@@ -229,12 +233,14 @@ def evaluate_records(meta, inputs, records, item_table, groups_meta, firm_caps, 
                      strict=False):
     """Evaluate one applicant with records.  ``firm_caps`` maps an item to (word, function of the
     applicant's facts giving the cap).  The result is the dict of :func:`evaluate_policy`, each
-    item of a record kind listed in the facts carrying ``records`` (per-record results).  Strict
-    mode (results that must not rest on defaults) is not available here yet: it is refused."""
-    if strict:
-        raise FactsError([('', '有「记录」（项目、产品、活动……）的政策暂不支持严格模式（--strict）')])
+    item of a record kind listed in the facts carrying ``records`` (per-record results).  Every item
+    (and every record's result) lists the facts it depends on that were not given; ``strict``: an
+    item or record whose conditions rest on an unfilled fact is not computed (``missing_facts``)."""
     date = evaluation_date(date)
-    base, lists = split_record_facts(inputs, records, facts, meta.get('input_aliases'), meta.get('value_aliases'))
+    given: dict = {}
+    base, lists = split_record_facts(inputs, records, facts, meta.get('input_aliases'), meta.get('value_aliases'),
+                                     given)
+    deps = meta.get('item_inputs') or {}
     valid, validity_note, _s, _e = _validity(meta, date)
     items = {}
     per_item = {}
@@ -242,13 +248,19 @@ def evaluate_records(meta, inputs, records, item_table, groups_meta, firm_caps, 
         for info, func in item_table:
             name = info['name']
             kind = info.get('per_record') or ''
+            cond_deps, all_deps = deps.get(name, ((), ()))
+
+            def run(F, gave):
+                unfilled = _unfilled(inputs, all_deps, gave) if valid else []
+                missing = _unfilled(inputs, cond_deps, gave) if strict and valid else []
+                return run_item(name, func, F, explain, valid, validity_note, missing, unfilled)
             if not kind:
-                items[name] = run_item(name, func, base, explain, valid, validity_note)
+                items[name] = run(base, given[''])
                 continue
             recs = []
             for j, rv in enumerate(lists.get(kind, [None]), 1):
                 F = base if rv is None else {**base, **rv}
-                r = run_item(name, func, F, explain, valid, validity_note)
+                r = run(F, given[''] if rv is None else given[''] | given.get((kind, j), set()))
                 r['label'] = '' if rv is None else _record_name(kind, j, rv[LABEL_KEY])
                 recs.append(r)
             per_item[name] = recs
@@ -266,6 +278,12 @@ def evaluate_records(meta, inputs, records, item_table, groups_meta, firm_caps, 
                 if r['outcome'] in (AMOUNT, CEILING) and r['amount'] is not None:
                     cap = (word, r['amount'])
             items[name] = _combine(name, info, per_item[name], cap, kind, kind in lists, explain)
+            if 'unfilled' not in items[name]:           # the facts any record left unfilled, once each
+                seen: dict = {}
+                for r in per_item[name]:
+                    for n, d in r.get('unfilled', ()):
+                        seen.setdefault(n, d)
+                items[name]['unfilled'] = list(seen.items())
         group_results = []
         if valid:
             group_results = _apply_groups(groups_meta, items, explain)
