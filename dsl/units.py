@@ -15,6 +15,8 @@ _HUNDRED = Decimal(100)
 
 def _plain(d: Decimal) -> str:
     """Decimal without exponent and without trailing zeros after the point."""
+    if not d:
+        d = d.copy_abs()            # never "-0"
     if d == d.to_integral_value():
         return f'{d.quantize(Decimal(1)):f}'
     s = f'{d:f}'
@@ -24,6 +26,8 @@ def _plain(d: Decimal) -> str:
 def format_money(value: Decimal) -> str:
     """Exact: 1000000 -> 100万元; 299900 -> 29.99万元; 150000000 -> 1.5亿元; 12345.67 -> 12345.67元."""
     v = Decimal(value)
+    if not v:
+        v = v.copy_abs()            # never "-0元"
     a = abs(v)
     if a >= _YI and a % Decimal(1000000) == 0:
         return f'{_plain(v / _YI)}亿元'

@@ -17,6 +17,7 @@ import re as _re
 from decimal import ROUND_HALF_UP, Decimal
 
 from polc.dsl.units import format_money, format_number, format_percent
+from polc.dsl.money import fold, money_of_decimal, parse_integer, parse_money, parse_percent
 
 __all__ = [
     'AMOUNT', 'CEILING', 'NOT_APPLICABLE', 'DEFERRED', 'CASE_BY_CASE', 'NON_CASH', 'NO_AMOUNT',
@@ -147,13 +148,8 @@ class FactsError(ValueError):
         super().__init__('；'.join(f'{n}：{m}' if n else m for n, m in self.problems))
 
 
-_UNIT = {'万': Decimal(10000), '萬': Decimal(10000), '亿': Decimal(100000000),
-         '億': Decimal(100000000)}
-_MONEY_STR = _re.compile(r'^\s*([+-]?\d+(?:\.\d+)?)\s*(万|萬|亿|億)?\s*(元)?\s*$')
-_FW = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
-_FW[0x3000] = 0x20
-_DATE_ISO = _re.compile(r'^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$')
-_DATE_CN = _re.compile(r'^\s*(\d{4})年(\d{1,2})月(\d{1,2})日\s*$')
+_DATE_ISO = _re.compile(r'([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})')
+_DATE_CN = _re.compile(r'([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日')
 _MAX_MONEY = Decimal(10) ** 20          # 1万亿亿元: beyond any real budget
 
 
@@ -170,8 +166,8 @@ def parse_date(value):
 
 @_functools.lru_cache(maxsize=256)
 def _parse_date_text(value):
-    s = value.translate(_FW)
-    m = _DATE_ISO.match(s) or _DATE_CN.match(s)
+    s = fold(value)
+    m = _DATE_ISO.fullmatch(s) or _DATE_CN.fullmatch(s)
     if not m:
         return None
     try:
@@ -199,47 +195,23 @@ _PLAIN_MONEY = _re.compile(r'[0-9]{1,20}(?:\.[0-9]{1,2})?\Z').match
 
 
 def _coerce_money(value):
-    if type(value) is Decimal and value.is_finite() and 0 <= value <= _MAX_MONEY \
+    if type(value) is Decimal and value.is_finite() and 0 < value <= _MAX_MONEY \
             and value.as_tuple().exponent >= -2:
         return value                       # the common case, checked in one step
-    if type(value) is str and _PLAIN_MONEY(value):
-        return Decimal(value)              # a table cell such as "1234.5": exact, in range, to the fen
-    if isinstance(value, str):
-        m = _MONEY_STR.match(value.translate(_FW).replace(',', ''))
-        if not m:
-            raise ValueError(f'无法读作金额：「{value}」（可写 1000000、"100万元"、"3000元"）')
-        v = Decimal(m.group(1))
-        if m.group(2):
-            v *= _UNIT[m.group(2)]
-    else:
-        v = _decimal_of(value, '金额')
-    if v < 0:
-        raise ValueError(f'金额不能为负数：{format_money(v)}')
-    if v > _MAX_MONEY:
-        raise ValueError('金额超出可处理的范围（上限 10^20 元）')
-    if v.as_tuple().exponent < -2 and v != v.quantize(_FEN):
-        raise ValueError(f'金额精确到分（0.01元），得到 {value}')
-    return v
+    if type(value) is str:
+        if _PLAIN_MONEY(value):
+            return Decimal(value)          # a table cell such as "1234.5": exact, in range, to the fen
+        return parse_money(value)          # the one money grammar (polc.dsl.money)
+    return money_of_decimal(_decimal_of(value, '金额'), str(value))
 
 
 def _coerce_percent(value):
     if isinstance(value, str):
-        s = value.translate(_FW).strip()
-        if s.endswith('%'):
-            try:
-                v = Decimal(s[:-1].strip()).scaleb(-2)
-            except _decimal.InvalidOperation:
-                raise ValueError(f'无法读作百分比：「{value}」') from None
-        else:
-            try:
-                v = Decimal(s)
-            except _decimal.InvalidOperation:
-                raise ValueError(f'无法读作百分比：「{value}」（可写 "12.5%" 或 0.125）') from None
-    else:
-        v = _decimal_of(value, '百分比')
-    if not v.is_finite() or abs(v) > Decimal(10) ** 6:
-        raise ValueError(f'百分比超出范围：{value}')
-    return v
+        return parse_percent(value)
+    v = _decimal_of(value, '百分比')
+    if abs(v) > Decimal(10) ** 6:
+        raise ValueError(f'百分比超出范围：「{value}」')
+    return v.copy_abs() if not v else v
 
 
 def shown(value) -> str:
@@ -258,18 +230,18 @@ def shown(value) -> str:
 
 
 def _coerce_int(value):
-    if isinstance(value, str) and _re.match(r'^\s*[+-]?\d+\s*$', value.translate(_FW)):
-        v = int(value.translate(_FW))
-    elif isinstance(value, Decimal) and value.is_finite() and value.adjusted() > 12:
+    if isinstance(value, str):
+        return parse_integer(value)
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > 12:
         raise ValueError(f'整数超出范围：{shown(value)}')
-    elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         v = int(value)
     elif isinstance(value, int) and not isinstance(value, bool):
         v = value
     else:
         raise ValueError(f'应为整数，得到 {shown(value)}')
     if abs(v) > 10 ** 12:
-        raise ValueError(f'整数超出范围：{v}')
+        raise ValueError(f'整数超出范围（绝对值不超过 10^12）：「{v}」')
     return v
 
 

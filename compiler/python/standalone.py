@@ -5,21 +5,30 @@ from pathlib import Path
 
 from polc.compiler.python.codegen import generate
 
-_UNITS_IMPORT = 'from polc.dsl.units import format_money, format_number, format_percent\n'
+# the dsl modules the runtime imports (standard library only): their text is embedded in place
+# (names defined at the top level of these modules must not clash with the runtime's)
+_EMBEDDED = ('units', 'money')
+
+
+def _dsl_source(name: str) -> str:
+    import importlib
+    return Path(importlib.import_module(f'polc.dsl.{name}').__file__).read_text(encoding='utf-8')
 
 
 def runtime_source() -> str:
-    """The runtime (with the unit formatting it uses) as one self-contained source text."""
+    """The runtime (with the dsl modules it uses) as one self-contained source text."""
     here = Path(__file__).resolve().parent
-    units = (here.parent.parent / 'dsl' / 'units.py')
-    if not units.exists():                         # installed layout: polc/dsl next to polc/compiler
-        import polc.dsl.units as u
-        units = Path(u.__file__)
     runtime = (here / 'runtime.py').read_text(encoding='utf-8')
-    if _UNITS_IMPORT not in runtime:
-        raise RuntimeError('runtime.py no longer imports units as expected')
+    parts = []
+    for name in _EMBEDDED:
+        start = runtime.find(f'from polc.dsl.{name} import ')
+        if start < 0:
+            raise RuntimeError(f'runtime.py no longer imports polc.dsl.{name} as expected')
+        end = runtime.index('\n', start) + 1
+        runtime = runtime[:start] + runtime[end:]
+        parts.append(_dsl_source(name))
     future = 'from __future__ import annotations\n'
-    body = units.read_text(encoding='utf-8') + '\n\n' + runtime.replace(_UNITS_IMPORT, '')
+    body = '\n\n'.join(parts) + '\n\n' + runtime
     return future + body.replace(future, '')
 
 
