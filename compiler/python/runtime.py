@@ -393,10 +393,13 @@ def _validity_of(meta, date):
     end = meta.get('expiry')
     if end is None and meta.get('duration') and start is not None:
         years = meta['duration']
-        try:
-            end = start.replace(year=start.year + years) - _dt.timedelta(days=1)
-        except ValueError:     # 29 February
-            end = start.replace(year=start.year + years, day=28)
+        if start.year + years > _dt.MAXYEAR:     # polc check refuses it (E-DATE-RANGE)
+            end = _dt.date.max
+        else:
+            try:
+                end = start.replace(year=start.year + years) - _dt.timedelta(days=1)
+            except ValueError:     # 29 February
+                end = start.replace(year=start.year + years, day=28)
     span = f'{start.isoformat() if start else "（未注明）"}至{end.isoformat() if end else "（未注明）"}'
     if start is not None and date < start:
         return False, f'评估日期 {date.isoformat()} 早于施行日期，不在有效期（{span}）内', start, end
