@@ -33,7 +33,7 @@ from decimal import Decimal as _Decimal
 
 __all__ = ['SPACE_CHARS', 'FOLD_FROM', 'FOLD_TO', 'fold', 'MONEY_UNITS', 'MONEY_MAX', 'PERCENT_MAX',
            'INTEGER_MAX', 'NumberSyntax', 'MONEY', 'PERCENT_SIGN', 'PERCENT_FRACTION', 'INTEGER',
-           'parse_money', 'parse_percent', 'parse_integer', 'money_of_decimal']
+           'parse_money', 'parse_percent', 'parse_integer', 'money_of_decimal', 'schema_pattern']
 
 # ---------------------------------------------------------------- normalising, one for one
 SPACE_CHARS = '\t\u3000\u00a0\u202f\u2007'
@@ -94,6 +94,22 @@ MONEY_HINT = '可写 1000000、1,000,000、100万元、3000元'
 PERCENT_HINT = '可写 12.5% 或 0.125'
 INTEGER_HINT = '可写 12 或 1,200'
 COMMA_HINT = '逗号只能作千位分隔符，每组三位，如 1,500、1,234,567.89'
+
+
+def schema_pattern(*syntaxes: NumberSyntax) -> str:
+    """A JSON Schema (ECMA-262) pattern for the unfolded text of these syntaxes: the same grammar
+    with each character class widened to its full-width forms and every kind of space.  It does
+    not count digits (the limits are polc's own check)."""
+    spaces = '[ ' + SPACE_CHARS + ']'
+    bodies = []
+    for syntax in syntaxes:
+        b = syntax.body
+        for old, new in (('[ ]', spaces), ('[0-9]', '[0-9０-９]'), ('[1-9]', '[1-9１-９]'),
+                         ('[.]', '[.．]'), ('[+-]', '[+\\-＋－]'), ('(?:,', '(?:[,，]'), ('%', '[%％]')):
+            b = b.replace(old, new)
+        bodies.append(b)
+    # (?![\s\S]): the end of the text in ECMA-262 and Python alike (Python's $ allows a final newline)
+    return f'^{spaces}*(?:' + '|'.join(bodies) + f'){spaces}*(?![\\s\\S])'
 
 
 # ---------------------------------------------------------------- messages (the SQL loader builds

@@ -290,3 +290,13 @@ def test_yaml_keys_given_twice_are_refused_with_their_line():
         parse_facts_text('营业收入: 1\n其他: 2\n营业收入: 3\n', 'f.yaml')
     with pytest.raises(FactsFileError, match='键「b」出现了两次'):
         parse_facts_text('a:\n  b: 1\n  b: 2\n', 'f.yaml')
+
+
+def test_the_json_schema_pattern_is_the_same_grammar():
+    import re
+    from polc.compiler.schema import MONEY_PATTERN
+    for text in READ:
+        assert re.search(MONEY_PATTERN, text), text
+    for text, why in REFUSED.items():
+        if why in ('逗号只能作千位分隔符', '可写'):
+            assert not re.search(MONEY_PATTERN, text), text
