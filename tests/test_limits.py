@@ -96,3 +96,16 @@ def test_verify_runs_on_the_largest_step_check_passes():
     compiled = polc.loads(_text(step='1元', award='9999999999999999元'), 'p.pol')
     report = verify(compiled, examples=30)
     assert report is not None
+
+
+@pytest.mark.filterwarnings('ignore::hypothesis.errors.NonInteractiveExampleWarning')
+def test_evaluation_dates_near_the_ends_of_the_calendar():
+    import polc.testing
+    text = _text(start='0001-01-01', years=9998)      # the last day: 9998-12-31
+    assert not _codes(text)
+    compiled = polc.loads(text, 'p.pol')
+    for d in (dt.date(1, 1, 1), dt.date(9998, 12, 31), dt.date(9999, 12, 31)):
+        r = compiled.evaluate({'营业收入': '100'}, date=d)
+        assert r.valid is (d != dt.date(9999, 12, 31))
+    assert compiled.meta['effective'] == dt.date(1, 1, 1)
+    polc.testing.dates(compiled).example()          # near-bound dates stay inside the calendar
