@@ -14,7 +14,7 @@ import polc
 from polc.compiler.analysis.verify import verify
 from polc.compiler.cli import cli
 from polc.compiler.python.explain import render_text
-from polc.compiler.sql.generate import policy_sql
+from polc.compiler.sql.generate import SqlUnsupported, policy_sql
 from polc.dsl.analysis import analyze
 
 TEMPLATE = '''政策：测试
@@ -55,7 +55,8 @@ def test_step_rules_that_cannot_be_held_are_refused(step, award, refused):
 
 
 def test_money_constant_over_the_facts_bound_is_refused():
-    assert 'E-CONST-RANGE' in _codes(_text(award='10000000000000亿元 + 1元'))   # 10^21 元
+    assert 'E-CONST-RANGE' in _codes(_text(award='1' + '0' * 33 + '亿元 + 1元'))   # 10^41 元
+    assert 'E-CONST-RANGE' not in _codes(_text(award='1' + '0' * 32 + '亿元 + 1元'))   # 10^40 元
 
 
 def test_the_reproductions_now_stop_at_check(tmp_path):
@@ -89,7 +90,10 @@ def test_what_check_passes_runs_everywhere(text, income, date):
     result = compiled.evaluate({'营业收入': income}, date=date)
     assert result.items[0].outcome in ('amount', 'not_applicable')
     render_text(result)
-    policy_sql(compiled.analysis.checked, dt.date.fromisoformat(date))
+    try:
+        policy_sql(compiled.analysis.checked, dt.date.fromisoformat(date))
+    except SqlUnsupported as exc:       # a documented refusal (E-SQL), with its reason
+        assert '无法精确编译为 SQL' in str(exc)
 
 
 def test_verify_runs_on_the_largest_step_check_passes():
@@ -109,3 +113,21 @@ def test_evaluation_dates_near_the_ends_of_the_calendar():
         assert r.valid is (d != dt.date(9999, 12, 31))
     assert compiled.meta['effective'] == dt.date(1, 1, 1)
     polc.testing.dates(compiled).example()          # near-bound dates stay inside the calendar
+
+
+def test_an_amount_beyond_60_digits_is_a_message_not_a_crash(tmp_path):
+    # 个数 ≤ 10^12 passes every check; (10^12)^4 × 10^18 元 = 10^66 元 exceeds the runtime's 60 digits
+    text = _text().replace('输入 营业收入', '输入 个数：整数 "个数" 默认 0\n输入 营业收入').replace(
+        '营业收入 每满 1000万元 给予 50万元', '个数 × 个数 × 个数 × 个数 × 1000000000000000000元')
+    compiled = polc.loads(text, 'p.pol')
+    with pytest.raises(polc.FactsError, match='超出可精确计算的范围'):
+        compiled.evaluate({'个数': 10 ** 12}, date='2025-01-01')
+    # 10^12 × 10^18 = 10^30 元: beyond the default 28 digits, exact in the batch engine too
+    assert compiled.evaluate({'个数': 1000}, date='2025-01-01').total == Decimal(10) ** 30
+    from polc.compiler.tables.rowwise import run_batch
+    src = tmp_path / 'in.csv'
+    src.write_text('个数\n1000\n1000000000000\n', encoding='utf-8')
+    summary = run_batch(compiled, str(src), str(tmp_path / 'out.csv'), '2025-01-01', skip_bad=True,
+                        rejects_path=str(tmp_path / 'rej.jsonl'))
+    assert summary.total == Decimal(10) ** 30 and summary.rejected == 1
+    assert '超出可精确计算的范围' in (tmp_path / 'rej.jsonl').read_text(encoding='utf-8')

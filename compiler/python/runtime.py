@@ -25,6 +25,7 @@ __all__ = [
     'OUTCOME_LABELS', 'FactsError', 'CONTEXT', 'D', 'fmt', 'fmt_input', 'fmt_money', 'round_fen', 'floor_div',
     'coerce_facts', 'set_fold', 'evaluate_policy', 'parse_date', 'Inapplicable', 'div', 'pick_year',
     'pick_category', 'progressive_level', 'progressive', 'finish_typed', 'validity_bounds',
+    'too_large_message',
 ]
 
 AMOUNT = 'amount'
@@ -375,6 +376,10 @@ def coerce_facts(inputs, facts, aliases=None, value_aliases=None, given_out=None
 _VALIDITY: dict = {}
 
 
+def too_large_message(item: str) -> str:
+    return f'「{item}」的计算结果超出可精确计算的范围（60 位有效数字），无法给出金额；请核对事实中的数与单位'
+
+
 def _validity(meta, date):
     """(valid, note, first day, last day) for an evaluation date (remembered per policy and day)."""
     key = (id(meta), date)
@@ -551,6 +556,11 @@ def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, exp
     Every item lists the facts it depends on that were not given (``unfilled``: taken at their
     defaults).  ``strict``: an item whose conditions rest on an unfilled fact is not computed
     (outcome ``missing_facts``)."""
+    with _decimal.localcontext(CONTEXT):      # exact to the end, totals included
+        return _evaluate_policy(meta, inputs, item_table, groups_meta, facts, date, explain, strict)
+
+
+def _evaluate_policy(meta, inputs, item_table, groups_meta, facts, date, explain, strict):
     if date is None:
         date = _dt.date.today()
     else:
@@ -582,8 +592,13 @@ def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, exp
                     outcome, amount, steps, detail = func(values, explain)
                 except Inapplicable as exc:
                     outcome, amount, steps, detail = NOT_APPLICABLE, None, [], exc.reason
+                except ArithmeticError:
+                    raise FactsError([('', too_large_message(name))]) from None
             if amount is not None:
-                rounded = round_fen(amount)
+                try:
+                    rounded = round_fen(amount)
+                except ArithmeticError:
+                    raise FactsError([('', too_large_message(name))]) from None
                 if rounded != amount and steps is not None:
                     steps.append(f'按分四舍五入：{amount} 元 → {format_money(rounded)}')
                 amount = rounded

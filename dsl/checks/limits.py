@@ -1,7 +1,9 @@
 """Checks that what the header and the constants imply can be represented by every back end:
 the dates validity implies (施行日期 or 印发日期 plus 有效期 years) stay within 9999-12-31, money
-constants within 10^20 元 (the facts' bound, polc.dsl.money), and the largest amount a step rule
-(每 / 每满) can give on facts within that bound stays below 10^36 元 (SQL's DECIMAL(38, 2)).
+constants within 10^40 元 (times a whole-number fact, at most 10^12, or a percentage, at most 10^6,
+still well inside the runtime's 60 exact digits), and the largest amount a step rule (每 / 每满)
+can give on facts within their bound (10^20 元, polc.dsl.money) stays below 10^36 元 (SQL's
+DECIMAL(38, 2)).  The runtime still refuses, with a message, an amount beyond its 60 digits.
 A policy that passes them cannot make eval, sql, verify or a built module fail on a date or a
 number too large to hold.
 """
@@ -19,6 +21,7 @@ from polc.dsl.checks.typecheck import const_value
 __all__ = ['check_limits', 'validity_end', 'AMOUNT_MAX']
 
 AMOUNT_MAX = Decimal(10) ** 36          # DECIMAL(38, 2) holds less than this
+CONSTANT_MAX = Decimal(10) ** 40
 
 
 def validity_end(start: _dt.date, years: int) -> _dt.date:
@@ -58,8 +61,8 @@ def _constants(p: A.Policy) -> list[Diagnostic]:
     out = []
     with localcontext(Context(prec=200, Emax=10 ** 6, Emin=-10 ** 6)):
         for node in A.walk(p):
-            if isinstance(node, A.Money) and abs(node.value) > MONEY_MAX:
-                out.append(error('E-CONST-RANGE', f'金额常数 {node.text} 超出可处理的范围（上限 10^20 元）',
+            if isinstance(node, A.Money) and abs(node.value) > CONSTANT_MAX:
+                out.append(error('E-CONST-RANGE', f'金额常数 {node.text} 超出可处理的范围（上限 10^40 元）',
                                  node.span))
             elif isinstance(node, A.PerStep):
                 step, award = const_value(node.step), const_value(node.award)
