@@ -23,7 +23,7 @@ from polc.compiler.tables.io import (ALLOCATION_COLUMNS, EMPTY_CSV, FORMAT_NAMES
                                      LineFile, Writer, check_id_column, check_outputs, outputs, read_rows,
                                      table_format)
 from polc.dsl import money as M
-from polc.compiler.sql.grammar import fold_sql, integer_sql, message_sql, money_sql, percent_sql
+from polc.compiler.sql.grammar import fold_sql, integer_sql, message_sql, money_sql, percent_sql, stages
 from polc.compiler.sql.generate import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
 
 _FLOAT_TYPES = ('FLOAT', 'DOUBLE', 'REAL')
@@ -109,12 +109,17 @@ def _digits(source_type: str) -> int:
     return _INTEGER_DIGITS.get(source_type, 39)
 
 
-def _typed(name: str, kind: str, values, source_type: str, aliases=None) -> tuple[str, str]:
-    """(typed value, problem message or NULL) for one input column."""
+def _numeric(source_type: str) -> bool:
+    return source_type.startswith('DECIMAL(') or source_type in _INTEGER_DIGITS
+
+
+def _typed(name: str, kind: str, values, source_type: str, aliases=None, parsed=None) -> tuple[str, str]:
+    """(typed value, problem message or NULL) for one input column (``parsed``: where the
+    loader has computed the column's folded text and parses, see polc.compiler.sql.grammar)."""
     col = quote(name)
     label = f'「{name}」：'
     given = f'{col} IS NOT NULL'
-    numeric = source_type.startswith('DECIMAL(') or source_type in _INTEGER_DIGITS
+    numeric = _numeric(source_type)
     shown = f"CAST({col} AS VARCHAR)"
     if kind == 'money' and numeric and _scale(source_type) <= 2:
         # an exact column of fen or whole 元: only the sign and the range can be wrong; the column
@@ -132,21 +137,21 @@ def _typed(name: str, kind: str, values, source_type: str, aliases=None) -> tupl
                        f"WHEN {given} AND {v} > {M.MONEY_MAX} THEN {string(label + M.MONEY_RANGE_MESSAGE)} "
                        f"WHEN {given} AND {v} <> ROUND({v}, 2) THEN {message_sql(M.fen_message, shown, label)} END")
             return f'CAST({v} AS DECIMAL(38, 2))', problem
-        return money_sql(col, label)
+        return money_sql(col, label, parsed)
     if kind == 'percent':
         if numeric:
             v = f'CAST({col} AS DECIMAL(38, 10))'
             problem = (f"CASE WHEN {given} AND abs({v}) > {M.PERCENT_MAX} THEN "
                        f"{message_sql(M.percent_range_message, shown, label)} END")
             return v, problem
-        return percent_sql(col, label)
+        return percent_sql(col, label, parsed)
     if kind == 'int':
         if numeric:
             v = f'(CASE WHEN {col} = ROUND({col}, 0) AND abs({col}) <= 1000000000000 THEN CAST({col} AS BIGINT) END)'
             problem = (f"CASE WHEN {given} AND ({v} IS NULL OR abs({v}) > 1000000000000) "
                        f"THEN {message_sql(M.integer_range_message, shown, label)} END")
             return v, problem
-        return integer_sql(col, label)
+        return integer_sql(col, label, parsed)
     if kind == 'bool':
         if source_type == 'BOOLEAN':
             return col, 'NULL'
@@ -294,10 +299,24 @@ def load_typed(con, compiled, in_path: str, fmt: str, id_column: Optional[str], 
     if id_column:
         typed.append(f'CAST({quote(id_column)} AS VARCHAR) AS {quote(id_column)}')
     kinds = dict(zip(columns, types))
+    # text numbers are folded and parsed once per row, in two inner projections, and the value
+    # and problem expressions refer to the results by name (inline, DuckDB would repeat them)
+    folds, parses, parsed = [], [], {}
+    for i, (name, (kind, _values, _default, _desc)) in enumerate(inputs.items()):
+        if name in kinds and kind in ('money', 'percent', 'int') and not _numeric(kinds[name].upper()):
+            first, second, parsed[name] = stages(kind, quote(name), f'__polc_{i}_')
+            folds += first
+            parses += second
+    source = 'raw_input'
+    for n, stage in enumerate((folds, parses)):
+        if stage:
+            cols = ', '.join(f'{e} AS {a}' for a, e in stage)
+            con.execute(f'CREATE TEMP VIEW parsed_{n} AS SELECT *, {cols} FROM {source}')
+            source = f'parsed_{n}'
     for name, (kind, values, _default, _desc) in inputs.items():
         if name in kinds:
             v, problem = _typed(name, kind, values, kinds[name].upper(),
-                                (compiled.meta.get('value_aliases') or {}).get(name))
+                                (compiled.meta.get('value_aliases') or {}).get(name), parsed.get(name))
             typed.append(f'{v} AS {quote(name)}')
             if problem != 'NULL':
                 problems.append(problem)
@@ -305,10 +324,10 @@ def load_typed(con, compiled, in_path: str, fmt: str, id_column: Optional[str], 
             typed.append(f'NULL AS {quote(name)}')
     # typed facts as a view (computed once, inside the policy query); problems found by one
     # read-only pass, and their messages built only for the rows that have them
-    con.execute(f'CREATE TEMP VIEW typed_input AS SELECT {", ".join(typed)} FROM raw_input')
+    con.execute(f'CREATE TEMP VIEW typed_input AS SELECT {", ".join(typed)} FROM {source}')
     message = f"concat_ws('；', {', '.join(problems)})" if problems else "''"
     any_bad = ' OR '.join(f'({p}) IS NOT NULL' for p in problems) or 'FALSE'
-    bad_rows = f'SELECT "行号", {message} AS "错误" FROM raw_input WHERE {any_bad} ORDER BY "行号"'
+    bad_rows = f'SELECT "行号", {message} AS "错误" FROM {source} WHERE {any_bad} ORDER BY "行号"'
     # the facts checked in one pass (the long part on a table of text cells): its progress is shown
     found = _long(con, bad_rows + ' LIMIT 1', progress)
     first = found[0] if found else None

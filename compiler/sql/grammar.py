@@ -10,9 +10,10 @@ are RE2; the grammar's bodies are written in the subset RE2 and Python ``re`` sh
 from __future__ import annotations
 
 from polc.dsl import money as M
-from polc.compiler.sql.generate import string
+from polc.compiler.sql.generate import quote, string
 
-__all__ = ['fold_sql', 'money_sql', 'percent_sql', 'integer_sql', 'message_sql']
+__all__ = ['fold_sql', 'parse_sql', 'Parsed', 'stages', 'money_sql', 'percent_sql', 'integer_sql',
+           'message_sql']
 
 _PLACEHOLDER = '\x00'
 
@@ -32,19 +33,49 @@ def _pattern(syntax: M.NumberSyntax) -> str:
     return string('^' + syntax.body + '$')
 
 
-class _Parts:
-    """The pieces of a folded text ``s`` read with one syntax."""
+def parse_sql(syntax: M.NumberSyntax, s: str) -> str:
+    """One regular-expression pass over the folded text ``s``: a struct of the sign ``s``, integer
+    part ``w`` (empty when the text does not match), decimals ``f`` and unit ``u``."""
+    return f"regexp_extract({s}, {_pattern(syntax)}, ['s', 'w', 'f', 'u'])"
 
-    def __init__(self, syntax: M.NumberSyntax, s: str):
-        p = _pattern(syntax)
-        self.matches = f'regexp_matches({s}, {p})'
-        self.sign = f'regexp_extract({s}, {p}, 1)'
-        self.whole = f"replace(regexp_extract({s}, {p}, 2), ',', '')"
-        self.frac = f'regexp_extract({s}, {p}, 3)'
-        self.unit = f'regexp_extract({s}, {p}, 4)'
+
+class Parsed:
+    """Where a column's folded text and its parses are: SQL expressions (inline by default; the
+    table loader computes them once per row as columns of an inner query and passes their names)."""
+
+    def __init__(self, col: str, folded: str = None, parses: dict = None):
+        self.col = col
+        self.folded = folded or fold_sql(col)
+        self.parses = parses or {}
+
+    def of(self, syntax: M.NumberSyntax) -> str:
+        return self.parses.get(syntax.body) or parse_sql(syntax, self.folded)
+
+
+def stages(kind: str, col: str, prefix: str) -> tuple[list, list, Parsed]:
+    """For the loader: ([(name, expr)] of the fold, [(name, expr)] of the parses, and the
+    :class:`Parsed` that refers to them by name) of a text column of ``kind``."""
+    syntaxes = {'money': [M.MONEY], 'percent': [M.PERCENT_SIGN, M.PERCENT_FRACTION],
+                'int': [M.INTEGER, M.PERCENT_FRACTION]}[kind]
+    t = quote(prefix + 't')
+    first = [(t, fold_sql(col))]
+    second = [(quote(f'{prefix}p{i}'), parse_sql(x, t)) for i, x in enumerate(syntaxes)]
+    return first, second, Parsed(col, t, {x.body: n for x, (n, _e) in zip(syntaxes, second)})
+
+
+class _Parts:
+    """The pieces of one parse of a column."""
+
+    def __init__(self, syntax: M.NumberSyntax, parsed: Parsed):
+        m = parsed.of(syntax)
+        self.matches = f"struct_extract({m}, 'w') <> ''"
+        self.sign = f"struct_extract({m}, 's')"
+        self.whole = f"replace(struct_extract({m}, 'w'), ',', '')"
+        self.frac = f"struct_extract({m}, 'f')"
+        self.unit = f"struct_extract({m}, 'u')"
         self.short = (f'length({self.whole}) <= {syntax.int_digits} AND '
                       f'length({self.frac}) <= {syntax.frac_digits}')
-        self.number = (f"CAST({self.sign} || {self.whole} || CASE WHEN {self.frac} = '' THEN '' "
+        self.number = (f"TRY_CAST({self.sign} || {self.whole} || CASE WHEN {self.frac} = '' THEN '' "
                        f"ELSE '.' || {self.frac} END AS DECIMAL(38, 10))")
 
 
@@ -54,10 +85,15 @@ def _unreadable(what: str, hint: str, s: str, shown: str, label: str) -> str:
     return f"CASE WHEN contains({s}, ',') THEN {comma} ELSE {plain} END"
 
 
-def money_sql(col: str, label: str = '') -> tuple[str, str]:
+def _parsed(col, parsed):
+    return parsed if parsed is not None else Parsed(col)
+
+
+def money_sql(col: str, label: str = '', parsed: Parsed = None) -> tuple[str, str]:
     """(value as DECIMAL(38, 2), problem) of a text cell read as money."""
-    s = fold_sql(col)
-    p = _Parts(M.MONEY, s)
+    parsed = _parsed(col, parsed)
+    s = parsed.folded
+    p = _Parts(M.MONEY, parsed)
     factor = 'CASE ' + p.unit + ' ' + ' '.join(
         f'WHEN {string(u)} THEN {k}' for u, k in M.MONEY_UNITS.items()) + ' ELSE 1 END'
     limit = 'CASE ' + p.unit + ' ' + ' '.join(
@@ -76,10 +112,11 @@ def money_sql(col: str, label: str = '') -> tuple[str, str]:
     return f'CAST({value} AS DECIMAL(38, 2))', problem
 
 
-def percent_sql(col: str, label: str = '') -> tuple[str, str]:
+def percent_sql(col: str, label: str = '', parsed: Parsed = None) -> tuple[str, str]:
     """(value as a DECIMAL(38, 10) fraction, problem) of a text cell read as a percentage."""
-    s = fold_sql(col)
-    ps, pf = _Parts(M.PERCENT_SIGN, s), _Parts(M.PERCENT_FRACTION, s)
+    parsed = _parsed(col, parsed)
+    s = parsed.folded
+    ps, pf = _Parts(M.PERCENT_SIGN, parsed), _Parts(M.PERCENT_FRACTION, parsed)
     value = (f'(CASE WHEN {ps.matches} AND {ps.short} THEN CAST({ps.number} * 0.01 AS DECIMAL(38, 10)) '
              f'WHEN {pf.matches} AND {pf.short} THEN {pf.number} END)')
     shown = f'CAST({col} AS VARCHAR)'
@@ -94,11 +131,12 @@ def percent_sql(col: str, label: str = '') -> tuple[str, str]:
     return value, problem
 
 
-def integer_sql(col: str, label: str = '') -> tuple[str, str]:
+def integer_sql(col: str, label: str = '', parsed: Parsed = None) -> tuple[str, str]:
     """(value as BIGINT, problem) of a text cell read as a whole number."""
-    s = fold_sql(col)
-    p = _Parts(M.INTEGER, s)
-    pf = _Parts(M.PERCENT_FRACTION, s)
+    parsed = _parsed(col, parsed)
+    s = parsed.folded
+    p = _Parts(M.INTEGER, parsed)
+    pf = _Parts(M.PERCENT_FRACTION, parsed)
     value = (f"(CASE WHEN {p.matches} AND {p.short} THEN CAST({p.sign} || {p.whole} AS BIGINT) END)")
     shown = f'CAST({col} AS VARCHAR)'
     given = f'{col} IS NOT NULL'
