@@ -113,6 +113,7 @@ def dates(policy) -> st.SearchStrategy:
     """Evaluation dates around the validity bounds of the policy (and anywhere in 2020–2035)."""
     meta = policy.meta
     points = [d for d in (meta.get('issued'), meta.get('effective'), meta.get('expiry')) if d]
-    near = [d + dt.timedelta(days=k) for d in points for k in (-1, 0, 1)]
+    near = [d + dt.timedelta(days=k) for d in points for k in (-1, 0, 1)
+            if dt.date.min + dt.timedelta(days=1) <= d <= dt.date.max - dt.timedelta(days=1) or k == 0]
     anywhere = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2035, 12, 31))
     return st.one_of(anywhere, st.sampled_from(near)) if near else anywhere

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from decimal import Decimal
 
@@ -12,22 +13,60 @@ class FactsFileError(Exception):
 
 
 def _yaml_loader():
-    """A YAML SafeLoader whose floats are Decimals read from the digits as written."""
+    """A YAML loader with the YAML 1.2 core schema's plain scalars, not PyYAML's YAML 1.1 ones:
+    null and true/false; integers and decimals in decimal notation only (``0100`` is 100, not
+    octal 64), decimals read exactly as Decimal; everything else — ``0x10``, ``0o17``, ``1:30``,
+    ``1_000``, ``yes``/``on``, ``2025-03-01``, ``.inf`` — stays text, for polc's own grammar of
+    facts (polc.dsl.money) to read or refuse.  A key given twice is an error naming it and its line."""
     import yaml
 
-    class DecimalLoader(yaml.SafeLoader):
-        pass
-    DecimalLoader.add_constructor('tag:yaml.org,2002:float', _construct_decimal)
-    return yaml, DecimalLoader
+    class Yaml12Loader(yaml.SafeLoader):
+        yaml_implicit_resolvers: dict = {}
+
+        def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                self.flatten_mapping(node)
+                seen = {}
+                for key_node, _value_node in node.value:
+                    key = self.construct_object(key_node, deep=True)
+                    try:
+                        first = seen.get(key)
+                    except TypeError:
+                        continue                    # an unhashable key: PyYAML says so below
+                    if first is not None:
+                        raise FactsFileError(f'第 {key_node.start_mark.line + 1} 行：键「{key}」出现了两次'
+                                             f'（第一次在第 {first} 行）')
+                    seen[key] = key_node.start_mark.line + 1
+            return super().construct_mapping(node, deep)
+
+    Yaml12Loader.add_implicit_resolver(
+        'tag:yaml.org,2002:null', re.compile(r'^(?:~|null|Null|NULL|)$'), ['~', 'n', 'N', ''])
+    Yaml12Loader.add_implicit_resolver(
+        'tag:yaml.org,2002:bool', re.compile(r'^(?:true|True|TRUE|false|False|FALSE)$'), list('tTfF'))
+    Yaml12Loader.add_implicit_resolver(
+        'tag:yaml.org,2002:int', re.compile(r'^[-+]?[0-9]+$'), list('-+0123456789'))
+    Yaml12Loader.add_implicit_resolver(
+        'tag:yaml.org,2002:float', re.compile(r'^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$'),
+        list('-+.0123456789'))
+    Yaml12Loader.add_constructor('tag:yaml.org,2002:int', _construct_int)
+    Yaml12Loader.add_constructor('tag:yaml.org,2002:float', _construct_decimal)
+    return yaml, Yaml12Loader
+
+
+def _construct_int(loader, node):
+    """A YAML 1.2 decimal integer (leading zeros are decimal, never octal)."""
+    text = loader.construct_scalar(node)
+    if node.tag == 'tag:yaml.org,2002:int' and re.fullmatch(r'[-+]?[0-9]+', text):
+        return int(text)
+    raise FactsFileError(f'第 {node.start_mark.line + 1} 行：无法读作整数：「{text}」')
 
 
 def _construct_decimal(loader, node):
-    text = loader.construct_scalar(node).replace('_', '')
-    lowered = text.lower()
-    if lowered in ('.nan', '.inf', '-.inf', '+.inf'):
-        raise FactsFileError(f'第 {node.start_mark.line + 1} 行：不接受 {text}（非数或无穷大）')
+    """A YAML 1.2 decimal number, read exactly from its digits."""
+    text = loader.construct_scalar(node)
+    if not re.fullmatch(r'[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?', text):
+        raise FactsFileError(f'第 {node.start_mark.line + 1} 行：无法读作数：「{text}」（不接受非数或无穷大）')
     return Decimal(text)
-
 
 
 def _reject_constant(name):

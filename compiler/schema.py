@@ -4,8 +4,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-MONEY_PATTERN = r'^\s*[0-9０-９]+([.．][0-9０-９]+)?\s*(万|萬|亿|億)?\s*元?\s*$'
-PERCENT_PATTERN = r'^\s*-?[0-9]+(\.[0-9]+)?\s*%?\s*$'
+from polc.dsl import money as M
+
+# the facts grammar of polc.dsl.money, widened to full-width forms (digit limits are polc's check)
+MONEY_PATTERN = M.schema_pattern(M.MONEY)
+PERCENT_PATTERN = M.schema_pattern(M.PERCENT_SIGN, M.PERCENT_FRACTION)
+INTEGER_PATTERN = M.schema_pattern(M.INTEGER)
 DATE_PATTERN = r'^\s*\d{4}-\d{1,2}-\d{1,2}\s*$|^\s*\d{4}年\d{1,2}月\d{1,2}日\s*$'
 
 
@@ -28,7 +32,7 @@ def _property(kind: str, values, description: str) -> dict:
              'x-polc-type': '百分比',
              '$comment': '字符串 "12.5%"，或小数 0.125（即 12.5%）'}
     elif kind == 'int':
-        p = {'anyOf': [{'type': 'integer'}, {'type': 'string', 'pattern': r'^\s*[+-]?\d+\s*$'}],
+        p = {'anyOf': [{'type': 'integer'}, {'type': 'string', 'pattern': INTEGER_PATTERN}],
              'x-polc-type': '整数'}
     elif kind == 'bool':
         p = {'anyOf': [{'type': 'boolean'}, {'enum': ['是', '否']}], 'x-polc-type': '是否'}

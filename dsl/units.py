@@ -4,7 +4,7 @@ Pure standard library: the code generator copies this module into stand-alone bu
 """
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 
 __all__ = ['format_money', 'format_percent', 'format_number', 'format_quantity']
 
@@ -15,6 +15,8 @@ _HUNDRED = Decimal(100)
 
 def _plain(d: Decimal) -> str:
     """Decimal without exponent and without trailing zeros after the point."""
+    if not d:
+        d = d.copy_abs()            # never "-0"
     if d == d.to_integral_value():
         return f'{d.quantize(Decimal(1)):f}'
     s = f'{d:f}'
@@ -24,6 +26,15 @@ def _plain(d: Decimal) -> str:
 def format_money(value: Decimal) -> str:
     """Exact: 1000000 -> 100万元; 299900 -> 29.99万元; 150000000 -> 1.5亿元; 12345.67 -> 12345.67元."""
     v = Decimal(value)
+    if v.is_finite():               # exact for any size: enough digits for every step below
+        with localcontext(Context(prec=max(v.adjusted(), 0) + 40, Emax=10 ** 6, Emin=-10 ** 6)):
+            return _format_money(v)
+    return f'{v}元'
+
+
+def _format_money(v: Decimal) -> str:
+    if not v:
+        v = v.copy_abs()            # never "-0元"
     a = abs(v)
     if a >= _YI and a % Decimal(1000000) == 0:
         return f'{_plain(v / _YI)}亿元'

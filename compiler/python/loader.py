@@ -72,7 +72,8 @@ class CompiledPolicy:
     def evaluate_typed(self):
         """The fast path: ``evaluate_typed(values, date)`` with typed facts (every input, Decimal
         money, a ``datetime.date``) -> ({item: (outcome, value)}, total).  No checks, no
-        explanation.  Compiled on first use."""
+        explanation.  Compiled on first use.  Call it inside ``decimal.localcontext(runtime.CONTEXT)``
+        (the batch engine does, once per run): it does not set the exact context itself."""
         fn = self.namespace.get('evaluate_typed')
         if fn is None:
             from polc.compiler.python.codegen import generate_typed

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal as _decimal
-import functools as _functools
-import re as _re
 from decimal import ROUND_HALF_UP, Decimal
 
 from polc.dsl.units import format_money, format_number, format_percent
+from polc.compiler.python.runtime_facts import (Facts, FactsError, _BOOL_TEXT, _coerce_money, _declared,  # noqa: F401
+                                                coerce_facts, parse_date, set_fold, shown, too_large_message)
 
 __all__ = [
     'AMOUNT', 'CEILING', 'NOT_APPLICABLE', 'DEFERRED', 'CASE_BY_CASE', 'NON_CASH', 'NO_AMOUNT',
@@ -24,7 +24,7 @@ __all__ = [
     'OUTCOME_LABELS', 'FactsError', 'CONTEXT', 'D', 'fmt', 'fmt_input', 'fmt_money', 'round_fen', 'floor_div',
     'coerce_facts', 'set_fold', 'evaluate_policy', 'parse_date', 'Inapplicable', 'div', 'pick_year',
     'pick_category', 'progressive_level', 'progressive', 'finish_typed', 'validity_bounds',
-    'evaluation_date', 'run_item', 'finish_evaluation',
+    'evaluation_date', 'run_item', 'finish_evaluation', 'too_large_message',
 ]
 
 AMOUNT = 'amount'
@@ -70,12 +70,6 @@ def fmt_input(facts, name: str, value, type_: str) -> str:
     if name in getattr(facts, 'unfilled', ()):
         return f'{name} 未填（按 {fmt(value, type_)} 计）'
     return f'{name} {fmt(value, type_)}'
-
-
-class Facts(dict):
-    """Checked facts, every declared input present; ``unfilled`` names the inputs the applicant
-    did not give (their defaults were filled in)."""
-    __slots__ = ('unfilled',)
 
 
 _ZERO_FEN = Decimal('0.00')
@@ -140,267 +134,6 @@ def progressive_level(base, thresholds):
 
 
 # ------------------------------------------------------------------ facts
-class FactsError(ValueError):
-    """Bad facts.  ``problems`` is a list of (fact name or '', Chinese message)."""
-
-    def __init__(self, problems):
-        self.problems = list(problems)
-        super().__init__('；'.join(f'{n}：{m}' if n else m for n, m in self.problems))
-
-
-_UNIT = {'万': Decimal(10000), '萬': Decimal(10000), '亿': Decimal(100000000),
-         '億': Decimal(100000000)}
-_MONEY_STR = _re.compile(r'^\s*([+-]?\d+(?:\.\d+)?)\s*(万|萬|亿|億)?\s*(元)?\s*$')
-_FW = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
-_FW[0x3000] = 0x20
-_DATE_ISO = _re.compile(r'^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$')
-_DATE_CN = _re.compile(r'^\s*(\d{4})年(\d{1,2})月(\d{1,2})日\s*$')
-_MAX_MONEY = Decimal(10) ** 20          # 1万亿亿元: beyond any real budget
-
-
-def parse_date(value):
-    """'2025-03-01', '2025年3月1日' or a date -> date; None if it cannot be read."""
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    if not isinstance(value, str):
-        return None
-    return _parse_date_text(value)
-
-
-@_functools.lru_cache(maxsize=256)
-def _parse_date_text(value):
-    s = value.translate(_FW)
-    m = _DATE_ISO.match(s) or _DATE_CN.match(s)
-    if not m:
-        return None
-    try:
-        return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
-
-
-def _decimal_of(value, what: str):
-    """A finite Decimal from an int, Decimal or numeric string; raises ValueError with a message."""
-    if isinstance(value, bool):
-        raise ValueError(f'应为{what}，得到的是布尔值')
-    if isinstance(value, float):
-        raise ValueError(f'{what}不接受浮点数（float），请用整数、Decimal 或字符串，例如 "1000000" 或 "100万元"')
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f'{what}不能是 {value}')
-        return value
-    raise ValueError(f'应为{what}')
-
-
-_PLAIN_MONEY = _re.compile(r'[0-9]{1,20}(?:\.[0-9]{1,2})?\Z').match
-
-
-def _coerce_money(value):
-    if type(value) is Decimal and value.is_finite() and 0 <= value <= _MAX_MONEY \
-            and value.as_tuple().exponent >= -2:
-        return value                       # the common case, checked in one step
-    if type(value) is str and _PLAIN_MONEY(value):
-        return Decimal(value)              # a table cell such as "1234.5": exact, in range, to the fen
-    if isinstance(value, str):
-        m = _MONEY_STR.match(value.translate(_FW).replace(',', ''))
-        if not m:
-            raise ValueError(f'无法读作金额：「{value}」（可写 1000000、"100万元"、"3000元"）')
-        v = Decimal(m.group(1))
-        if m.group(2):
-            v *= _UNIT[m.group(2)]
-    else:
-        v = _decimal_of(value, '金额')
-    if v < 0:
-        raise ValueError(f'金额不能为负数：{format_money(v)}')
-    if v > _MAX_MONEY:
-        raise ValueError('金额超出可处理的范围（上限 10^20 元）')
-    if v.as_tuple().exponent < -2 and v != v.quantize(_FEN):
-        raise ValueError(f'金额精确到分（0.01元），得到 {value}')
-    return v
-
-
-def _coerce_percent(value):
-    if isinstance(value, str):
-        s = value.translate(_FW).strip()
-        if s.endswith('%'):
-            try:
-                v = Decimal(s[:-1].strip()).scaleb(-2)
-            except _decimal.InvalidOperation:
-                raise ValueError(f'无法读作百分比：「{value}」') from None
-        else:
-            try:
-                v = Decimal(s)
-            except _decimal.InvalidOperation:
-                raise ValueError(f'无法读作百分比：「{value}」（可写 "12.5%" 或 0.125）') from None
-    else:
-        v = _decimal_of(value, '百分比')
-    if not v.is_finite() or abs(v) > Decimal(10) ** 6:
-        raise ValueError(f'百分比超出范围：{value}')
-    return v
-
-
-def shown(value) -> str:
-    """A fact's value as a message shows it: text quoted as written, a number as plain digits
-    (``2.5``, never ``Decimal('2.5')``), true/false as in JSON."""
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, Decimal):
-        # plain digits, except for a huge or tiny exponent (1E+999999 is not printed as a million digits)
-        return f'{value:f}' if value.is_finite() and -30 < value.adjusted() < 30 else str(value)
-    if isinstance(value, (int, str)):
-        return repr(value) if isinstance(value, str) else str(value)
-    if value is None:
-        return 'null'
-    return {dict: '一个对象', list: '一个列表'}.get(type(value), str(value))
-
-
-def _coerce_int(value):
-    if isinstance(value, str) and _re.match(r'^\s*[+-]?\d+\s*$', value.translate(_FW)):
-        v = int(value.translate(_FW))
-    elif isinstance(value, Decimal) and value.is_finite() and value.adjusted() > 12:
-        raise ValueError(f'整数超出范围：{shown(value)}')
-    elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
-        v = int(value)
-    elif isinstance(value, int) and not isinstance(value, bool):
-        v = value
-    else:
-        raise ValueError(f'应为整数，得到 {shown(value)}')
-    if abs(v) > 10 ** 12:
-        raise ValueError(f'整数超出范围：{v}')
-    return v
-
-
-_BOOL_TEXT = {'是': True, 'true': True, 'True': True, '真': True, '否': False, 'false': False, 'False': False,
-              '假': False}
-
-
-def _coerce_bool(value):
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        word = _BOOL_TEXT.get(value)
-        if word is None:
-            word = _BOOL_TEXT.get(value.strip())
-        if word is not None:
-            return word
-    raise ValueError(f'应为是否（true/false 或 "是"/"否"），得到 {shown(value)}')
-
-
-def _coerce_date(value):
-    d = parse_date(value)
-    if d is None:
-        raise ValueError(f'应为日期（如 "2025-03-01"），得到 {shown(value)}')
-    return d
-
-
-_COERCE = {'money': _coerce_money, 'percent': _coerce_percent, 'int': _coerce_int,
-           'bool': _coerce_bool, 'date': _coerce_date}
-
-
-_PLANS: dict = {}
-
-
-def _plan(inputs):
-    """(inputs, their names, (name, kind, values, default, converter) per input), made once per
-    inputs table (keyed by identity, the table kept alive by the plan)."""
-    plan = _PLANS.get(id(inputs))
-    if plan is None or plan[0] is not inputs:
-        steps = tuple((name, kind, values, default, _COERCE.get(kind))
-                      for name, (kind, values, default, _desc) in inputs.items())
-        plan = (inputs, frozenset(inputs), steps)
-        if len(_PLANS) > 256:
-            _PLANS.clear()
-        _PLANS[id(inputs)] = plan
-    return plan
-
-
-# Folding of simplified/traditional spellings: set by polc's loader to OpenCC's t2s
-# (polc.dsl.script.fold); None in a stand-alone module, which has only the alias tables.
-_FOLD = None
-
-
-def set_fold(fn) -> None:
-    global _FOLD
-    _FOLD = fn
-
-
-def _declared(key, names, aliases):
-    """The declared spelling of a fact name or enumeration value, or None."""
-    if key in names:
-        return key
-    if not isinstance(key, str):
-        return None
-    found = aliases.get(key) if aliases else None
-    if found is None and _FOLD is not None:
-        folded = _FOLD(key)
-        found = folded if folded in names else (aliases.get(folded) if aliases else None)
-    return found
-
-
-def coerce_facts(inputs, facts, aliases=None, value_aliases=None, given_out=None):
-    """Check and convert raw facts against the declared inputs.
-
-    ``inputs`` maps name -> (kind, enum values, default or None, description).  A fact or an
-    enumeration value spelt in the other script (简/繁) is found under its declared spelling
-    (``aliases``: spelling -> declared name; ``value_aliases``: input -> spelling -> value).
-    Returns a new dict with every declared input (defaults filled in); ``given_out`` (a set), if
-    passed, receives the declared names the facts gave.  Raises :class:`FactsError` listing every
-    problem, each naming its fact.
-    """
-    if not isinstance(facts, dict):
-        raise FactsError([('', f'事实应为一个对象（名称到值的映射），得到 {type(facts).__name__}')])
-    _inputs, names, steps = _plan(inputs)
-    problems = []
-    out = Facts()
-    out.unfilled = unfilled = []
-    given = {}
-    if not names.issuperset(facts):
-        for name in facts:
-            declared = _declared(name, inputs, aliases)
-            if declared is None:
-                problems.append((str(name), '未声明的输入（政策中没有这一项）'))
-            elif declared in given:
-                problems.append((str(name), f'与「{given[declared]}」是同一输入（简繁写法不同），只能给出一次'))
-            else:
-                given[declared] = name
-    else:
-        given = None                        # every fact under its declared name (the common case)
-    get = facts.get
-    for name, kind, values, default, convert in steps:
-        raw = get(given.get(name, name) if given else name)
-        if raw is None:
-            if default is None:
-                problems.append((name, '缺少必填输入'))
-            else:
-                out[name] = default
-                unfilled.append(name)
-            continue
-        try:
-            if convert is None:
-                value = _declared(raw, values, (value_aliases or {}).get(name)) \
-                    if isinstance(raw, str) else None
-                if value is None:
-                    raise ValueError(f'应为以下之一：{"、".join(values)}，得到 {shown(raw)}')
-                out[name] = value
-            else:
-                out[name] = convert(raw)
-        except ValueError as exc:
-            problems.append((name, str(exc)))
-        except (_decimal.InvalidOperation, ArithmeticError):
-            problems.append((name, f'无法读取的数：{shown(raw)}'))
-    if problems:
-        raise FactsError(problems)
-    if given_out is not None:
-        pairs = given.items() if given is not None else ((n, n) for n in facts)
-        given_out.update(n for n, k in pairs if facts[k] is not None)
-    return out
-
-
-# ------------------------------------------------------------------ evaluation
 _VALIDITY: dict = {}
 
 
@@ -422,10 +155,13 @@ def _validity_of(meta, date):
     end = meta.get('expiry')
     if end is None and meta.get('duration') and start is not None:
         years = meta['duration']
-        try:
-            end = start.replace(year=start.year + years) - _dt.timedelta(days=1)
-        except ValueError:     # 29 February
-            end = start.replace(year=start.year + years, day=28)
+        if start.year + years > _dt.MAXYEAR:     # polc check refuses it (E-DATE-RANGE)
+            end = _dt.date.max
+        else:
+            try:
+                end = start.replace(year=start.year + years) - _dt.timedelta(days=1)
+            except ValueError:     # 29 February
+                end = start.replace(year=start.year + years, day=28)
     span = f'{start.isoformat() if start else "（未注明）"}至{end.isoformat() if end else "（未注明）"}'
     if start is not None and date < start:
         return False, f'评估日期 {date.isoformat()} 早于施行日期，不在有效期（{span}）内', start, end
@@ -599,8 +335,13 @@ def run_item(name, func, values, explain, valid, validity_note, missing=(), unfi
             outcome, amount, steps, detail = func(values, explain)
         except Inapplicable as exc:
             outcome, amount, steps, detail = NOT_APPLICABLE, None, [], exc.reason
+        except ArithmeticError:
+            raise FactsError([('', too_large_message(name))]) from None
     if amount is not None:
-        rounded = round_fen(amount)
+        try:
+            rounded = round_fen(amount)
+        except ArithmeticError:
+            raise FactsError([('', too_large_message(name))]) from None
         if rounded != amount and steps is not None:
             steps.append(f'按分四舍五入：{amount} 元 → {format_money(rounded)}')
         amount = rounded
@@ -645,6 +386,11 @@ def evaluate_policy(meta, inputs, item_table, groups_meta, facts, date=None, exp
     Every item lists the facts it depends on that were not given (``unfilled``: taken at their
     defaults).  ``strict``: an item whose conditions rest on an unfilled fact is not computed
     (outcome ``missing_facts``)."""
+    with _decimal.localcontext(CONTEXT):      # exact to the end, totals included
+        return _evaluate_policy(meta, inputs, item_table, groups_meta, facts, date, explain, strict)
+
+
+def _evaluate_policy(meta, inputs, item_table, groups_meta, facts, date, explain, strict):
     date = evaluation_date(date)
     given: set = set()
     values = coerce_facts(inputs, facts, meta.get('input_aliases'), meta.get('value_aliases'), given)

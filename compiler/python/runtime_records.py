@@ -236,6 +236,12 @@ def evaluate_records(meta, inputs, records, item_table, groups_meta, firm_caps, 
     item of a record kind listed in the facts carrying ``records`` (per-record results).  Every item
     (and every record's result) lists the facts it depends on that were not given; ``strict``: an
     item or record whose conditions rest on an unfilled fact is not computed (``missing_facts``)."""
+    with _decimal.localcontext(CONTEXT):      # exact to the end, totals included
+        return _evaluate_records(meta, inputs, records, item_table, groups_meta, firm_caps, facts, date, explain,
+                                 strict)
+
+
+def _evaluate_records(meta, inputs, records, item_table, groups_meta, firm_caps, facts, date, explain, strict):
     date = evaluation_date(date)
     given: dict = {}
     base, lists = split_record_facts(inputs, records, facts, meta.get('input_aliases'), meta.get('value_aliases'),

@@ -1,30 +1,35 @@
 """Stand-alone modules: the generated code with polc's runtime embedded, standard library only."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from polc.compiler.python.codegen import generate
 
-_UNITS_IMPORT = 'from polc.dsl.units import format_money, format_number, format_percent\n'
+# the runtime's modules, in the order they are embedded: the dsl modules it uses (standard library
+# only), then the runtime's own parts; imports between them are dropped (one namespace)
+_EMBEDDED = ('polc.dsl.units', 'polc.dsl.money', 'polc.compiler.python.runtime_facts',
+             'polc.compiler.python.runtime', 'polc.compiler.python.runtime_records')
+_POLC_IMPORT = re.compile(r'^from polc\.[\w.]+ import (?:\([^)]*\)|[^\n]*)[^\n]*\n', re.M)
+
+
+def _module_source(name: str) -> str:
+    import importlib
+    return Path(importlib.import_module(name).__file__).read_text(encoding='utf-8')
 
 
 def runtime_source() -> str:
-    """The runtime (with the unit formatting it uses) as one self-contained source text."""
-    here = Path(__file__).resolve().parent
-    units = (here.parent.parent / 'dsl' / 'units.py')
-    if not units.exists():                         # installed layout: polc/dsl next to polc/compiler
-        import polc.dsl.units as u
-        units = Path(u.__file__)
-    runtime = (here / 'runtime.py').read_text(encoding='utf-8')
-    if _UNITS_IMPORT not in runtime:
-        raise RuntimeError('runtime.py no longer imports units as expected')
+    """The runtime (with the dsl modules it uses) as one self-contained source text."""
+    parts = []
+    for name in _EMBEDDED:
+        text = _module_source(name)
+        if name != 'polc.compiler.python.runtime':      # one namespace: the runtime's export list only
+            text = re.sub(r'^__all__ = \[[^\]]*\]\n', '', text, flags=re.M)
+        parts.append(_POLC_IMPORT.sub('', text))
     future = 'from __future__ import annotations\n'
-    records = (here / 'runtime_records.py').read_text(encoding='utf-8')
-    start = records.index('from polc.compiler.python.runtime import')
-    end = records.index(')\n', start) + 2
-    records = records[:start] + records[end:]
-    body = units.read_text(encoding='utf-8') + '\n\n' + runtime.replace(_UNITS_IMPORT, '') + '\n\n' + \
-        records.replace("__all__ = ['evaluate_records', 'split_record_facts', 'LABEL_KEY']", '')
+    body = '\n\n'.join(parts)
+    if 'from polc.' in body or 'import polc' in body:
+        raise RuntimeError('the embedded runtime still imports polc')
     return future + body.replace(future, '')
 
 

@@ -3,13 +3,11 @@ typed by DuckDB, the policy runs as one SQL query (compiler/sql.py), and the res
 by DuckDB — exact DECIMAL arithmetic throughout, the same numbers as the per-row path.
 
 Reading is DuckDB-specific; the policy query itself is portable SQL (docs/commands/eval.md).
-Facts are checked in SQL with the per-row path's rules: an empty cell takes the input's default,
-money may be written 1000000, 100万元, "1,000,000" or with full-width digits, percents as 12.5%
-or 0.125; a row that breaks a rule is reported with its row number (or, with ``skip_bad``,
-written to the rejects file).  Differences from the per-row path, all refusals rather than other
-answers: digits other than ASCII and full-width ones, more than 10 decimal places, and dates in
-forms other than 2025-03-01 and 2025年3月1日 are rejected; a table column of floating-point type
-is rejected as a whole.
+Facts are checked in SQL with the per-row path's rules: an empty cell takes the input's default;
+money, percentages and whole numbers follow the one grammar of :mod:`polc.dsl.money`, as SQL built
+from the same definition (:mod:`polc.compiler.sql.grammar`); a row that breaks a rule is reported
+with its row number (or, with ``skip_bad``, written to the rejects file).  A table column of
+floating-point type is rejected as a whole.
 """
 from __future__ import annotations
 
@@ -25,10 +23,10 @@ from polc.compiler.tables.io import (ALLOCATION_COLUMNS, EMPTY_CSV, FORMAT_NAMES
                                      LineFile, Writer, check_id_column, check_outputs, outputs, read_rows,
                                      record_list_problem,
                                      table_format)
+from polc.dsl import money as M
+from polc.compiler.sql.grammar import fold_sql, integer_sql, message_sql, money_sql, percent_sql, stages
 from polc.compiler.sql.generate import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
 
-FULLWIDTH = '０１２３４５６７８９．＋－，'     # full-width forms mean the same (the per-row path reads them)
-ASCII = '0123456789.+-,'
 _FLOAT_TYPES = ('FLOAT', 'DOUBLE', 'REAL')
 
 
@@ -52,8 +50,15 @@ def _source(con, path: str, fmt: str, sheet: Optional[str] = None):
         return con.sql(f'SELECT file_row_number + 1 AS "行号", * EXCLUDE (file_row_number) '
                        f'FROM read_parquet({string(path)}, file_row_number = true)')
     if fmt == 'csv':
-        return con.sql(f"SELECT row_number() OVER () AS \"行号\", * FROM read_csv({string(path)}, "
-                       f"header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')")
+        # as the per-row reader: an empty cell (quoted or not) is "not given"; a blank line is not
+        # a row — DuckDB skips it in a table of several columns but reads it as a NULL cell in a
+        # table of one column, where (with quoted empty cells kept as '') it is dropped here
+        read = (f"read_csv({string(path)}, header = true, all_varchar = true, delim = ',', quote = '\"', "
+                f"escape = '\"', allow_quoted_nulls = false)")
+        names = con.sql(f'SELECT * FROM {read} LIMIT 0').columns
+        cells = ', '.join(f"NULLIF({quote(c)}, '') AS {quote(c)}" for c in names)
+        blank = f' WHERE {quote(names[0])} IS NOT NULL' if len(names) == 1 else ''
+        return con.sql(f'SELECT row_number() OVER () AS "行号", {cells} FROM {read}{blank}')
     # JSONL: read by Python with exact decimals (DuckDB's JSON reader would make numbers doubles);
     # Excel: every cell as its exact text (compiler/tables/excel.py), handed over through Arrow
     import pyarrow as pa
@@ -78,15 +83,14 @@ def _text(v):
         return None
     if isinstance(v, bool):
         return 'true' if v else 'false'
+    if isinstance(v, Decimal):
+        # a JSON number: its digits without exponent or trailing zeros (1E+5 -> 100000,
+        # 1.50 -> 1.5), so that the text grammar reads the value the per-row engine reads
+        s = f'{v:f}'
+        return s.rstrip('0').rstrip('.') if '.' in s else s
     if isinstance(v, (dict, list)):
         return json.dumps(v, ensure_ascii=False)
     return str(v)
-
-
-def _clean(col: str) -> str:
-    return f"replace(translate(trim(CAST({col} AS VARCHAR)), '{FULLWIDTH}', '{ASCII}'), ',', '')"
-
-
 
 
 def _scale(source_type: str) -> int:
@@ -106,57 +110,49 @@ def _digits(source_type: str) -> int:
     return _INTEGER_DIGITS.get(source_type, 39)
 
 
-def _typed(name: str, kind: str, values, source_type: str, aliases=None) -> tuple[str, str]:
-    """(typed value, problem message or NULL) for one input column."""
+def _numeric(source_type: str) -> bool:
+    return source_type.startswith('DECIMAL(') or source_type in _INTEGER_DIGITS
+
+
+def _typed(name: str, kind: str, values, source_type: str, aliases=None, parsed=None) -> tuple[str, str]:
+    """(typed value, problem message or NULL) for one input column (``parsed``: where the
+    loader has computed the column's folded text and parses, see polc.compiler.sql.grammar)."""
     col = quote(name)
     label = f'「{name}」：'
     given = f'{col} IS NOT NULL'
-    numeric = source_type.startswith('DECIMAL(') or source_type in _INTEGER_DIGITS
+    numeric = _numeric(source_type)
     shown = f"CAST({col} AS VARCHAR)"
     if kind == 'money' and numeric and _scale(source_type) <= 2:
         # an exact column of fen or whole 元: only the sign and the range can be wrong; the column
         # keeps its own (possibly narrower, faster) type — every amount is DECIMAL(38, 2) at the end
         v = col
-        checks = [] if source_type.startswith('U') else [f"WHEN {col} < 0 THEN {string(label + '金额不能为负数')}"]
+        checks = [] if source_type.startswith('U') else [
+            f"WHEN {col} < 0 THEN {message_sql(M.negative_money_message, shown, label)}"]
         if _digits(source_type) - _scale(source_type) > 20:
-            checks.append(f"WHEN {col} > 100000000000000000000 THEN {string(label + '金额超出可处理的范围（上限 10^20 元）')}")
+            checks.append(f"WHEN {col} > {M.MONEY_MAX} THEN {string(label + M.MONEY_RANGE_MESSAGE)}")
         return v, ('CASE ' + ' '.join(checks) + ' END') if checks else 'NULL'
     if kind == 'money':
         if numeric:
             v = f'CAST({col} AS DECIMAL(38, 10))'
-        else:
-            s = _clean(col)
-            m = "'^([+-]?[0-9]{1,24}(\\.[0-9]{1,10})?)\\s*(" + '|'.join(R._UNIT) + ")?\\s*(元)?$'"
-            num = f"TRY_CAST(regexp_extract({s}, {m}, 1) AS DECIMAL(38, 10))"
-            unit = f"regexp_extract({s}, {m}, 3)"
-            times = ' '.join(f'WHEN {string(u)} THEN {int(k)}' for u, k in R._UNIT.items())
-            v = f"(CASE WHEN regexp_matches({s}, {m}) THEN {num} * CASE {unit} {times} ELSE 1 END END)"
-        problem = (f"CASE WHEN {given} AND {v} IS NULL THEN {string(label + '无法读作金额：「')} || {shown} || '」' "
-                   f"WHEN {given} AND {v} > 100000000000000000000 THEN {string(label + '金额超出可处理的范围（上限 10^20 元）')} "
-                   f"WHEN {given} AND {v} < 0 THEN {string(label + '金额不能为负数')} "
-                   f"WHEN {given} AND {v} <> ROUND({v}, 2) THEN {string(label + '金额精确到分（0.01元），得到 ')} || {shown} END")
-        return f'CAST({v} AS DECIMAL(38, 2))', problem
+            problem = (f"CASE WHEN {given} AND {v} < 0 THEN {message_sql(M.negative_money_message, shown, label)} "
+                       f"WHEN {given} AND {v} > {M.MONEY_MAX} THEN {string(label + M.MONEY_RANGE_MESSAGE)} "
+                       f"WHEN {given} AND {v} <> ROUND({v}, 2) THEN {message_sql(M.fen_message, shown, label)} END")
+            return f'CAST({v} AS DECIMAL(38, 2))', problem
+        return money_sql(col, label, parsed)
     if kind == 'percent':
         if numeric:
             v = f'CAST({col} AS DECIMAL(38, 10))'
-        else:
-            s = _clean(col)
-            v = (f"(CASE WHEN regexp_matches({s}, '^[+-]?[0-9]{{1,7}}(\\.[0-9]{{1,8}})?\\s*%$') "
-                 f"THEN CAST(TRY_CAST(rtrim(rtrim({s}, '%')) AS DECIMAL(38, 10)) * 0.01 AS DECIMAL(38, 10)) "
-                 f"WHEN regexp_matches({s}, '^[+-]?[0-9]{{1,7}}(\\.[0-9]{{1,10}})?$') "
-                 f"THEN TRY_CAST({s} AS DECIMAL(38, 10)) END)")
-        problem = (f"CASE WHEN {given} AND {v} IS NULL THEN {string(label + '无法读作百分比：「')} || {shown} || '」' "
-                   f"WHEN {given} AND abs({v}) > 1000000 THEN {string(label + '百分比超出范围：')} || {shown} END")
-        return v, problem
+            problem = (f"CASE WHEN {given} AND abs({v}) > {M.PERCENT_MAX} THEN "
+                       f"{message_sql(M.percent_range_message, shown, label)} END")
+            return v, problem
+        return percent_sql(col, label, parsed)
     if kind == 'int':
         if numeric:
             v = f'(CASE WHEN {col} = ROUND({col}, 0) AND abs({col}) <= 1000000000000 THEN CAST({col} AS BIGINT) END)'
-        else:
-            s = _clean(col)
-            v = f"(CASE WHEN regexp_matches({s}, '^[+-]?[0-9]{{1,13}}$') THEN TRY_CAST({s} AS BIGINT) END)"
-        problem = (f"CASE WHEN {given} AND ({v} IS NULL OR abs({v}) > 1000000000000) "
-                   f"THEN {string(label + '应为整数（绝对值不超过 10^12），得到 ')} || {shown} END")
-        return v, problem
+            problem = (f"CASE WHEN {given} AND ({v} IS NULL OR abs({v}) > 1000000000000) "
+                       f"THEN {message_sql(M.integer_range_message, shown, label)} END")
+            return v, problem
+        return integer_sql(col, label, parsed)
     if kind == 'bool':
         if source_type == 'BOOLEAN':
             return col, 'NULL'
@@ -170,7 +166,7 @@ def _typed(name: str, kind: str, values, source_type: str, aliases=None) -> tupl
     if kind == 'date':
         if source_type == 'DATE':
             return col, 'NULL'
-        s = _clean(col)
+        s = fold_sql(col)
         v = (f"COALESCE(TRY_CAST(TRY_STRPTIME({s}, '%Y-%m-%d') AS DATE), "
              f"TRY_CAST(TRY_STRPTIME({s}, '%Y年%m月%d日') AS DATE))")
         problem = (f"CASE WHEN {given} AND {v} IS NULL THEN "
@@ -306,10 +302,24 @@ def load_typed(con, compiled, in_path: str, fmt: str, id_column: Optional[str], 
     if id_column:
         typed.append(f'CAST({quote(id_column)} AS VARCHAR) AS {quote(id_column)}')
     kinds = dict(zip(columns, types))
+    # text numbers are folded and parsed once per row, in two inner projections, and the value
+    # and problem expressions refer to the results by name (inline, DuckDB would repeat them)
+    folds, parses, parsed = [], [], {}
+    for i, (name, (kind, _values, _default, _desc)) in enumerate(inputs.items()):
+        if name in kinds and kind in ('money', 'percent', 'int') and not _numeric(kinds[name].upper()):
+            first, second, parsed[name] = stages(kind, quote(name), f'__polc_{i}_')
+            folds += first
+            parses += second
+    source = 'raw_input'
+    for n, stage in enumerate((folds, parses)):
+        if stage:
+            cols = ', '.join(f'{e} AS {a}' for a, e in stage)
+            con.execute(f'CREATE TEMP VIEW parsed_{n} AS SELECT *, {cols} FROM {source}')
+            source = f'parsed_{n}'
     for name, (kind, values, _default, _desc) in inputs.items():
         if name in kinds:
             v, problem = _typed(name, kind, values, kinds[name].upper(),
-                                (compiled.meta.get('value_aliases') or {}).get(name))
+                                (compiled.meta.get('value_aliases') or {}).get(name), parsed.get(name))
             typed.append(f'{v} AS {quote(name)}')
             if problem != 'NULL':
                 problems.append(problem)
@@ -317,10 +327,10 @@ def load_typed(con, compiled, in_path: str, fmt: str, id_column: Optional[str], 
             typed.append(f'NULL AS {quote(name)}')
     # typed facts as a view (computed once, inside the policy query); problems found by one
     # read-only pass, and their messages built only for the rows that have them
-    con.execute(f'CREATE TEMP VIEW typed_input AS SELECT {", ".join(typed)} FROM raw_input')
+    con.execute(f'CREATE TEMP VIEW typed_input AS SELECT {", ".join(typed)} FROM {source}')
     message = f"concat_ws('；', {', '.join(problems)})" if problems else "''"
     any_bad = ' OR '.join(f'({p}) IS NOT NULL' for p in problems) or 'FALSE'
-    bad_rows = f'SELECT "行号", {message} AS "错误" FROM raw_input WHERE {any_bad} ORDER BY "行号"'
+    bad_rows = f'SELECT "行号", {message} AS "错误" FROM {source} WHERE {any_bad} ORDER BY "行号"'
     # the facts checked in one pass (the long part on a table of text cells): its progress is shown
     found = _long(con, bad_rows + ' LIMIT 1', progress)
     first = found[0] if found else None

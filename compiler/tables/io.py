@@ -160,13 +160,33 @@ def _reject_constant(name):
     raise ValueError(f'不接受 {name}')
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key):
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicate_keys(pairs):
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen = set()
+        for k, _v in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return out
+
+
 def _read_jsonl(path: str, meter: Optional[Meter] = None):
     with _open_text(path, meter) as f:
         for n, line in enumerate(_lines(f, path), start=1):
             if not line.strip():
                 continue
             try:
-                value = json.loads(line, parse_float=Decimal, parse_constant=_reject_constant)
+                value = json.loads(line, parse_float=Decimal, parse_constant=_reject_constant,
+                                   object_pairs_hook=_no_duplicate_keys)
+            except _DuplicateKey as exc:
+                raise BatchError(f'{path}：第 {n} 行：键「{exc.key}」出现了两次') from None
             except (json.JSONDecodeError, ValueError, RecursionError) as exc:
                 raise BatchError(f'{path}：第 {n} 行：JSON 格式错误（{exc}）') from None
             yield n, value

@@ -4,6 +4,7 @@ its row number; with ``skip_bad`` it goes to a rejects file and the run continue
 """
 from __future__ import annotations
 
+import decimal
 import json
 from decimal import Decimal
 from typing import Optional
@@ -42,8 +43,11 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
     with outputs(('--out', out_path), ('--rejects', rejects_path), ('--allocation', allocation_path),
                  inputs=[('--facts', in_path), ('政策文件', compiled.analysis.file)]) as outs:
         dests = {p: outs.temp(p) for p in (out_path, rejects_path, allocation_path) if p}
-        return _run(compiled, names, columns, day, in_path, out_path, dests, id_column, skip_bad,
-                    rejects_path, progress, allocation_path, sheet)
+        # the runtime's exact context (60 digits, irregularities trapped) for the whole run: the typed
+        # fast path does not set it per row, and the default context's 28 digits would round amounts
+        with decimal.localcontext(R.CONTEXT):
+            return _run(compiled, names, columns, day, in_path, out_path, dests, id_column, skip_bad,
+                        rejects_path, progress, allocation_path, sheet)
 
 
 def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, skip_bad, rejects_path,
@@ -72,6 +76,10 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
                 raise BatchError(f'{in_path}：第 {n} 行：' + record_list_problem(next(k for k in records if k in raw)))
             try:
                 values = R.coerce_facts(inputs, raw, aliases, value_aliases)
+                try:
+                    outcomes, total = typed(values, day)
+                except ArithmeticError:     # an amount beyond the runtime's 60 exact digits
+                    raise R.FactsError([('', R.too_large_message('、'.join(names)))]) from None
             except R.FactsError as exc:
                 msg = '；'.join(f'「{k}」：{m}' if k else m for k, m in exc.problems)
                 if not skip_bad:
@@ -82,7 +90,6 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
                         {id_column: ident, **raw} if id_column and ident is not None else raw)},
                                              ensure_ascii=False) + '\n')
                 continue
-            outcomes, total = typed(values, day)
             cells = [str(n), '' if ident is None else str(ident)] if id_column else [str(n)]
             for name in names:
                 o, v = outcomes[name]

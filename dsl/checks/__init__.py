@@ -5,7 +5,8 @@ runs them all and returns every diagnostic found (it never stops at the first).
 Type inference also records the type of every expression node, which the code
 generator uses (:class:`Checked`).  The checks live by concern: ``typecheck`` (types of
 expressions and amounts), ``structure`` (header, names, items, groups, inputs, guarantees),
-``tiers`` (intervals, tiers and ranges), ``cases`` (test cases and numbers in the original text).
+``tiers`` (intervals, tiers and ranges), ``cases`` (test cases and numbers in the original text),
+``limits`` (dates and constants every back end can represent).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from polc.dsl.symbols import Symbols, symbols_of
 from polc.dsl.checks.cases import check_cases, check_numbers_in_text
 from polc.dsl.checks.structure import (check_duplicates, check_groups, check_guarantees, check_header, check_inputs,
                                        check_items, check_rates, check_unused)
+from polc.dsl.checks.limits import check_limits
 from polc.dsl.checks.records import check_records
 from polc.dsl.checks.tiers import check_ranges, check_tiers
 from polc.dsl.checks.typecheck import const_value, type_name, typecheck
@@ -45,7 +47,7 @@ def check(policy: A.Policy) -> Checked:
     diags = list(ty.diags)
     simple: list[Callable[[A.Policy, Symbols], list[Diagnostic]]] = [
         check_header, check_duplicates, check_items, check_rates, check_ranges, check_cases,
-        check_numbers_in_text, check_records]
+        check_numbers_in_text, check_records, check_limits]
     for f in simple:
         diags.extend(f(policy, sym))
     diags.extend(check_tiers(policy, sym, ty.types))
