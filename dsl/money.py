@@ -39,13 +39,13 @@ __all__ = ['SPACE_CHARS', 'FOLD_FROM', 'FOLD_TO', 'fold', 'MONEY_UNITS', 'MONEY_
 SPACE_CHARS = '\t\u3000\u00a0\u202f\u2007'
 FOLD_FROM = ''.join(chr(c) for c in range(0xFF01, 0xFF5F)) + SPACE_CHARS
 FOLD_TO = ''.join(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + ' ' * len(SPACE_CHARS)
-_FOLD = str.maketrans(FOLD_FROM, FOLD_TO)
+_MONEY_FOLD = str.maketrans(FOLD_FROM, FOLD_TO)
 
 
 def fold(text: str) -> str:
     """Full-width forms to half-width and every kind of space to ' ', one character for one;
     then the spaces at both ends are dropped."""
-    return text.translate(_FOLD).strip(' ')
+    return text.translate(_MONEY_FOLD).strip(' ')
 
 
 # ---------------------------------------------------------------- the grammar, as data
@@ -168,7 +168,7 @@ def parse_money(text: str) -> _Decimal:
     """Money text -> Decimal in 元; raises ValueError with a Chinese message naming the text."""
     r = MONEY.read(text)
     if r is None:
-        raise ValueError(unreadable_message('金额', text, MONEY_HINT, ',' in text.translate(_FOLD)))
+        raise ValueError(unreadable_message('金额', text, MONEY_HINT, ',' in text.translate(_MONEY_FOLD)))
     if r == 'digits':
         raise ValueError(too_long_message(MONEY, text))
     sign, whole, frac, unit = r
@@ -189,7 +189,7 @@ def parse_percent(text: str) -> _Decimal:
             if abs(v) > PERCENT_MAX:
                 raise ValueError(percent_range_message(text))
             return v
-    raise ValueError(unreadable_message('百分比', text, PERCENT_HINT, ',' in text.translate(_FOLD)))
+    raise ValueError(unreadable_message('百分比', text, PERCENT_HINT, ',' in text.translate(_MONEY_FOLD)))
 
 
 def parse_integer(text: str) -> int:
@@ -198,7 +198,7 @@ def parse_integer(text: str) -> int:
     if r is None:
         if PERCENT_FRACTION.read(text) is not None:
             raise ValueError(not_integer_message(text))
-        raise ValueError(unreadable_message('整数', text, INTEGER_HINT, ',' in text.translate(_FOLD)))
+        raise ValueError(unreadable_message('整数', text, INTEGER_HINT, ',' in text.translate(_MONEY_FOLD)))
     if r == 'digits':
         raise ValueError(too_long_message(INTEGER, text))
     v = int(r[0] + r[1])
