@@ -27,7 +27,8 @@ duckdb = pytest.importorskip('duckdb')
 pytest.importorskip('sqlglot')
 
 from polc.compiler.sql.engine import run_duckdb  # noqa: E402
-from polc.compiler.sql.generate import policy_sql, to_dialect  # noqa: E402
+from polc.compiler.sql.dialects import to_dialect  # noqa: E402
+from polc.compiler.sql.generate import policy_sql  # noqa: E402
 from polc.compiler.sql.prepare import prepare_facts  # noqa: E402
 from polc.compiler.tables.rowwise import run_batch  # noqa: E402
 

@@ -23,7 +23,8 @@ duckdb = pytest.importorskip('duckdb')
 sqlglot = pytest.importorskip('sqlglot')
 
 from polc.compiler.sql.engine import run_duckdb  # noqa: E402
-from polc.compiler.sql.generate import SqlUnsupported, policy_sql, to_dialect  # noqa: E402
+from polc.compiler.sql.dialects import to_dialect  # noqa: E402
+from polc.compiler.sql.generate import SqlUnsupported, policy_sql  # noqa: E402
 
 from test_batch import POLICIES, _rows  # noqa: E402
 

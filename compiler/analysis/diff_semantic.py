@@ -119,7 +119,9 @@ def evaluate_both(old, new, facts: dict, date):
 
 
 def _only(compiled, facts):
-    return {k: v for k, v in facts.items() if k in compiled.inputs}
+    """The facts this version reads: its inputs, and its lists of records (项目、产品 …)."""
+    kinds = compiled.records or {}
+    return {k: v for k, v in facts.items() if k in compiled.inputs or k in kinds}
 
 
 def item_of(raw, name):
@@ -133,19 +135,29 @@ def witness_facts(old, new, facts: dict) -> dict:
     full = dict(_fill(new, _only(new, facts)))
     for k, v in _fill(old, _only(old, facts)).items():
         full.setdefault(k, v)
-    typed = [(c, _typed(c, full)) for c in (old, new)]
+    kinds = set(old.records or {}) | set(new.records or {})
+    flat = {k: v for k, v in full.items() if k not in kinds}
+    typed = [(c, _typed(c, flat)) for c in (old, new)]
     out = {}
     for k, v in full.items():
-        if all(k not in c.inputs or (c.inputs[k][2] is not None and t.get(k) == c.inputs[k][2])
-               for c, t in typed):
+        if k not in kinds and all(k not in c.inputs or (c.inputs[k][2] is not None and t.get(k) == c.inputs[k][2])
+                                  for c, t in typed):
             continue            # the default in every version that has it: need not be given
-        if isinstance(v, Decimal):
-            out[k] = f'{v:f}'
-        elif isinstance(v, dt.date):
-            out[k] = v.isoformat()
-        else:
-            out[k] = v
+        out[k] = _jsonable(v)
     return out
+
+
+def _jsonable(v):
+    """A fact as a JSON facts file writes it (lists of records included)."""
+    if isinstance(v, list):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, Decimal):
+        return f'{v:f}'
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return v
 
 
 # ------------------------------------------------------------------ branches (tiers) taken
@@ -341,7 +353,8 @@ def group_diffs(old, new, date, examples: int) -> list:
     out = []
     for name in list(ga) + [n for n in gb if n not in ga]:
         a, b = ga.get(name), gb.get(name)
-        if a is not None and b is not None and key((a.mode, a.members, a.cap)) == key((b.mode, b.members, b.cap)):
+        if a is not None and b is not None and key((a.mode, a.members, a.cap, a.per_record)) == key((b.mode, b.members, b.cap,
+                                                                                          b.per_record)):
             continue
         members = sorted({m.text for g in (a, b) if g is not None for m in g.members})
 
@@ -384,15 +397,13 @@ def _searched(old, new, vo, vn, it, nit, facts, got, count, why) -> ItemDiff:
 
 
 def _case_facts(compiled) -> list:
+    from polc.compiler.analysis.cases import case_facts
     out = []
     for case in compiled.policy.cases:
-        facts = {}
-        for a in case.inputs:
-            try:
-                facts[a.name.text] = Interpreter.literal(a.value)
-            except TypeError:
-                pass
-        out.append(facts)
+        try:
+            out.append(case_facts(case))            # with the case's records (项目、产品 …) listed
+        except (TypeError, ValueError):
+            continue
     return out
 
 
@@ -479,12 +490,18 @@ def semantic_diff(old, new, vo: Version, vn: Version, pairs, examples: int = 300
         if same_rules(vo, vn, it, nit):
             items.append(ItemDiff(nit.name.text, it.name.text, 'same', 'rules', complete=True))
             continue
+        # the solver knows one applicant with one record: where the items are computed per record or
+        # under an applicant's cap, a difference it finds stands (its witness is evaluated), but
+        # "the same" is not a proof: then the search (with lists of records) decides
+        records = any(x is not None and (x.per_record or x.firm_cap is not None) for x in (it, nit))
         d = solve_item(old, new, vo, vn, it, nit, date) if use_solver else None
+        if d is not None and d.status == 'same' and records:
+            d = None
         if d is not None and d.status == 'same' and benefits(it) != benefits(nit):
             d = None            # the solver compares kinds and amounts, not the benefit's text
         if d is None:
             d = search_item(old, new, vo, vn, it, nit, date, examples,
-                            '规则不是线性的' if use_solver else '未用求解器')
+                            '按记录计算或有每家上限' if records else '规则不是线性的' if use_solver else '未用求解器')
         items.append(d)
     items += group_diffs(old, new, date, examples)
     return Semantic(date, items, validity_diff(old, new))

@@ -326,7 +326,9 @@ def same_rules(old: Version, new: Version, it: Optional[A.Item], nit: Optional[A
     and header setting they use, are the same (no solver needed)."""
     if it is None or nit is None:
         return False
-    if key((it.conditions, it.amount)) != key((nit.conditions, nit.amount)):
+    if key((it.conditions, it.amount, it.firm_cap)) != key((nit.conditions, nit.amount, nit.firm_cap)):
+        return False
+    if (it.per_record, it.firm_cap_word) != (nit.per_record, nit.firm_cap_word):
         return False
     if old.policy.header_value('rates_are_maxima', False) != new.policy.header_value('rates_are_maxima', False):
         return False

@@ -93,16 +93,17 @@ def mutants(policy: A.Policy, source: str) -> Iterator[Mutant]:
                              item)
 
 
-    # records: the applicant's cap dropped; 就高 per record made 就高 per applicant.  Item '': the
-    # solver sees one record and would call these equivalent
+    # records: the applicant's cap dropped; 就高 per record made 就高 per applicant (named by the item
+    # or the group; :func:`equivalent` never calls these equivalent: its solver sees one record)
     for c, it in policy.items():
         if it.firm_cap is not None:
             yield Mutant(f'{c.number}「{it.name.text}」 去掉「{it.firm_cap_word}」',
-                         _text(policy, source, it, attrs.evolve(it, firm_cap=None, firm_cap_word='')))
+                         _text(policy, source, it, attrs.evolve(it, firm_cap=None, firm_cap_word='')),
+                         it.name.text)
     for g in policy.groups:
         if g.per_record:
             yield Mutant(f'组「{g.name.text}」 就高按申请人而不是每个{g.per_record}',
-                         _text(policy, source, g, attrs.evolve(g, per_record='')))
+                         _text(policy, source, g, attrs.evolve(g, per_record='')), f'组「{g.name.text}」')
 
 
 def _text(policy, source, target, new) -> str:
@@ -140,23 +141,33 @@ def run(policy_text: str, file: str, verify_examples: int = 100, progress=None) 
 
 def equivalent(a, b, item: str) -> bool:
     """Does the item compute the same outcome and amount in both policies, for every applicant?
-    (Proved with z3 for linear rules; False when it cannot be proved.)"""
+    (Proved with z3 for linear rules; False when it cannot be proved.)  An item computed per record
+    is the same when its per-record rule and its applicant's cap (每家最高) are both the same."""
     from polc.compiler.analysis.solver import NotLinear, _Z3
     try:
         import z3
     except ImportError:
         return False
     try:
-        ta, tb = _Z3(a), _Z3(b)
-        va, ka = ta.item_kind(a.analysis.checked.symbols.items[item][1])
-        vb, kb = tb.item_kind(b.analysis.checked.symbols.items[item][1])
-        s = z3.Solver()
-        s.set('timeout', 10000)
-        s.add(ta.constraints + tb.constraints)
-        # different outcome kinds, or the same amount-bearing kind with a different amount
-        s.add(z3.Or(ka != kb, z3.And(z3.Or(ka == 1, ka == 2), va != vb)))
-        return s.check() == z3.unsat
-    except (NotLinear, z3.Z3Exception, KeyError, ValueError):
+        ia, ib = a.analysis.checked.symbols.items[item][1], b.analysis.checked.symbols.items[item][1]
+        if ia.per_record != ib.per_record or (ia.firm_cap is None) != (ib.firm_cap is None):
+            return False
+        pairs = [(ia, ib)]
+        if ia.firm_cap is not None:         # the cap as an amount of its own, compared the same way
+            pairs.append(tuple(A.Item(x.name, x.kind, (), (), (), x.firm_cap, None, None) for x in (ia, ib)))
+        for xa, xb in pairs:
+            ta, tb = _Z3(a), _Z3(b)
+            va, ka = ta.item_kind(xa)
+            vb, kb = tb.item_kind(xb)
+            s = z3.Solver()
+            s.set('timeout', 10000)
+            s.add(ta.constraints + tb.constraints)
+            # different outcome kinds, or the same amount-bearing kind with a different amount
+            s.add(z3.Or(ka != kb, z3.And(z3.Or(ka == 1, ka == 2), va != vb)))
+            if s.check() != z3.unsat:
+                return False
+        return True
+    except (NotLinear, z3.Z3Exception, KeyError, ValueError, TypeError):
         return False
 
 

@@ -137,7 +137,8 @@ def report(file, facts_path, sheet, out_path, export_path, png_path, date, engin
               help='为有名额或资金池的项加一列「项名.分配金额」：在全表中按分配规则分配后的金额（窗口函数）')
 def sql(file, date, dialect, table, with_allocation):
     """输出政策编译成的 SQL 查询：从事实表计算每个申请人各项结果、金额与合计。"""
-    from polc.compiler.sql.generate import SqlUnsupported, UnknownDialect, policy_sql, to_dialect
+    from polc.compiler.sql.dialects import UnknownDialect, to_dialect
+    from polc.compiler.sql.generate import SqlUnsupported, policy_sql
     problem = table_name_problem(table)
     if problem:
         echo_err(f'错误[E-USAGE]: --table「{table}」：{problem}')

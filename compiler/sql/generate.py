@@ -46,10 +46,6 @@ class SqlUnsupported(Exception):
     """A construct that cannot be computed exactly in portable SQL (message in Chinese)."""
 
 
-class UnknownDialect(SqlUnsupported):
-    """A dialect name sqlglot does not know."""
-
-
 def quote(name: str) -> str:
     """A quoted SQL identifier (Chinese names, dots and quotes are all fine)."""
     return '"' + name.replace('"', '""') + '"'
@@ -143,7 +139,7 @@ class _Gen:
 
     def fits(self, d: int, s: int, e, what: str) -> None:
         if d + s > MAX_DIGITS:
-            raise SqlUnsupported(self.where(e) + f'：{what}可能需要 {d + s} 位数字，超过 38 位，SQL 引擎无法精确计算；'
+            raise SqlUnsupported(self.where(e) + f'：{what}可能需要 {d + s} 位数字，超过 38 位，无法精确编译为 SQL；'
                                  '请用 --engine python')
 
     def number(self, x, e) -> N:
@@ -598,21 +594,3 @@ def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
     out.append(f'CAST({total} AS {MONEY}) AS "合计"')
     return ('WITH ' + ',\n'.join(ctes) + f'\nSELECT {", ".join(out)} FROM {layer}'
             + (' ORDER BY "行号"' if ordered else ''))
-
-
-def to_dialect(query: str, dialect: str) -> str:
-    """The query in another SQL dialect, rewritten by sqlglot (DuckDB's text is returned as is)."""
-    if dialect == 'duckdb':
-        return query
-    try:
-        import sqlglot
-        from sqlglot.errors import ParseError, UnsupportedError
-    except ImportError:
-        raise SqlUnsupported("转写为其他 SQL 方言需要 sqlglot：pip install 'polc[batch]'") from None
-    try:
-        return sqlglot.transpile(query, read='duckdb', write=dialect, pretty=True,
-                                 unsupported_level=sqlglot.ErrorLevel.RAISE)[0]
-    except (ParseError, UnsupportedError) as exc:
-        raise SqlUnsupported(f'无法转写为 {dialect}：{exc}') from None
-    except ValueError as exc:           # an unknown dialect name
-        raise UnknownDialect(f'未知的 SQL 方言「{dialect}」（{exc}）') from None
