@@ -73,8 +73,9 @@ def show_diagnostic(d, text, err: bool = True) -> None:
     click.echo(render(d, text, color=color, width=width), err=err)
 
 
-def load_or_exit(path: str):
-    """Read, check and compile a policy; print diagnostics and exit on errors."""
+def load_or_exit(path: str, failure: Optional[str] = None, code: int = EXIT_DIAG):
+    """Read, check and compile a policy; print diagnostics and exit on errors (with ``code``, and
+    「path：failure」 when given; a file that cannot be read exits 2)."""
     try:
         text = read_source(path)
     except SourceError as exc:
@@ -84,14 +85,16 @@ def load_or_exit(path: str):
     if has_errors(analysis.diagnostics):
         for d in analysis.diagnostics:
             show_diagnostic(d, text)
-        echo_err(f'{path}：政策有错误，无法执行')
-        sys.exit(EXIT_DIAG)
+        echo_err(f'{path}：{failure or "政策有错误，无法执行"}')
+        sys.exit(code)
     try:
         return compile_analysis(analysis)
     except PolcError as exc:
         for d in exc.diagnostics:
             show_diagnostic(d, text)
-        sys.exit(EXIT_DIAG)
+        if failure:
+            echo_err(f'{path}：{failure}')
+        sys.exit(code)
 
 
 def policy_files(paths) -> list[str]:

@@ -10,33 +10,13 @@ from pathlib import Path
 
 import click
 
-from polc.dsl.analysis import SourceError, analyze, read_source
-from polc.dsl.diagnostics import has_errors, render
 
-from polc.compiler.cli.common import EXIT_DIAG, EXIT_OK, EXIT_USAGE, echo_err
+from polc.compiler.cli.common import EXIT_DIAG, EXIT_OK, EXIT_USAGE, echo_err, load_or_exit
 
 
 def _load(path: str, label: str):
     """A compiled version, or exit 2: a diff cannot be made from a policy that does not compile."""
-    from polc.compiler.python.loader import PolcError, compile_analysis
-    try:
-        text = read_source(path)
-    except SourceError as exc:
-        echo_err(f'{exc.file}: 错误[E-IO]: {exc.message}')
-        sys.exit(EXIT_USAGE)
-    analysis = analyze(text, path)
-    if has_errors(analysis.diagnostics):
-        for d in analysis.diagnostics:
-            echo_err(render(d, text))
-        echo_err(f'{path}：{label}政策有错误，无法比较')
-        sys.exit(EXIT_USAGE)
-    try:
-        return compile_analysis(analysis)
-    except PolcError as exc:
-        for d in exc.diagnostics:
-            echo_err(render(d, text))
-        echo_err(f'{path}：{label}政策有错误，无法比较')
-        sys.exit(EXIT_USAGE)
+    return load_or_exit(path, f'{label}政策有错误，无法比较', EXIT_USAGE)
 
 
 @click.command('diff')
