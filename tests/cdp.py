@@ -86,4 +86,19 @@ class Browser:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-            self._profile.cleanup()
+            self._remove_profile()
+
+    def _remove_profile(self):
+        """Chromium's helper processes may still be writing to the profile for a moment after the
+        browser exits: retry, then leave what is left to the system's temporary folder."""
+        import shutil
+        for _ in range(50):
+            try:
+                shutil.rmtree(self._profile.name)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            shutil.rmtree(self._profile.name, ignore_errors=True)
