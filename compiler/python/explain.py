@@ -21,6 +21,16 @@ def _headline(it: ItemResult) -> str:
     return it.outcome_label
 
 
+def departments(it: ItemResult) -> str:
+    """「牵头单位：…；责任单位：…」, or '' when the item names none."""
+    parts = []
+    if it.lead:
+        parts.append('牵头单位：' + '、'.join(it.lead))
+    if it.units:
+        parts.append('责任单位：' + '、'.join(it.units))
+    return '；'.join(parts)
+
+
 def render_item(it: ItemResult, verbose: bool = True, words=None) -> list[str]:
     """Lines explaining one item; ``words`` converts polc's own words to the policy's script."""
     if words is not None:
@@ -42,13 +52,8 @@ def render_item(it: ItemResult, verbose: bool = True, words=None) -> list[str]:
             out.append(f'  解读：{r}')
         for s in it.source:
             out.append(f'  原文：{s}')
-        depts = []
-        if it.lead:
-            depts.append('牵头单位：' + '、'.join(it.lead))
-        if it.units:
-            depts.append('责任单位：' + '、'.join(it.units))
-        if depts:
-            out.append('  ' + '；'.join(depts))
+        if departments(it):
+            out.append('  ' + departments(it))
         if it.quota:
             out.append(f'  名额：每年最多 {it.quota} 个（名额在申请人之间的分配不在单个申请人计算范围内）')
         if it.pool is not None:

@@ -15,7 +15,7 @@ from polc.dsl.units import format_money
 
 from polc.compiler.python.runtime import (AMOUNT, CASE_BY_CASE, CEILING, DEFERRED, NON_CASH,
                                           NOT_APPLICABLE, FactsError, parse_date, validity_bounds)
-from polc.compiler.python.explain import _headline
+from polc.compiler.python.explain import _headline, departments
 
 DATE_FIELD = '评估日期'
 UNIT_SUFFIX = '（单位）'
@@ -236,13 +236,8 @@ def _item_html(it) -> str:
         out.append(f'<p>解读：{escape(x)}</p>')
     for s in it.source:
         out.append(f'<p>原文：</p><blockquote>{escape(s)}</blockquote>')
-    depts = []
-    if it.lead:
-        depts.append('牵头单位：' + '、'.join(it.lead))
-    if it.units:
-        depts.append('责任单位：' + '、'.join(it.units))
-    if depts:
-        out.append(f'<p>{escape("；".join(depts))}</p>')
+    if departments(it):
+        out.append(f'<p>{escape(departments(it))}</p>')
     out.append('</div>')
     return '\n'.join(out)
 

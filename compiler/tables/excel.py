@@ -28,6 +28,7 @@ written to a temporary file beside the target and renamed: whole or not at all.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import os
 import tempfile
 from decimal import Decimal
@@ -49,7 +50,7 @@ def number_text(value) -> Optional[str]:
         return None
     if isinstance(value, int):
         return str(value) if len(str(abs(value))) <= MAX_DIGITS else None
-    if value != value or value in (float('inf'), float('-inf')):
+    if not math.isfinite(value):          # NaN and infinities are not numbers of a cell
         return None
     d = Decimal(repr(value))
     sign, digits, exponent = d.normalize().as_tuple()
