@@ -201,6 +201,32 @@ def test_file_level_problems(tmp_path):
         run_duckdb(compiled, str(tmp_path / 'f.parquet'), str(tmp_path / 'o.csv'), '2025-06-01')
 
 
+@pytest.mark.parametrize('skip_bad', [False, True])
+@pytest.mark.parametrize('body', ['', '1,2\n'])
+def test_an_undeclared_column_refuses_the_table_on_both_engines(tmp_path, body, skip_bad):
+    # 外星输入 is no input of sample.pol: the header is wrong, whether or not rows follow and with
+    # or without --skip-bad (the per-row engine once wrote an empty result for a header-only table
+    # and rejected every row one by one under --skip-bad, exit 0, where DuckDB refused the table)
+    compiled = polc.load(ROOT / 'tests' / 'data' / 'sample.pol')
+    src = tmp_path / 'u.csv'
+    src.write_text('攻关算力成本,外星输入\n' + body, encoding='utf-8')
+    for engine, run in (('python', run_batch), ('duckdb', run_duckdb)):
+        out = tmp_path / f'{engine}.csv'
+        with pytest.raises(BatchError) as exc:
+            run(compiled, str(src), str(out), '2025-06-01', skip_bad=skip_bad,
+                rejects_path=str(tmp_path / f'{engine}.jsonl') if skip_bad else None)
+        assert str(exc.value) == f'{src}：「外星输入」：未声明的输入（政策中没有这一项）', engine
+        assert not out.exists() and not (tmp_path / f'{engine}.jsonl').exists()
+    r = [CliRunner().invoke(cli, ['eval', str(ROOT / 'tests' / 'data' / 'sample.pol'), '--facts', str(src),
+                                  '--out', str(tmp_path / f'{e}.csv'), '--date', '2025-06-01', '--engine', e])
+         for e in ('python', 'duckdb')]
+    assert [x.exit_code for x in r] == [2, 2] and r[0].output == r[1].output
+    # a header spelt in the other script (简/繁) is the declared input, not an undeclared one
+    src.write_text('攻關算力成本\n' + body.split(',')[0] + ('\n' if body else ''), encoding='utf-8')
+    for run in (run_batch, run_duckdb):
+        assert run(compiled, str(src), str(tmp_path / 'ok.csv'), '2025-06-01').rows == (1 if body else 0)
+
+
 def test_cli_engine_duckdb(tmp_path):
     pol = ROOT / 'policies' / 'xiamen.pol'
     compiled = polc.load(pol)

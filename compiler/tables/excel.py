@@ -114,7 +114,7 @@ def sheet_names(path: str) -> list[str]:
     return list(_open(path).sheet_names)
 
 
-def read_excel(path: str, sheet: Optional[str] = None, meter=None) -> Iterator[tuple[int, dict]]:
+def read_excel(path: str, sheet: Optional[str] = None, meter=None, on_header=None) -> Iterator[tuple[int, dict]]:
     """(Excel row number, {column: text}) for each non-blank data row of one sheet (the first
     sheet unless ``sheet`` names one).  Raises :class:`ExcelError` naming the cell."""
     wb = _open(path)
@@ -151,6 +151,8 @@ def read_excel(path: str, sheet: Optional[str] = None, meter=None) -> Iterator[t
             seen = [h for h in header if h]
             if len(set(seen)) != len(seen):
                 raise ExcelError(f'{path}：工作表「{sheet}」第 {n} 行（表头）有重复的列名')
+            if on_header is not None:
+                on_header(seen)
             continue
         facts = {}
         for k, v in enumerate(row):

@@ -95,11 +95,13 @@ def _lines(f, path: str):
         yield line
 
 
-def read_rows(path: str, meter: Optional[Meter] = None, sheet: Optional[str] = None) -> Iterator[tuple[int, dict]]:
+def read_rows(path: str, meter: Optional[Meter] = None, sheet: Optional[str] = None,
+              on_header=None) -> Iterator[tuple[int, dict]]:
     """(row number, raw facts) — the row number counts data rows from 1 (a CSV header is row 0);
     in an Excel sheet it is the row number Excel shows (header in row 1 → first data row 2).
     ``sheet`` chooses an Excel sheet (default the first).  With a ``meter``, how much of the
-    input has been read is kept up to date in it."""
+    input has been read is kept up to date in it.  ``on_header``, when given, is called with the
+    column names of a table that has a header (CSV, Excel, Parquet; not JSONL) before any row."""
     fmt = table_format(path)
     if fmt is None:
         raise BatchError(f'{path}：无法识别的表格格式（支持 {FORMAT_NAMES}）')
@@ -109,15 +111,15 @@ def read_rows(path: str, meter: Optional[Meter] = None, sheet: Optional[str] = N
         if fmt == 'xlsx':
             from polc.compiler.tables.excel import ExcelError, read_excel
             try:
-                yield from read_excel(path, sheet, meter)
+                yield from read_excel(path, sheet, meter, on_header)
             except ExcelError as exc:
                 raise BatchError(str(exc)) from None
         elif fmt == 'csv':
-            yield from _read_csv(path, meter)
+            yield from _read_csv(path, meter, on_header)
         elif fmt == 'jsonl':
             yield from _read_jsonl(path, meter)
         else:
-            yield from _read_parquet(path, meter)
+            yield from _read_parquet(path, meter, on_header)
     except FileProblem as exc:
         raise BatchError(str(exc)) from None
     except FileNotFoundError:
@@ -128,7 +130,7 @@ def read_rows(path: str, meter: Optional[Meter] = None, sheet: Optional[str] = N
         raise BatchError(f'{path}：这是一个目录') from None
 
 
-def _read_csv(path: str, meter: Optional[Meter] = None):
+def _read_csv(path: str, meter: Optional[Meter] = None, on_header=None):
     with _open_text(path, meter) as f:
         reader = csv.reader(_lines(f, path))
         n = 0
@@ -140,6 +142,8 @@ def _read_csv(path: str, meter: Optional[Meter] = None):
             names = [h.strip() for h in header]
             if len(set(names)) != len(names):
                 raise BatchError(f'{path}：表头有重复的列名')
+            if on_header is not None:
+                on_header(names)
             width = len(names)
             for row in reader:
                 if not row:                     # a blank line is not a row
@@ -192,13 +196,15 @@ def _read_jsonl(path: str, meter: Optional[Meter] = None):
             yield n, value
 
 
-def _read_parquet(path: str, meter: Optional[Meter] = None):
+def _read_parquet(path: str, meter: Optional[Meter] = None, on_header=None):
     try:
         import pyarrow.parquet as pq
     except ImportError:
         raise BatchError('读写 Parquet 需要 pyarrow：pip install pyarrow') from None
     with open_regular(path) as f:
         pf = pq.ParquetFile(f)
+        if on_header is not None:
+            on_header(list(pf.schema_arrow.names))
         if meter is not None:
             meter.total = pf.metadata.num_rows
         n = 0

@@ -67,7 +67,14 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
     rejects = LineFile(rejects_path, dests[rejects_path]) if rejects_path else None
     try:
         meter = Meter() if progress is not None else None
-        for n, raw in read_rows(in_path, meter, sheet):
+
+        def header(names):
+            # a column that is no input is the table's error, not each row's: refused as a whole
+            # (also when no row follows), as the DuckDB engine refuses it
+            problems = header_problems(names, inputs, id_column, records, aliases)
+            if problems:
+                raise BatchError(f'{in_path}：' + '；'.join(problems))
+        for n, raw in read_rows(in_path, meter, sheet, header):
             summary.rows += 1
             ident = None
             if isinstance(raw, dict) and id_column:
@@ -128,3 +135,18 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
     if allocation_path:
         write_allocations(allocation_path, grants, id_column, idents, dests[allocation_path])
     return summary
+
+
+def header_problems(names, inputs, id_column, records, aliases) -> list[str]:
+    """The columns of a table's header that are not inputs (the DuckDB engine's wording)."""
+    problems = []
+    for c in names:
+        if c == id_column or c == '' or c in inputs:
+            continue
+        if c == '行号':
+            problems.append('「行号」：未声明的输入（政策中没有这一项；行号由 polc 给出）')
+        elif records and c in records:
+            problems.append(record_list_problem(c))
+        elif R._declared(c, inputs, aliases) is None:
+            problems.append(f'「{c}」：未声明的输入（政策中没有这一项）')
+    return problems
