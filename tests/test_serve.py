@@ -30,6 +30,16 @@ def client():
         yield c
 
 
+def test_the_test_client_runs_on_httpx2_not_the_deprecated_httpx():
+    # Starlette ≥ 1.10 warns (StarletteDeprecationWarning) when its TestClient falls back to httpx;
+    # the test extra installs httpx2, which it prefers, so the test run has no such warning
+    import inspect
+
+    import starlette.testclient as tc
+    if 'httpx2' in inspect.getsource(tc):
+        assert tc.httpx.__name__ == 'httpx2'
+
+
 def _cli_json(*args):
     r = CliRunner().invoke(cli, list(args))
     return r.exit_code, r.output
