@@ -16,6 +16,7 @@ from polc.dsl.text import normalize
 
 from polc.compiler.python import runtime as R
 from polc.compiler.python import runtime_records as RR
+from polc.compiler.python.codegen_exprs import COMPARED
 from polc.compiler.python.results import from_runtime
 
 
@@ -131,14 +132,54 @@ class Interpreter:
                     if not self.value(cond, values, None):
                         return R.NOT_APPLICABLE, None, steps, self._failure(cond, values)
                     if steps is not None:
-                        steps.append(f'满足条件「{self._src(cond)}」' + self._values_read(cond, values))
+                        steps.append(f'满足条件「{self._src(cond)}」' + self._shown(cond, values, True))
                 return self.amount(item.amount, values, steps)
             except _NA as exc:
                 return R.NOT_APPLICABLE, None, [], exc.reason
         return run
 
     def _failure(self, cond, values) -> str:
-        return f'不满足条件「{self._src(cond)}」' + self._values_read(cond, values)
+        return f'不满足条件「{self._src(cond)}」' + self._shown(cond, values, False)
+
+    def _shown(self, cond, values, met: bool) -> str:
+        """What follows a condition: a comparison's values 「：21.5% ≥ 12%」 (for 且: each when it holds,
+        the first that fails when not; with the inputs read that the applicant did not give), else
+        the values it read 「（主体类型 高校）」."""
+        parts, stack = [], [cond]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, A.And):
+                stack.extend((n.right, n.left))
+            else:
+                parts.append(n)
+        if not all(self._comparable(p) for p in parts):
+            return self._values_read(cond, values)
+        if met:
+            shown = '，'.join(self._compared(p, values, True) for p in parts)
+        else:
+            failed = next((p for p in parts[:-1] if not self.value(p, values, None)), parts[-1])
+            shown = self._compared(failed, values, False)
+        read = []
+        for n in A.walk(cond):
+            if isinstance(n, A.Ref) and n.name in self.inputs and n.name not in [r[0] for r in read]:
+                read.append((n.name, self.value(n, values, None), self._t(n)))
+        return '：' + shown + R.unfilled_note(values, read)
+
+    def _comparable(self, cond) -> bool:
+        if isinstance(cond, A.Compare):
+            return self._t(cond.left) in COMPARED and self._t(cond.right) in COMPARED
+        return isinstance(cond, A.Range) and self._t(cond.subject) in COMPARED
+
+    def _compared(self, cond, values, met: bool) -> str:
+        if isinstance(cond, A.Compare):
+            return R.compared(met, self.value(cond.left, values, None), cond.op,
+                              self.value(cond.right, values, None), self._t(cond.left), self._t(cond.right))
+
+        def bound(b):
+            return None if b is None else self.value(b.value, values, None)
+        return R.ranged(met, self.value(cond.subject, values, None), bound(cond.low),
+                        None if cond.low is None else '>=' if cond.low.inclusive else '>', bound(cond.high),
+                        None if cond.high is None else '<=' if cond.high.inclusive else '<', self._t(cond.subject))
 
     def _values_read(self, cond, values) -> str:
         """「（成交额 200万元，…）」: the inputs and defined values a condition reads ('' for none)."""

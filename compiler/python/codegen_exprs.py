@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Optional
 
 from polc.dsl import ast as A
 from polc.dsl.checks import Checked
 from polc.compiler.python.emitter import Emitter
 
 _CMP = {'>=': ' >= ', '<=': ' <= ', '>': ' > ', '<': ' < ', '==': ' == ', '!=': ' != '}
+COMPARED = ('money', 'percent', 'int', 'number', 'date')    # shown as 「：21.5% ≥ 12%」
 _OP_TEXT = {'+': ' + ', '-': ' − ', '*': ' × ', '/': ' ÷ '}
 
 
@@ -306,15 +308,64 @@ class ExprGen:
     # ---------------------------------------------------------------- conditions
     def condition_failure(self, cond) -> str:
         """Code of the not-applicable reason for a failed condition, with the values it read."""
-        text = f'"不满足条件「" + {self.src(cond)!r} + "」"'
-        values = self.condition_values(cond)
-        return text + (f' + {values}' if values else '')
+        return f'"不满足条件「" + {self.src(cond)!r} + "」"' + self.condition_shown(cond, False)
 
     def condition_met(self, cond) -> str:
         """Code of the step saying a condition holds, with the values it read."""
-        text = f'"满足条件「" + {self.src(cond)!r} + "」"'
-        values = self.condition_values(cond)
-        return text + (f' + {values}' if values else '')
+        return f'"满足条件「" + {self.src(cond)!r} + "」"' + self.condition_shown(cond, True)
+
+    def condition_shown(self, cond, met: bool) -> str:
+        """Code of what follows a condition: a comparison's values 「：21.5% ≥ 12%」 (with the inputs
+        it read that the applicant did not give), else the values it read 「（主体类型 高校）」."""
+        shown = self.comparison(cond, met)
+        if shown is None:
+            values = self.condition_values(cond)
+            return f' + {values}' if values else ''
+        read = []
+        for n in A.walk(cond):
+            if isinstance(n, A.Ref) and n.name in self.input_var and n.name not in [r[0] for r in read]:
+                read.append((n.name, self.c.type_of(n) or 'number'))
+        if read:
+            pairs = ', '.join(f'({n!r}, {self.input_var[n]}, {t!r})' for n, t in read)
+            shown += f' + _R.unfilled_note(F, ({pairs},))'
+        return f' + {shown}'
+
+    def comparison(self, cond, met: bool) -> Optional[str]:
+        """Code of 「：21.5% ≥ 12%」 for a comparison or range of numbers, money, percentages or dates,
+        or for 且 of such (held: each, joined by 「，」; not held: the first that fails); None for
+        other conditions (属于, 是, 或 …)."""
+        parts, stack = [], [cond]
+        while stack:                      # a chain of 且, left to right
+            n = stack.pop()
+            if isinstance(n, A.And):
+                stack.extend((n.right, n.left))
+            else:
+                parts.append(n)
+        codes = [self._compared(p, met) for p in parts]
+        if any(c is None for c in codes):
+            return None
+        if met:
+            return '"：" + ' + ' + "，" + '.join(codes)
+        text = codes[-1]
+        for p, c in zip(reversed(parts[:-1]), reversed(codes[:-1])):
+            text = f'({c} if not {self.pure(p)} else {text})'
+        return '"：" + ' + text
+
+    def _compared(self, cond, met: bool) -> Optional[str]:
+        if isinstance(cond, A.Compare):
+            lt, rt = self.c.type_of(cond.left) or 'number', self.c.type_of(cond.right) or 'number'
+            if lt in COMPARED and rt in COMPARED:
+                return (f'_R.compared({met}, {self.pure(cond.left)}, {cond.op!r}, {self.pure(cond.right)}, '
+                        f'{lt!r}, {rt!r})')
+        if isinstance(cond, A.Range):
+            t = self.c.type_of(cond.subject) or 'number'
+            if t in COMPARED:
+                low = self.pure(cond.low.value) if cond.low is not None else 'None'
+                high = self.pure(cond.high.value) if cond.high is not None else 'None'
+                lop = None if cond.low is None else '>=' if cond.low.inclusive else '>'
+                hop = None if cond.high is None else '<=' if cond.high.inclusive else '<'
+                return f'_R.ranged({met}, {self.pure(cond.subject)}, {low}, {lop!r}, {high}, {hop!r}, {t!r})'
+        return None
 
     def condition_values(self, cond) -> str:
         """Code of 「（成交额 200万元，主体类型 高校）」: the inputs and defined values a condition

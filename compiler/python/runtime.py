@@ -24,7 +24,8 @@ __all__ = [
     'OUTCOME_LABELS', 'FactsError', 'CONTEXT', 'D', 'fmt', 'fmt_input', 'fmt_money', 'round_fen', 'floor_div',
     'coerce_facts', 'set_fold', 'evaluate_policy', 'parse_date', 'Inapplicable', 'div', 'pick_year',
     'pick_category', 'progressive_level', 'progressive', 'finish_typed', 'validity_bounds',
-    'evaluation_date', 'run_item', 'finish_evaluation', 'too_large_message',
+    'evaluation_date', 'run_item', 'finish_evaluation', 'too_large_message', 'compared', 'ranged',
+    'unfilled_note',
 ]
 
 AMOUNT = 'amount'
@@ -70,6 +71,39 @@ def fmt_input(facts, name: str, value, type_: str) -> str:
     if name in getattr(facts, 'unfilled', ()):
         return f'{name} 未填（按 {fmt(value, type_)} 计）'
     return f'{name} {fmt(value, type_)}'
+
+
+_SYMBOL = {'>=': '≥', '<=': '≤', '>': '>', '<': '<', '==': '=', '!=': '≠'}
+_NEGATED = {'>=': '<', '<=': '>', '>': '≤', '<': '≥', '==': '≠', '!=': '='}
+_HOLDS = {'>=': lambda a, b: a >= b, '<=': lambda a, b: a <= b, '>': lambda a, b: a > b,
+          '<': lambda a, b: a < b, '==': lambda a, b: a == b, '!=': lambda a, b: a != b}
+
+
+def compared(met: bool, left, op: str, right, left_type: str, right_type: str) -> str:
+    """A comparison's values: 「21.5% ≥ 12%」 when it holds, 「8% < 12%」 (the operator negated) when
+    it does not."""
+    return f'{fmt(left, left_type)} {(_SYMBOL if met else _NEGATED)[op]} {fmt(right, right_type)}'
+
+
+def ranged(met: bool, value, low, low_op, high, high_op, type_: str) -> str:
+    """A range's values (``x 在 a 至 b``; ``low_op``/``high_op`` '>=', '>', '<=', '<' or None for an
+    open side): 「20 ≤ 25 < 30」 when it holds, else the bound it misses, 「19 < 20」."""
+    if met:
+        if low_op is not None and high_op is not None:
+            return (f'{fmt(low, type_)} {_SYMBOL[low_op.replace(">", "<")]} {fmt(value, type_)} '
+                    f'{_SYMBOL[high_op]} {fmt(high, type_)}')
+        return compared(True, value, low_op or high_op, low if low_op else high, type_, type_)
+    if low_op is not None and not _HOLDS[low_op](value, low):
+        return compared(False, value, low_op, low, type_, type_)
+    return compared(False, value, high_op, high, type_, type_)
+
+
+def unfilled_note(facts, read) -> str:
+    """「（年销售额 未填，按 0元 计）」 for the inputs in ``read`` ((name, value, type), …) that the
+    applicant did not give; '' when every one was given."""
+    unfilled = getattr(facts, 'unfilled', ())
+    parts = [f'{n} 未填，按 {fmt(v, t)} 计' for n, v, t in read if n in unfilled]
+    return '（' + '；'.join(parts) + '）' if parts else ''
 
 
 _ZERO_FEN = Decimal('0.00')
