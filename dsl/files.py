@@ -214,8 +214,13 @@ class Outputs:
         return temp
 
     def commit(self) -> None:
-        """Flush every temporary file to disk, then rename each onto its target."""
+        """Flush every temporary file to disk, then rename each onto its target — as a set: each
+        target that existed is kept under a second name (a hard link) until every rename has been
+        done, and when one fails the ones already renamed are put back (or removed, where there was
+        no file before), so that a failure never leaves some outputs new and others old."""
         mask = _umask()
+        done: list[str] = []                # targets renamed into place
+        kept: dict = {}                     # target -> its earlier file's second name
         try:
             for path, target, temp in self._pending:
                 try:
@@ -226,6 +231,8 @@ class Outputs:
                     except OSError:
                         mode = 0o666 & ~mask
                     os.chmod(temp, mode)
+                    if os.path.exists(target):
+                        kept[target] = _keep(target, temp)
                 except OSError as exc:
                     raise FileProblem(path, f'无法写入（{exc.strerror}）') from None
             folders = set()
@@ -236,12 +243,27 @@ class Outputs:
                 except OSError as exc:
                     raise FileProblem(path, f'无法写入（{exc.strerror}）') from None
                 self._pending.pop(0)
+                done.append(target)
                 folders.add(os.path.dirname(target) or '.')
             for folder in folders:
                 _fsync_dir(folder)
         except BaseException:
+            for target in reversed(done):   # put the set back as it was
+                try:
+                    if target in kept:
+                        os.replace(kept.pop(target), target)
+                    else:
+                        os.unlink(target)
+                except OSError:
+                    pass
             self.abort()
             raise
+        finally:
+            for backup in kept.values():
+                try:
+                    os.unlink(backup)
+                except OSError:
+                    pass
 
     def abort(self) -> None:
         """Remove every temporary file not yet renamed; the targets are untouched."""
@@ -261,6 +283,17 @@ class Outputs:
         else:
             self.abort()
         return False
+
+
+def _keep(target: str, temp: str) -> str:
+    """A second name for ``target``'s current file beside it (a hard link, else a copy)."""
+    backup = temp[:-len(TEMP_SUFFIX)] + '.old' + TEMP_SUFFIX
+    try:
+        os.link(target, backup)
+    except OSError:
+        import shutil
+        shutil.copy2(target, backup)
+    return backup
 
 
 def write_bytes(path: str, data: bytes) -> None:

@@ -111,6 +111,50 @@ def test_a_bad_row_leaves_the_earlier_results_untouched(tmp_path, engine, suffix
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize('engine', ENGINES)
+@pytest.mark.parametrize('earlier', [True, False])
+def test_the_outputs_of_one_run_are_renamed_as_a_set(tmp_path, monkeypatch, engine, earlier):
+    """--out, --rejects and --allocation all written, then the rename of the second fails (after the
+    first is in place): the first is put back — its earlier file, or no file where there was none —
+    so the three outputs are never a mix of two runs; no temporary file is left."""
+    src = tmp_path / 'in.csv'
+    src.write_text(TABLE, encoding='utf-8')
+    outs = {opt: tmp_path / name for opt, name in (('--out', 'o.csv'), ('--rejects', 'r.jsonl'),
+                                                   ('--allocation', 'a.csv'))}
+    if earlier:
+        for opt, p in outs.items():
+            p.write_text(f'earlier {opt}\n', encoding='utf-8')
+    real_replace, calls = os.replace, []
+
+    def second_fails(a, b):
+        if os.path.dirname(str(b)) != str(tmp_path):     # polc's own cache, not an output
+            return real_replace(a, b)
+        calls.append((str(a), str(b)))
+        if len(calls) == 2:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real_replace(a, b)
+
+    monkeypatch.setattr(os, 'replace', second_fails)
+    args = [a for opt, p in outs.items() for a in (opt, p)]
+    r = run('eval', POL, '--facts', src, *args, '--skip-bad', '--id-column', '编号', '--date', '2025-06-01',
+            '--engine', engine)
+    monkeypatch.undo()
+    assert r.exit_code == 2 and 'E-IO' in r.output, r.output
+    assert calls[0][1] == str(outs['--out'])         # the first output had been renamed into place
+    for opt, p in outs.items():
+        if earlier:
+            assert p.read_text(encoding='utf-8') == f'earlier {opt}\n', opt
+        else:
+            assert not p.exists(), opt
+    assert leftovers(tmp_path) == []
+    # and without the failure the set is written (the earlier files replaced)
+    r = run('eval', POL, '--facts', src, *args, '--skip-bad', '--id-column', '编号', '--date', '2025-06-01',
+            '--engine', engine)
+    assert r.exit_code == 0, r.output
+    assert outs['--out'].read_text(encoding='utf-8').startswith('行号,编号,')
+    assert leftovers(tmp_path) == []
+
+
 def test_a_full_disk_while_writing_rows_leaves_no_partial_file(tmp_path, monkeypatch):
     """ENOSPC raised by the 2nd row written (as a full disk would): the message names the output,
     the earlier results stay, no temporary file is left."""
