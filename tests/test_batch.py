@@ -54,7 +54,10 @@ def _expected(compiled, row, date):
         value = it.paid if it.outcome == 'amount' else it.ceiling if it.outcome == 'ceiling' else None
         out[f'{it.name}.结果'] = it.outcome
         out[f'{it.name}.金额'] = '' if value is None else f'{value.quantize(Decimal("0.01")):f}'
-    out['合计'] = f'{res.total.quantize(Decimal("0.01")):f}'
+    # the total before quotas and pools: 合计, named 应得合计（削减前） when the policy has any
+    limited = any(info.get('quota') is not None or info.get('pool') is not None
+                  for info, _f in compiled.namespace['ITEMS'])
+    out['应得合计（削减前）' if limited else '合计'] = f'{res.total.quantize(Decimal("0.01")):f}'
     return out
 
 
@@ -122,7 +125,7 @@ def test_bad_row_names_its_row_number_and_skip_bad_writes_rejects(tmp_path):
         got = list(csv.DictReader(f))
     assert [g['编号'] for g in got] == ['A', 'D']
     # A: 100万元 × 60% = 60万元 (攻关算力券, the only voucher), 新增企业奖励 35万元 → 95万元
-    assert got[0]['合计'] == '950000.00'
+    assert got[0]['应得合计（削减前）'] == got[0]['实发合计'] == '950000.00'   # 爆款 quota: no claim
 
 
 def test_malformed_tables(tmp_path):

@@ -194,8 +194,9 @@ def test_excel_round_trip(tmp_path, engine):
     assert r.exit_code == 0, r.output
     back = {row['编号']: (n, row) for n, row in read_excel(str(out))}
     assert [back[k][1]['行号'] for k in ('甲', '乙', '丙')] == ['2', '3', '4']         # Excel's rows
-    assert back['甲'][1]['新增企业奖励.金额'] == '350000' and back['甲'][1]['合计'] == '350000'
-    assert back['乙'][1]['爆款奖励.金额'] == '1500000' and back['乙'][1]['合计'] == '1750000'
+    assert back['甲'][1]['新增企业奖励.金额'] == '350000' and back['甲'][1]['应得合计（削减前）'] == '350000'
+    assert back['乙'][1]['爆款奖励.金额'] == '1500000' and back['乙'][1]['应得合计（削减前）'] == '1750000'
+    assert back['乙'][1]['实发合计'] == '1750000'                 # 3 爆款 claims, within the quota of 10
     assert back['丙'][1]['爆款奖励.金额'] == '500000'
     assert back['丁'][1]['爆款奖励.金额'] == '1000000' and back['丁'][1]['行号'] == '5'
     xml = _sheet_xml(out)

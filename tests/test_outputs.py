@@ -364,7 +364,8 @@ def test_a_table_line_over_the_limit_is_refused(tmp_path):
 
 # ------------------------------------------------------------------ options checked up front
 @pytest.mark.parametrize('engine', ENGINES)
-@pytest.mark.parametrize('column', ['合计', '行号', '攻关算力券.金额', '新增企业奖励.结果', ''])
+@pytest.mark.parametrize('column', ['合计', '行号', '攻关算力券.金额', '新增企业奖励.结果', '',
+                                    '应得合计（削减前）', '实发合计'])
 def test_an_id_column_named_like_an_output_column_is_refused(tmp_path, engine, column):
     src = tmp_path / 'in.csv'
     src.write_text(TABLE.replace('编号', column or '编号'), encoding='utf-8')

@@ -262,6 +262,40 @@ def test_report_equals_per_applicant_sums(tmp_path, engine, suffix):
             [(g.row, g.claimed, g.granted, g.reason) for g in cut[:5]]
 
 
+@pytest.mark.parametrize('engine', ['python', 'duckdb'])
+def test_the_headline_is_the_paid_total_of_the_allocation(tmp_path, engine):
+    # langfang.pol: a pool of 1000万元 shared by three 算力券 and a quota of 3; 400 generated applicants.
+    # What is paid, worked out from the allocation file alone: the before-cut totals less, for every
+    # claim whose outcome is an amount (a 最高可获 ceiling is not in the totals), claimed − granted.
+    import csv as _csv
+    pol = ROOT / 'policies' / 'langfang.pol'
+    compiled = polc.load(pol)
+    src = tmp_path / 'in.csv'
+    _write_csv(src, compiled, _rows(compiled, 400, seed=21))
+    res, alloc = tmp_path / 'res.csv', tmp_path / 'alloc.csv'
+    run = run_duckdb if engine == 'duckdb' else run_batch
+    s = run(compiled, str(src), str(res), '2025-06-01', allocation_path=str(alloc))
+    with open(res, newline='', encoding='utf-8') as f:
+        rows = {r['行号']: r for r in _csv.DictReader(f)}
+    with open(alloc, newline='', encoding='utf-8') as f:
+        grants = list(_csv.DictReader(f))
+    cut = sum((Decimal(g['计算金额']) - Decimal(g['分配金额']) for g in grants
+               if rows[g['行号']][g['项'] + '.结果'] == 'amount'), Decimal(0))
+    before = sum((Decimal(r['应得合计（削减前）']) for r in rows.values()), Decimal(0))
+    assert cut > 0                                   # the pool and the quota do cut this table
+    paid = before - cut
+    assert sum((Decimal(r['实发合计']) for r in rows.values()), Decimal(0)) == paid == s.paid
+    rep = aggregate(compiled, str(res), s.allocations, '2025-06-01')
+    assert rep.after_cuts == paid and rep.total == before
+    # the command's page: the headline is what is paid, the demand beside it
+    r = CliRunner().invoke(cli, ['report', str(pol), '--facts', str(src), '--out', str(tmp_path / 'b.html'),
+                                 '--date', '2025-06-01', '--engine', engine])
+    assert r.exit_code == 0, r.output
+    page = (tmp_path / 'b.html').read_text(encoding='utf-8')
+    from polc.compiler.budget.numbers import headline
+    assert f'<td id="total">{headline(paid)}</td>' in page and f'<td id="demand">{headline(before)}</td>' in page
+
+
 def test_both_engines_give_the_same_page(tmp_path):
     a, _ = _report(tmp_path, SAMPLE, TABLE, '编号', engine='duckdb')
     b, _ = _report(tmp_path, SAMPLE, TABLE, '编号', engine='python')

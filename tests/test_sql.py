@@ -106,7 +106,7 @@ def test_the_total_is_the_sum_of_the_amounts(tmp_path):
     run_duckdb(compiled, str(src), str(tmp_path / 'o.csv'), '2025-06-01')
     for r in _read_csv(tmp_path / 'o.csv'):
         amounts = [Decimal(r[k[:-3] + '.金额']) for k in r if k.endswith('.结果') and r[k] == 'amount']
-        assert Decimal(r['合计']) == sum(amounts, Decimal(0))
+        assert Decimal(r['应得合计（削减前）']) == sum(amounts, Decimal(0))      # langfang has quotas and pools
         assert all(a >= 0 and a == a.quantize(Decimal('0.01')) for a in amounts)
 
 
@@ -179,7 +179,7 @@ def test_bad_rows_are_named_and_rejected_like_the_per_row_path(tmp_path):
         assert rej[0]['数据'] == {'编号': 'B', '攻关算力成本': '很多', '企业类别': '新增'}
     assert _read_csv(a) == _read_csv(b)
     # A: 100万元 × 60% = 60万元 攻关算力券 + 新增企业奖励 35万元 = 95万元 (as in test_batch)
-    assert _read_csv(b)[0]['合计'] == '950000.00'
+    assert _read_csv(b)[0]['应得合计（削减前）'] == _read_csv(b)[0]['实发合计'] == '950000.00'
 
 
 def test_file_level_problems(tmp_path):
@@ -317,7 +317,7 @@ def test_property_sql_equals_evaluate_on_hypothesis_facts(tmp_path, data):
     got = _read_csv(tmp_path / 'h.csv')
     for f, row in zip(facts, got):
         res = compiled.evaluate(f, date='2025-06-01', explain=False)
-        assert Decimal(row['合计']) == res.total
+        assert Decimal(row['应得合计（削减前）']) == res.total          # sample.pol has a quota
         for it in res.items:
             assert row[f'{it.name}.结果'] == it.outcome
 
@@ -418,3 +418,56 @@ def test_allocation_files_are_the_same_from_both_engines(tmp_path, name):
     assert a == (tmp_path / 'alloc-b.csv').read_bytes()
     assert (tmp_path / 'a.csv').read_bytes() == (tmp_path / 'b.csv').read_bytes()
     assert a.count(b'\n') > 1                                   # there were claims to share
+
+
+def test_results_say_what_is_paid_after_quotas_and_pools(tmp_path):
+    # sample.pol: 爆款奖励 = 年销售额 每满 1000万元 50万元, 最高 300万元, 每年名额 10 (申请顺序);
+    # 企业类别 新增: 新增企业奖励 35万元 each.  Twelve firms with 1000万 … 12000万: 爆款 50万 … 250万,
+    # then 300万 from row 6 on.  Rows 11 and 12 are beyond the quota: their 爆款 is cut to 0, so
+    # they are paid 35万 though each computed alone is owed 335万.
+    compiled = polc.load(ROOT / 'tests' / 'data' / 'sample.pol')
+    src = tmp_path / 'q.csv'
+    src.write_text('年销售额,企业类别\n' + ''.join(f'{i * 1000}万元,新增\n' for i in range(1, 13)), encoding='utf-8')
+    owed = [35 + min(50 * i, 300) for i in range(1, 13)]
+    paid = owed[:10] + [35, 35]
+    texts = {}
+    for fmt in ('csv', 'jsonl', 'xlsx'):
+        for engine, run in (('python', run_batch), ('duckdb', run_duckdb)):
+            out = tmp_path / f'{engine}.{fmt}'
+            s = run(compiled, str(src), str(out), '2025-06-01')
+            assert s.total == sum(owed) * 10000 and s.paid == sum(paid) * 10000     # 3270万 and 2670万
+            texts[(engine, fmt)] = out.read_bytes()
+        if fmt != 'xlsx':
+            assert texts[('python', fmt)] == texts[('duckdb', fmt)], fmt    # byte for byte
+    rows = _read_csv(tmp_path / 'duckdb.csv')
+    assert list(rows[0])[-3:] == ['使用算力券.金额', '应得合计（削减前）', '实发合计']
+    assert '合计' not in rows[0]
+    assert [r['应得合计（削减前）'] for r in rows] == [f'{v * 10000}.00' for v in owed]
+    assert [r['实发合计'] for r in rows] == [f'{v * 10000}.00' for v in paid]
+    from polc.compiler.tables.excel import read_excel
+    for engine in ('python', 'duckdb'):
+        sheet = [r for _n, r in read_excel(str(tmp_path / f'{engine}.xlsx'))]
+        assert [Decimal(r['实发合计']) for r in sheet] == [Decimal(v * 10000) for v in paid], engine
+    # Parquet (DuckDB keeps DECIMAL types): the same numbers
+    pq = pytest.importorskip('pyarrow.parquet')
+    for engine, run in (('python', run_batch), ('duckdb', run_duckdb)):
+        run(compiled, str(src), str(tmp_path / f'{engine}.parquet'), '2025-06-01')
+        t = pq.read_table(tmp_path / f'{engine}.parquet').to_pydict()
+        assert [Decimal(str(v)) for v in t['实发合计']] == [Decimal(v * 10000) for v in paid], engine
+        assert t['行号'][-1] in (12, '12')
+
+
+def test_a_policy_without_quotas_keeps_its_one_total_column(tmp_path):
+    # sample.pol without its 每年名额 line: no quota, no pool
+    text = (ROOT / 'tests' / 'data' / 'sample.pol').read_text(encoding='utf-8').replace('    每年名额：10\n', '')
+    assert '每年名额' not in text and '每年总额' not in text
+    pol = tmp_path / 'plain.pol'
+    pol.write_text(text, encoding='utf-8')
+    compiled = polc.load(pol)
+    src = tmp_path / 'q.csv'
+    src.write_text('年销售额,企业类别\n2000万元,新增\n', encoding='utf-8')
+    for engine, run in (('python', run_batch), ('duckdb', run_duckdb)):
+        run(compiled, str(src), str(tmp_path / f'{engine}.csv'), '2025-06-01')
+        header = (tmp_path / f'{engine}.csv').read_text(encoding='utf-8').splitlines()[0].split(',')
+        assert header[-2:] == ['使用算力券.金额', '合计'] and '实发合计' not in header
+        assert _read_csv(tmp_path / f'{engine}.csv')[0]['合计'] == '1350000.00'    # 35万 + 100万

@@ -180,7 +180,9 @@ def table_impact(run_table, old, new, pairs, facts_path: str, date, engine: str 
     totals = [Decimal(0), Decimal(0)]
     for key in list(ra) + [k for k in rb if k not in ra]:
         a, b = ra.get(key, {}), rb.get(key, {})
-        ta, tb = _dec(a.get('合计')) or Decimal(0), _dec(b.get('合计')) or Decimal(0)
+        # before quotas and pools: 合计, or 应得合计（削减前） beside 实发合计 (compiler/tables/io.py)
+        ta = _dec(a.get('合计', a.get('应得合计（削减前）'))) or Decimal(0)
+        tb = _dec(b.get('合计', b.get('应得合计（削减前）'))) or Decimal(0)
         totals[0] += ta
         totals[1] += tb
         moved = {}

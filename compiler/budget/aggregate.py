@@ -12,6 +12,7 @@ from polc.dsl import ast as A
 
 from polc.compiler.python import runtime as R
 from polc.compiler.tables.allocation import Grant, Shared, allocate, shared
+from polc.compiler.tables.io import total_column
 from polc.compiler.sql.generate import quote, string
 
 ZERO = Decimal(0)
@@ -140,6 +141,7 @@ def aggregate(compiled, results_path: str, allocations: dict, date: str, id_colu
     reader = 'read_parquet' if str(results_path).endswith('.parquet') else 'read_csv'
     extra = ', all_varchar = true, header = true' if reader == 'read_csv' else ''
     con.execute(f'CREATE VIEW r AS SELECT * FROM {reader}({string(str(results_path))}{extra})')
+    before = total_column(con.sql('SELECT * FROM r LIMIT 0').columns)    # 合计 or 应得合计（削减前）
     items = [(c, it) for c, it in compiled.analysis.checked.policy.items()]
     infos = {info['name']: info for info, _f in compiled.namespace['ITEMS']}
 
@@ -147,7 +149,7 @@ def aggregate(compiled, results_path: str, allocations: dict, date: str, id_colu
         return f"CAST(NULLIF(CAST({quote(col)} AS VARCHAR), '') AS DECIMAL(38, 2))"
 
     lines, kinds = [], {}
-    parts = ['count(*)', f"COALESCE(SUM({money('合计')}), 0)"]
+    parts = ['count(*)', f"COALESCE(SUM({money(before)}), 0)"]
     for _c, it in items:
         o, a = quote(it.name.text + '.结果'), money(it.name.text + '.金额')
         cap = item_cap(it)
@@ -170,7 +172,7 @@ def aggregate(compiled, results_path: str, allocations: dict, date: str, id_colu
         kinds[info['kind']] = kinds.get(info['kind'], ZERO) + line.total
         ceiling_total += line.ceiling_total
     # the distribution of per-applicant totals
-    t = money('合计')
+    t = money(before)
     cases = []
     for lo, hi in BINS:
         if hi == lo:

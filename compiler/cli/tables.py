@@ -44,7 +44,8 @@ def batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rej
             + (f'；跳过有错误的行 {summary.rejected:,} 行' if summary.rejected else ''))
     if summary.allocations:
         line += (f'；名额与资金池分配后应发合计 {money_text(summary.paid)}'
-                 f'（每个申请人单独计算的申请额合计 {money_text(summary.total)}，结果表的「合计」列是申请额）')
+                 f'（每个申请人单独计算的申请额合计 {money_text(summary.total)}；结果表的「实发合计」列是分配后的金额，'
+                 f'「应得合计（削减前）」列是申请额）')
     else:
         line += f'；应得合计 {money_text(summary.total)}'
     click.echo(line)

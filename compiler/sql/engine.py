@@ -18,11 +18,10 @@ from decimal import Decimal
 from typing import Optional
 
 from polc.compiler.python import runtime as R
-from polc.compiler.tables.allocation import Shared, allocate, shared_sql
+from polc.compiler.tables.allocation import Shared, allocate, allocation_sql, shared_sql
 from polc.compiler.tables.io import (ALLOCATION_COLUMNS, EMPTY_CSV, FORMAT_NAMES, BatchError, BatchSummary,
                                      LineFile, Writer, check_id_column, check_outputs, outputs, read_rows,
-                                     record_list_problem,
-                                     table_format)
+                                     record_list_problem, table_format, total_columns)
 from polc.dsl import money as M
 from polc.compiler.sql.grammar import fold_sql, integer_sql, message_sql, money_sql, percent_sql, stages
 from polc.compiler.sql.generate import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
@@ -381,8 +380,8 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
         query = policy_sql(checked, day, 'facts', id_column, ordered=False)
     except SqlUnsupported as exc:
         raise BatchError(f'{compiled.analysis.file}：{exc}') from None
-    check_id_column(id_column, output_columns(checked, None) + (ALLOCATION_COLUMNS if allocation_path else []),
-                    compiled.inputs)
+    check_id_column(id_column, result_columns(compiled, checked, None)
+                    + (ALLOCATION_COLUMNS if allocation_path else []), compiled.inputs)
     con, duckdb = _connect()
     try:
         with duckdb_errors(duckdb, in_path, out_path), outputs(*places, inputs=inputs) as outs:
@@ -423,7 +422,11 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
                dests.get(rejects_path), sheet, (lambda f: progress(f * 0.5)) if progress else None)
     later = (lambda f: progress(0.5 + f * 0.5)) if progress else None
     cols = output_columns(checked, id_column)
-    if out_fmt == 'parquet':
+    paid = _paid_query(compiled, cols)
+    if paid is not None:            # quotas or pools: 应得合计（削减前） and 实发合计 instead of 合计
+        _write_paid(con, duckdb, query, paid, cols, result_columns(compiled, checked, id_column), out_path,
+                    out_fmt, dests[out_path], later)
+    elif out_fmt == 'parquet':
         # Parquet keeps the types (DECIMAL(38, 2) amounts): written straight from the query, and
         # the totals and claims read back from the file (cheaper than holding the results)
         try:
@@ -440,21 +443,15 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
         select = ', '.join(f"COALESCE(CAST({quote(c)} AS VARCHAR), {blank}) AS {quote(c)}" for c in cols)
         ordered = f'SELECT {select} FROM results ORDER BY results."行号"'
         if out_fmt == 'xlsx':               # the text cells, through the shared Excel writer
-            writer = Writer(out_path, cols, dests[out_path])
-            try:
-                cur = con.execute(ordered)
-                while True:
-                    batch = cur.fetchmany(65536)
-                    if not batch:
-                        break
-                    for r in batch:
-                        writer.write_cells(['' if v is None else v for v in r])
-            except BaseException:
-                writer.abort()
-                raise
-            writer.close()
+            _write_excel(con, ordered, out_path, cols, dests[out_path])
         else:
             _copy(con, duckdb, ordered, out_path, dests[out_path], out_fmt)
+    return _summary(con, compiled, checked, summary, id_column, allocation_path, dests)
+
+
+def _summary(con, compiled, checked, summary, id_column, allocation_path, dests) -> BatchSummary:
+    """The totals and allocations of the temporary table or view ``results`` (the policy query's
+    columns, 合计 before cuts), and the allocation file when asked for."""
     names = item_names(checked)
     sums = ', '.join(f"COALESCE(SUM(CASE WHEN {quote(n + '.结果')} = '{R.AMOUNT}' THEN {quote(n + '.金额')} END), 0)"
                      for n in names)
@@ -486,3 +483,66 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
         from polc.compiler.tables.io import write_allocations
         write_allocations(allocation_path, grants, id_column, idents, dests[allocation_path])
     return summary
+
+
+def result_columns(compiled, checked, id_column) -> list[str]:
+    """The results' columns: the policy query's, with 合计 replaced by 应得合计（削减前） and 实发合计
+    when an item has a quota or pool (:func:`polc.compiler.tables.io.total_columns`)."""
+    return output_columns(checked, id_column)[:-1] + total_columns(bool(_limited(compiled)))
+
+
+def _limited(compiled) -> list[tuple]:
+    return [(info['name'], info.get('quota'), Decimal(info['pool']) if info.get('pool') else None,
+             info.get('allocation', '')) for info, _f in compiled.namespace['ITEMS']
+            if info.get('quota') is not None or info.get('pool') is not None]
+
+
+def _paid_query(compiled, cols) -> Optional[str]:
+    """The results with the policy query's 合计 and, after it, 实发合计: 合计 less what each quota and
+    pool took off the row's amounts (claims that are a ceiling are not in 合计), by the portable
+    allocation SQL (the same grants as :func:`allocate`).  None without quotas and pools."""
+    limited = _limited(compiled)
+    if not limited:
+        return None
+    try:
+        shared = allocation_sql('SELECT * FROM results', cols, limited, quote)
+    except ValueError as exc:
+        raise BatchError(f'{compiled.analysis.file}：{exc}；请用 --engine python') from None
+    cut = ' + '.join(f"CASE WHEN {quote(n + '.结果')} = '{R.AMOUNT}' AND {quote(n + '.分配金额')} IS NOT NULL "
+                     f"THEN {quote(n + '.金额')} - {quote(n + '.分配金额')} ELSE 0 END" for n, *_r in limited)
+    return (f'SELECT {", ".join(quote(c) for c in cols)}, CAST("合计" - ({cut}) AS DECIMAL(38, 2)) AS "实发合计" '
+            f'FROM ({shared}) shared ORDER BY "行号"')
+
+
+def _write_paid(con, duckdb, query, paid, cols, out_cols, out_path, out_fmt, dest, progress) -> None:
+    """Write the results with 应得合计（削减前） and 实发合计 (``paid``: :func:`_paid_query`) to ``dest``."""
+    _long(con, f'CREATE TEMP TABLE results AS {query}', progress)
+    names = cols + ['实发合计']
+    if out_fmt == 'parquet':
+        select = ', '.join(f'{quote(c)} AS {quote(o)}' for c, o in zip(names, out_cols))
+        _copy(con, duckdb, f'SELECT {select} FROM ({paid}) p ORDER BY p."行号"', out_path, dest, 'parquet')
+        return
+    blank = "''" if out_fmt == 'jsonl' else 'NULL'
+    select = ', '.join(f'COALESCE(CAST({quote(c)} AS VARCHAR), {blank}) AS {quote(o)}' for c, o in zip(names, out_cols))
+    ordered = f'SELECT {select} FROM ({paid}) p ORDER BY p."行号"'
+    if out_fmt == 'xlsx':
+        _write_excel(con, ordered, out_path, out_cols, dest)
+    else:
+        _copy(con, duckdb, ordered, out_path, dest, out_fmt)
+
+
+def _write_excel(con, ordered: str, out_path: str, cols, dest: str) -> None:
+    """The query's text cells through the shared Excel writer."""
+    writer = Writer(out_path, cols, dest)
+    try:
+        cur = con.execute(ordered)
+        while True:
+            batch = cur.fetchmany(65536)
+            if not batch:
+                break
+            for r in batch:
+                writer.write_cells(['' if v is None else v for v in r])
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()

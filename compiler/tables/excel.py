@@ -172,7 +172,7 @@ def read_excel(path: str, sheet: Optional[str] = None, meter=None, on_header=Non
 
 # ------------------------------------------------------------------ writing
 def is_money_column(name: str) -> bool:
-    return name.endswith('金额') or name == '合计' or name.endswith('（元）')
+    return name.endswith('金额') or name in ('合计', '应得合计（削减前）', '实发合计') or name.endswith('（元）')
 
 
 def _digits(d: Decimal) -> int:

@@ -389,9 +389,10 @@ def check_id_column(id_column: Optional[str], output_columns, inputs=()) -> None
         return
     if not id_column.strip():
         raise BatchError('--id-column：编号列的列名不能为空', 'E-USAGE')
-    if id_column in output_columns:
-        raise BatchError(f'--id-column「{id_column}」与 polc 写出的结果列同名（结果列：行号、合计、'
-                         f'各项的「项名.结果」与「项名.金额」），结果表会有两列同名；请把表中的编号列改名', 'E-USAGE')
+    if id_column in output_columns or id_column in (TOTAL, BEFORE_CUTS, PAID):     # either layout
+        raise BatchError(f'--id-column「{id_column}」与 polc 写出的结果列同名（结果列：行号、合计（有名额或资金池时为'
+                         f'{BEFORE_CUTS}与{PAID}）、各项的「项名.结果」与「项名.金额」），结果表会有两列同名；'
+                         f'请把表中的编号列改名', 'E-USAGE')
     if id_column in inputs:
         raise BatchError(f'--id-column「{id_column}」是政策的输入，不能同时作为编号列'
                          f'（它会被当作编号而不作为事实参与计算）；请指定另一列', 'E-USAGE')
@@ -438,6 +439,21 @@ def jsonable(raw):
 
 
 ALLOCATION_COLUMNS = ['项', '行号', '计算金额', '分配金额', '说明']
+
+# the results' per-applicant total: one column 合计 for a policy without quotas and pools; with them,
+# the total before the cuts (each applicant computed alone) and what is paid after them
+TOTAL, BEFORE_CUTS, PAID = '合计', '应得合计（削减前）', '实发合计'
+
+
+def total_columns(limited: bool) -> list[str]:
+    """The results' last columns: [合计], or [应得合计（削减前）, 实发合计] when some item has a quota
+    or a pool (a planner who sums the results gets what is paid from 实发合计)."""
+    return [BEFORE_CUTS, PAID] if limited else [TOTAL]
+
+
+def total_column(columns) -> str:
+    """The before-cut total among a results table's ``columns`` (either layout)."""
+    return BEFORE_CUTS if BEFORE_CUTS in columns else TOTAL
 
 
 def record_list_problem(kind: str) -> str:

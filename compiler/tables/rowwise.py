@@ -12,7 +12,7 @@ from typing import Optional
 from polc.compiler.python import runtime as R
 from polc.compiler.tables.io import (ALLOCATION_COLUMNS, BatchError, BatchSummary, LineFile, Meter, Writer,
                                      cell_text, check_id_column, jsonable, outputs, read_rows,
-                                     record_list_problem, write_allocations)
+                                     record_list_problem, total_columns, write_allocations)
 
 
 def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
@@ -33,13 +33,15 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
         if day is None:
             raise BatchError(f'--date：无法读作日期：「{date}」（应为 "2025-03-01"）', 'E-USAGE')
     names = [info['name'] for info, _f in compiled.namespace['ITEMS']]
-    result_columns = ['行号'] + [f'{n}.{part}' for n in names for part in ('结果', '金额')] + ['合计']
+    totals = total_columns(any(info.get('quota') is not None or info.get('pool') is not None
+                               for info, _f in compiled.namespace['ITEMS']))
+    result_columns = ['行号'] + [f'{n}.{part}' for n in names for part in ('结果', '金额')] + totals
     check_id_column(id_column, result_columns + (ALLOCATION_COLUMNS if allocation_path else []),
                     compiled.inputs)
     columns = ['行号'] + ([id_column] if id_column else [])
     for n in names:
         columns += [f'{n}.结果', f'{n}.金额']
-    columns.append('合计')
+    columns += totals
     with outputs(('--out', out_path), ('--rejects', rejects_path), ('--allocation', allocation_path),
                  inputs=[('--facts', in_path), ('政策文件', compiled.analysis.file)]) as outs:
         dests = {p: outs.temp(p) for p in (out_path, rejects_path, allocation_path) if p}
@@ -63,7 +65,9 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
     ceiling_rows: dict = {n: set() for n in limited}     # claims that are a ceiling, not an amount
     idents: dict = {}
     totals, amount = summary.totals, R.AMOUNT
-    writer = Writer(out_path, columns, dests[out_path])
+    # with quotas or pools, each row's 实发合计 is known only once the whole table is shared: the
+    # rows go to a spool first and are written with it at the end (constant memory still)
+    writer = _Spool() if limited else Writer(out_path, columns, dests[out_path])
     rejects = LineFile(rejects_path, dests[rejects_path]) if rejects_path else None
     try:
         meter = Meter() if progress is not None else None
@@ -132,9 +136,53 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
         summary.allocations[name] = shared(grants[name])
         summary.cuts[name] = sum((g.claimed - g.granted for g in grants[name] if g.row not in ceiling_rows[name]),
                                  Decimal(0))
+    if limited:
+        cut: dict = {}          # row -> what its quotas and pools took off its amounts (not ceilings)
+        for name, gs in grants.items():
+            for g in gs:
+                if g.granted < g.claimed and g.row not in ceiling_rows[name]:
+                    cut[g.row] = cut.get(g.row, Decimal(0)) + (g.claimed - g.granted)
+        out = Writer(out_path, columns, dests[out_path])
+        try:
+            for cells in writer.rows():
+                total = Decimal(cells[-1])
+                out.write_cells(cells + [cell_text(total - cut.get(int(cells[0]), Decimal(0)))])
+        except BaseException:
+            out.abort()
+            raise
+        finally:
+            writer.discard()
+        out.close()
     if allocation_path:
         write_allocations(allocation_path, grants, id_column, idents, dests[allocation_path])
     return summary
+
+
+class _Spool:
+    """Result rows (text cells) kept in an anonymous temporary file until they can be written."""
+
+    def __init__(self):
+        import csv
+        import tempfile
+        self.f = tempfile.TemporaryFile('w+', newline='', encoding='utf-8')
+        self.csv = csv
+        self.writer = csv.writer(self.f, lineterminator='\n')
+
+    def write_cells(self, cells) -> None:
+        self.writer.writerow(cells)
+
+    def close(self) -> None:
+        self.f.flush()
+
+    def abort(self) -> None:
+        self.discard()
+
+    def rows(self):
+        self.f.seek(0)
+        yield from self.csv.reader(self.f)
+
+    def discard(self) -> None:
+        self.f.close()
 
 
 def header_problems(names, inputs, id_column, records, aliases) -> list[str]:
