@@ -145,8 +145,9 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
         out = Writer(out_path, columns, dests[out_path])
         try:
             for cells in writer.rows():
-                total = Decimal(cells[-1])
-                out.write_cells(cells + [cell_text(total - cut.get(int(cells[0]), Decimal(0)))])
+                taken = cut.get(int(cells[0]))
+                cells.append(cells[-1] if taken is None else cell_text(Decimal(cells[-1]) - taken))
+                out.write_cells(cells)
         except BaseException:
             out.abort()
             raise
