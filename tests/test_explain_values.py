@@ -116,3 +116,17 @@ def test_the_stand_alone_module_writes_the_same_text(policy, tmp_path):
     reasons = {i['name']: i for i in res['items']} if isinstance(res, dict) else None
     assert reasons is not None
     assert '：8% < 12%' in str(reasons['增速奖励'])
+
+
+def test_a_long_chain_of_comparisons_lists_the_values_read(tmp_path):
+    # 17 comparisons joined by 且 (more than COMPARED_PARTS): the listing form, as before — and a
+    # chain of thousands still compiles (tests/test_robustness.py)
+    text = ('政策：长链\n施行日期：2024-01-01\n输入 甲：金额 "" 默认 0元\n条款 一、甲\n  项 乙\n    条件：'
+            + ' 且 '.join(['甲 > 0元'] * 17) + '\n    金额：1万元\n')
+    pol = tmp_path / 'chain.pol'
+    pol.write_text(text, encoding='utf-8')
+    got = _both(pol, {'甲': '5万元'})
+    assert got['乙'][0][0] == '满足条件「' + ' 且 '.join(['甲 > 0元'] * 17) + '」（甲 5万元）'
+    short = tmp_path / 'short.pol'
+    short.write_text(text.replace(' 且 '.join(['甲 > 0元'] * 17), ' 且 '.join(['甲 > 0元'] * 16)), encoding='utf-8')
+    assert _both(short, {'甲': '5万元'})['乙'][0][0].endswith('」：' + '，'.join(['5万元 > 0元'] * 16))

@@ -16,7 +16,7 @@ from polc.dsl.text import normalize
 
 from polc.compiler.python import runtime as R
 from polc.compiler.python import runtime_records as RR
-from polc.compiler.python.codegen_exprs import COMPARED
+from polc.compiler.python.codegen_exprs import COMPARED, COMPARED_PARTS
 from polc.compiler.python.results import from_runtime
 
 
@@ -152,7 +152,7 @@ class Interpreter:
                 stack.extend((n.right, n.left))
             else:
                 parts.append(n)
-        if not all(self._comparable(p) for p in parts):
+        if len(parts) > COMPARED_PARTS or not all(self._comparable(p) for p in parts):
             return self._values_read(cond, values)
         if met:
             shown = '，'.join(self._compared(p, values, True) for p in parts)

@@ -10,6 +10,7 @@ from polc.compiler.python.emitter import Emitter
 
 _CMP = {'>=': ' >= ', '<=': ' <= ', '>': ' > ', '<': ' < ', '==': ' == ', '!=': ' != '}
 COMPARED = ('money', 'percent', 'int', 'number', 'date')    # shown as 「：21.5% ≥ 12%」
+COMPARED_PARTS = 16         # a longer chain of 且 lists the values read instead (and compiles flat)
 _OP_TEXT = {'+': ' + ', '-': ' − ', '*': ' × ', '/': ' ÷ '}
 
 
@@ -341,6 +342,8 @@ class ExprGen:
                 stack.extend((n.right, n.left))
             else:
                 parts.append(n)
+        if len(parts) > COMPARED_PARTS:
+            return None
         codes = [self._compared(p, met) for p in parts]
         if any(c is None for c in codes):
             return None
