@@ -500,3 +500,25 @@ def walk(node):
         n = stack.pop()
         yield n
         stack.extend(reversed(children(n)))
+
+
+def rebuild(node, fn):
+    """``node`` rebuilt bottom-up: every node (and tuple of nodes) below it first, then ``fn`` on the
+    node itself; a node none of whose parts changed is kept as it is (by identity), so an unchanged
+    tree costs no copies.  Recursion depth follows the tree (analysis runs with a deep stack).
+    Used by the passes that rewrite a policy: spelling (script.py), desugaring, mutation."""
+    if isinstance(node, tuple):
+        items = tuple(rebuild(x, fn) for x in node)
+        return node if all(a is b for a, b in zip(items, node)) else items
+    if not attrs.has(type(node)):
+        return node
+    changes = {}
+    for f in attrs.fields(type(node)):
+        if f.name == 'span':
+            continue
+        v = getattr(node, f.name)
+        if isinstance(v, tuple) or attrs.has(type(v)):
+            nv = rebuild(v, fn)
+            if nv is not v:
+                changes[f.name] = nv
+    return fn(attrs.evolve(node, **changes) if changes else node)

@@ -83,19 +83,4 @@ def _core(node):
 
 def _rewrite(node):
     """``node`` with every author construct below it replaced (bottom-up)."""
-    if isinstance(node, tuple):
-        items = tuple(_rewrite(x) for x in node)
-        return node if all(a is b for a, b in zip(items, node)) else items
-    if not attrs.has(type(node)):
-        return node
-    changes = {}
-    for f in attrs.fields(type(node)):
-        if f.name == 'span':
-            continue
-        v = getattr(node, f.name)
-        if isinstance(v, tuple) or attrs.has(type(v)):
-            nv = _rewrite(v)
-            if nv is not v:
-                changes[f.name] = nv
-    new = attrs.evolve(node, **changes) if changes else node
-    return _core(new)
+    return A.rebuild(node, _core)

@@ -14,11 +14,11 @@ import re
 from typing import Optional
 
 from . import ast as A
-from .keywords import KEYWORDS, SPELLING_TO_TYPE, is_traditional_spelling
+from .keywords import KEYWORDS, SPELLING_TO_TYPE
+from .script import uses_traditional
 from .text import display_width, normalize
 
 _NAME_RE = re.compile(r'^[A-Za-z_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+$')
-_KW_RE = re.compile(r'[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+')
 
 INDENT = '  '
 
@@ -70,24 +70,11 @@ def find_comments(source: str) -> list[tuple[int, int, str, bool, bool]]:
     return out
 
 
-def _uses_traditional(source: str) -> bool:
-    trad = simp = 0
-    for m in _KW_RE.finditer(source):
-        w = m.group(0)
-        t = SPELLING_TO_TYPE.get(w)
-        if t in KEYWORDS and len(KEYWORDS[t]) > 1:
-            if is_traditional_spelling(w):
-                trad += 1
-            else:
-                simp += 1
-    return trad > simp
-
-
 class _Printer:
     def __init__(self, policy: A.Policy, source: str):
         self.p = policy
         self.source = source
-        self.trad = _uses_traditional(source)
+        self.trad = uses_traditional(source)
         self.lines: list[tuple[str, Optional[int]]] = []
 
     # ---------------------------------------------------------------- words

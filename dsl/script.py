@@ -161,26 +161,13 @@ def resolve_spellings(policy: A.Policy) -> tuple[A.Policy, list[Diagnostic]]:
 
 
 def _rewrite(node, resolve):
-    """Rebuild ``node`` with every Ref and Name passed through ``resolve`` (iterative-free:
-    recursion depth follows the tree; analysis runs with a deep stack)."""
-    if isinstance(node, A.Ref):
-        new = resolve(node.name)
-        return node if new == node.name else attrs.evolve(node, name=new)
-    if isinstance(node, A.Name):
-        new = resolve(node.text)
-        return node if new == node.text else attrs.evolve(node, text=new)
-    if isinstance(node, tuple):
-        items = tuple(_rewrite(x, resolve) for x in node)
-        return node if all(a is b for a, b in zip(items, node)) else items
-    if not attrs.has(type(node)):
-        return node
-    changes = {}
-    for f in attrs.fields(type(node)):
-        if f.name == 'span':
-            continue
-        v = getattr(node, f.name)
-        if isinstance(v, (tuple, A.Ref, A.Name)) or attrs.has(type(v)):
-            nv = _rewrite(v, resolve)
-            if nv is not v:
-                changes[f.name] = nv
-    return attrs.evolve(node, **changes) if changes else node
+    """Rebuild ``node`` with every Ref and Name passed through ``resolve``."""
+    def rename(n):
+        if isinstance(n, A.Ref):
+            new = resolve(n.name)
+            return n if new == n.name else attrs.evolve(n, name=new)
+        if isinstance(n, A.Name):
+            new = resolve(n.text)
+            return n if new == n.text else attrs.evolve(n, text=new)
+        return n
+    return A.rebuild(node, rename)

@@ -10,6 +10,23 @@ import time
 import urllib.request
 
 
+def chromium() -> str:
+    """The Chromium executable, or skip the test (fail it under POLC_REQUIRE_CHROMIUM=1, as .ci/run
+    sets): the one place the browser tests find their browser."""
+    import os
+    import shutil
+
+    import pytest
+    for name in ('chromium', 'chromium-browser'):
+        exe = shutil.which(name)
+        if exe:
+            return exe
+    if os.environ.get('POLC_REQUIRE_CHROMIUM') == '1':
+        pytest.fail('POLC_REQUIRE_CHROMIUM=1 but Chromium is not installed (Debian: apt-get install chromium)')
+    pytest.skip('Chromium is not installed (Debian: apt-get install chromium); '
+                'set POLC_REQUIRE_CHROMIUM=1 to make this a failure')
+
+
 class Browser:
     def __init__(self, exe: str):
         from websockets.sync.client import connect

@@ -1,7 +1,6 @@
 """polc report: the budget numbers are right (worked by hand; equal to per-applicant sums and to
 the SQL path's totals), the page is self-contained and escaped, the PNG is drawn, and a real
 browser renders the page."""
-import os
 import re
 import shutil
 import subprocess
@@ -421,17 +420,6 @@ def test_png_without_a_chinese_font_falls_back_to_ascii(tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------------ a real browser
-def _chromium():
-    for name in ('chromium', 'chromium-browser'):
-        path = shutil.which(name)
-        if path:
-            return path
-    if os.environ.get('POLC_REQUIRE_CHROMIUM') == '1':
-        pytest.fail('POLC_REQUIRE_CHROMIUM=1 but Chromium is not installed (Debian: apt-get install chromium)')
-    pytest.skip('Chromium is not installed (Debian: apt-get install chromium); '
-                'set POLC_REQUIRE_CHROMIUM=1 to make this a failure')
-
-
 def _headless(exe, args, tmp_path):
     profile = tmp_path / 'profile'
     profile.mkdir(exist_ok=True)
@@ -440,7 +428,8 @@ def _headless(exe, args, tmp_path):
 
 
 def test_chromium_renders_the_page(tmp_path):
-    exe = _chromium()
+    from cdp import chromium
+    exe = chromium()
     _report(tmp_path, XIAMEN, XIAMEN_TABLE, '編號')
     url = (tmp_path / 'report.html').resolve().as_uri()
     r = _headless(exe, ['--dump-dom', url], tmp_path)

@@ -1,8 +1,6 @@
 """polc serve as a running process: the applicant page filled in by a real headless Chromium
 (keyboard and DevTools input events), and a small load smoke test (zero errors, no timing)."""
 import json
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -54,22 +52,11 @@ def server():
             proc.kill()
 
 
-def _chromium():
-    for name in ('chromium', 'chromium-browser'):
-        exe = shutil.which(name)
-        if exe:
-            return exe
-    if os.environ.get('POLC_REQUIRE_CHROMIUM') == '1':
-        pytest.fail('POLC_REQUIRE_CHROMIUM=1 but Chromium is not installed (Debian: apt-get install chromium)')
-    pytest.skip('Chromium is not installed (Debian: apt-get install chromium); '
-                'set POLC_REQUIRE_CHROMIUM=1 to make this a failure')
-
-
 @pytest.fixture(scope='module')
 def browser():
-    exe = _chromium()
+    from cdp import Browser, chromium
+    exe = chromium()
     pytest.importorskip('websockets')
-    from cdp import Browser
     b = Browser(exe)
     try:
         yield b

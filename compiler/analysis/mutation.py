@@ -36,24 +36,7 @@ class MutantResult:
 
 def _replace(node, target, new):
     """A copy of ``node`` with the node ``target`` (by identity) replaced by ``new``."""
-    if node is target:
-        return new
-    if not attrs.has(type(node)):
-        return node
-    changes = {}
-    for f in attrs.fields(type(node)):
-        if f.name == 'span':
-            continue
-        v = getattr(node, f.name)
-        if isinstance(v, tuple):
-            nv = tuple(_replace(x, target, new) for x in v)
-            if any(a is not b for a, b in zip(nv, v)):
-                changes[f.name] = nv
-        elif attrs.has(type(v)):
-            nv = _replace(v, target, new)
-            if nv is not v:
-                changes[f.name] = nv
-    return attrs.evolve(node, **changes) if changes else node
+    return A.rebuild(node, lambda n: new if n is target else n)
 
 
 def _where(policy: A.Policy, node) -> tuple[str, str]:

@@ -1,6 +1,7 @@
 """What the commands share: exit codes, error output, loading a policy or exiting with its diagnostics."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -47,6 +48,18 @@ def write_or_exit(path: str, text: str) -> None:
         write_text(path, text)
     except FileProblem as exc:
         echo_err(f'{exc.path}: 错误[E-IO]: {exc.message}；原有文件保持不变')
+        sys.exit(EXIT_USAGE)
+
+
+@contextlib.contextmanager
+def exit_on(*cases):
+    """Inside the block, an exception of one of ``cases`` ((exception type, message of the
+    exception), the first that matches) is said on stderr and exits 2: the commands' one way of
+    turning a failure into a Chinese message and an exit code."""
+    try:
+        yield
+    except tuple(t for t, _m in cases) as exc:
+        echo_err(next(message(exc) for t, message in cases if isinstance(exc, t)))
         sys.exit(EXIT_USAGE)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 
-from polc.compiler.cli.common import EXIT_DIAG, EXIT_OK, EXIT_USAGE, echo_err, load_or_exit
+from polc.compiler.cli.common import EXIT_DIAG, EXIT_OK, EXIT_USAGE, echo_err, exit_on, load_or_exit
 
 
 def _load(path: str, label: str):
@@ -67,7 +67,8 @@ def diff(old_file, new_file, facts_path, out_dir, fmt, date, engine, id_column, 
     report = run_diff(old, new, old_file, new_file, examples=examples, use_solver=not no_solver)
     if facts_path is not None:
         when = day or report.semantic.date
-        try:
+        with exit_on((FactsFileError, lambda e: f'错误[E-FACTS]: {e}'), (BatchError, lambda e: f'错误[E-FACTS]: {e}'),
+                     (ApplicantsError, lambda e: f'错误[E-FACTS]: {facts_path}: {e}')):
             if Path(facts_path).suffix.lower() in TABLE_SUFFIXES:
                 from polc.compiler.engines import evaluate_table
                 report.applicants = table_impact(evaluate_table, old, new, report.structure.item_pairs,
@@ -76,21 +77,9 @@ def diff(old_file, new_file, facts_path, out_dir, fmt, date, engine, id_column, 
             else:
                 report.applicants = one_applicant(old, new, report.structure.item_pairs,
                                                   read_facts(facts_path), when)
-        except FactsFileError as exc:
-            echo_err(f'错误[E-FACTS]: {exc}')
-            sys.exit(EXIT_USAGE)
-        except BatchError as exc:
-            echo_err(f'错误[E-FACTS]: {exc}')
-            sys.exit(EXIT_USAGE)
-        except ApplicantsError as exc:
-            echo_err(f'错误[E-FACTS]: {facts_path}: {exc}')
-            sys.exit(EXIT_USAGE)
     if out_dir:
-        try:
+        with exit_on((OSError, lambda e: f'{out_dir}: 错误[E-IO]: 无法写入见证（{e.strerror or e}）')):
             write_witnesses(report, out_dir)
-        except OSError as exc:
-            echo_err(f'{out_dir}: 错误[E-IO]: 无法写入见证（{exc.strerror or exc}）')
-            sys.exit(EXIT_USAGE)
     if fmt == 'json':
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:

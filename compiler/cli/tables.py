@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from polc.compiler.budget.numbers import money_text
-from polc.compiler.cli.common import (EXIT_DIAG, EXIT_USAGE, day_or_exit, distinct_or_exit, echo_err,
+from polc.compiler.cli.common import (EXIT_DIAG, EXIT_USAGE, day_or_exit, distinct_or_exit, echo_err, exit_on,
                                       load_or_exit)
 from polc.compiler.engines import DEFAULT_ENGINE
 
@@ -34,12 +34,9 @@ def batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rej
     if out_path is None:
         echo_err(f'错误[E-USAGE]: 批量计算需要 --out 结果文件（{FORMAT_NAMES}）')
         sys.exit(EXIT_USAGE)
-    try:
+    with exit_on((BatchError, lambda e: f'错误[{e.code}]: {e}')):
         summary = run_table(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
                             allocation_path, engine, sheet)
-    except BatchError as exc:
-        echo_err(f'错误[{exc.code}]: {exc}')
-        sys.exit(EXIT_USAGE)
     line = (f'计算了 {summary.written:,} 行，写入 {out_path}'
             + (f'；跳过有错误的行 {summary.rejected:,} 行' if summary.rejected else ''))
     if summary.allocations:
@@ -92,7 +89,14 @@ def report(file, facts_path, sheet, out_path, export_path, png_path, date, engin
         echo_err(f'错误[E-REPORT]: {export_path}：目录不存在，无法导出')
         sys.exit(EXIT_USAGE)
     written = []
-    try:
+
+    def batch_failure(exc):
+        where = ('（这是计算报告时写在系统临时目录中的中间结果，可用环境变量 TMPDIR 换一个目录；'
+                 f'{out_path} 保持不变）') if exc.code == 'E-IO' else ''
+        return f'错误[{exc.code}]: {exc}{where}'
+    with exit_on((FileProblem, lambda e: f'{e.path}: 错误[E-IO]: {e.message}；原有文件保持不变'),
+                 (BatchError, batch_failure), (ReportError, lambda e: f'错误[E-REPORT]: {e}'),
+                 (OSError, lambda e: f'错误[E-IO]: 无法写入（{e.strerror}）：{out_path}；原有文件保持不变')):
         # the page and the PNG are written whole or not at all, after the whole table is computed
         with Outputs() as outs, tempfile.TemporaryDirectory() as tmp:
             html_temp = outs.temp(out_path)
@@ -107,20 +111,6 @@ def report(file, facts_path, sheet, out_path, export_path, png_path, date, engin
             if export_path:
                 from polc.compiler.budget.export import export_tables
                 written = export_tables(rep, export_path)
-    except FileProblem as exc:
-        echo_err(f'{exc.path}: 错误[E-IO]: {exc.message}；原有文件保持不变')
-        sys.exit(EXIT_USAGE)
-    except BatchError as exc:
-        where = ('（这是计算报告时写在系统临时目录中的中间结果，可用环境变量 TMPDIR 换一个目录；'
-                 f'{out_path} 保持不变）') if exc.code == 'E-IO' else ''
-        echo_err(f'错误[{exc.code}]: {exc}{where}')
-        sys.exit(EXIT_USAGE)
-    except ReportError as exc:
-        echo_err(f'错误[E-REPORT]: {exc}')
-        sys.exit(EXIT_USAGE)
-    except OSError as exc:
-        echo_err(f'错误[E-IO]: 无法写入（{exc.strerror}）：{out_path}；原有文件保持不变')
-        sys.exit(EXIT_USAGE)
     line = f'已生成 {out_path}：{rep.applicants:,} 个申请人，应发合计 {headline(rep.after_cuts)}'
     if rep.after_cuts != rep.total:
         line += f'（名额与资金池分配后；分配前申请额 {headline(rep.total)}）'
