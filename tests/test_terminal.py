@@ -116,7 +116,8 @@ def test_the_applicant_view_with_values_and_no_doubled_words(tmp_path):
     head, rest = out.split('\n计算过程\n', 1)
     assert '可获得\n  · （六）晋级奖励【奖励】：70万元\n  · 7. 增长奖励【奖补】：60万元\n  应得合计：130万元' in head
     assert '晋级补差：150万元 − 已获晋级奖励 80万元 = 70万元' in rest and '已获 已获' not in out
-    assert '（营业收入 1.2亿元，上年营业收入 1亿元，增速 20%）' in rest              # a met condition's values
+    # a met condition's values: each comparison of the 且 with its operator
+    assert '满足条件「营业收入 达到 1亿元 且 上年营业收入 > 0元 且 增速 ≥ 10%」：1.2亿元 ≥ 1亿元，1亿元 > 0元，20% ≥ 10%' in rest
     assert out.rstrip().splitlines()[-1].startswith('不适用（') and '新增企业奖励' in out.rstrip().splitlines()[-1]
     # 成交额 not given: 运营奖励 reads it as 未填 under --all (its default 0元 is used)
     r = CliRunner().invoke(polc_cli, ['eval', pol, '--facts', str(facts), '--date', '2025-06-01', '--all'])
