@@ -113,16 +113,18 @@ def generate(checked: Checked, source: str, runtime_import: str = RUNTIME_IMPORT
     return out.source()
 
 
-def _typed_lines(g: 'ItemGen', p: A.Policy) -> list[str]:
+def _typed_lines(g: 'ItemGen', p: A.Policy, json: bool = False) -> list[str]:
     fast = Emitter()
-    g.typed_function(fast, list(p.items()))
+    g.typed_function(fast, list(p.items()), json)
     # constants first used by the fast path (a cap written only there) go before it
     return g.const_lines[len(g.const_lines) - g.typed_new_consts:] + [''] + fast.lines
 
 
-def generate_typed(checked: Checked, source: str) -> str:
+def generate_typed(checked: Checked, source: str, json: bool = False) -> str:
     """Only the typed fast path, to be run in the namespace of a module made by :func:`generate`
-    (with the same policy): compiled on first use, since large policies make it costly."""
+    (with the same policy): compiled on first use, since large policies make it costly.  With
+    ``json``: ``evaluate_json(facts, date)`` instead, the fast path of ``CompiledPolicy.evaluate``
+    (generated coercion of JSON-style facts, then the same body)."""
     g = ItemGen(checked, source)
     generate_into = Emitter()
     for d in checked.policy.defines:                  # register constants in the same order
@@ -137,7 +139,7 @@ def generate_typed(checked: Checked, source: str) -> str:
     for grp in group_order(checked.policy):
         if grp.cap is not None:
             g.pure(grp.cap)
-    return '\n'.join(_typed_lines(g, checked.policy)) + '\n'
+    return '\n'.join(_typed_lines(g, checked.policy, json)) + '\n'
 
 
 def _meta_lines(g: ItemGen, p: A.Policy) -> list[str]:

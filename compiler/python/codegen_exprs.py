@@ -1,6 +1,7 @@
 """Code generation, part 1: literals, constants and expressions (values with their explanation text)."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Optional
 
@@ -12,6 +13,9 @@ _CMP = {'>=': ' >= ', '<=': ' <= ', '>': ' > ', '<': ' < ', '==': ' == ', '!=': 
 COMPARED = ('money', 'percent', 'int', 'number', 'date')    # shown as 「：21.5% ≥ 12%」
 COMPARED_PARTS = 16         # a longer chain of 且 lists the values read instead (and compiles flat)
 _OP_TEXT = {'+': ' + ', '-': ' − ', '*': ' × ', '/': ' ÷ '}
+
+
+_SIMPLE = re.compile(r'_[vK][0-9]+').fullmatch     # a variable or a constant
 
 
 class ExprGen:
@@ -151,7 +155,10 @@ class ExprGen:
             table = self.table(', '.join(f'{y}: {self.pure(en.value)}' for en in e.entries for y in en.years),
                                [en.value for en in e.entries])
             labels = '、'.join(f'{en.label}' for en in e.entries)
-            return f'_R.pick_year({self.pure(e.index)}, {table}, {labels!r})'
+            index = self.pure(e.index)
+            if _SIMPLE(index):            # the common case inline: one dict lookup, no call
+                return f'({table}[{index}] if {index} in {table} else _R.pick_year({index}, {table}, {labels!r}))'
+            return f'_R.pick_year({index}, {table}, {labels!r})'
         if isinstance(e, A.ByCategory):
             table = self.table(', '.join(f'{en.category.text!r}: {self.pure(en.value)}' for en in e.entries),
                                [en.value for en in e.entries])
@@ -160,7 +167,13 @@ class ExprGen:
             th = ', '.join(self.pure(s.threshold) for s in e.steps)
             aw = ', '.join(self.pure(s.award) for s in e.steps)
             rec = self.pure(e.received) if e.received is not None else '_D(0)'
-            return f'_R.progressive({self.pure(e.base)}, ({th},), ({aw},), {rec})'
+            base = self.pure(e.base)
+            if _SIMPLE(base):
+                # the award of the last threshold reached (as _R.progressive), unrolled: no loop
+                chain = ' else '.join(f'{self.pure(s.award)} if {base} >= {self.pure(s.threshold)}'
+                                      for s in reversed(e.steps)) + ' else None'
+                return f'_R.progressive_award(({chain}), {rec}, {self.pure(e.steps[0].threshold)})'
+            return f'_R.progressive({base}, ({th},), ({aw},), {rec})'
         if isinstance(e, A.MaxOf):
             return 'max(' + ', '.join(self.pure(v) for v in e.values) + ')'
         if isinstance(e, A.MinOf):

@@ -114,12 +114,14 @@ class ItemGen(ExprGen):
             known.add((x, op, self.pure(bound.value)))
         return '(' + ' and '.join(parts) + ')' if parts else 'True'
 
-    def typed_function(self, out: Emitter, items) -> None:
+    def typed_function(self, out: Emitter, items, json: bool = False) -> None:
+        """``evaluate_typed(F, date)``; with ``json``, ``evaluate_json(facts, date)`` instead: the
+        same body after generated coercion of JSON-style facts (polc.compiler.python.fast)."""
         before = len(self.const_lines)
-        self._typed_function(out, items)
+        self._typed_function(out, items, json)
         self.typed_new_consts = len(self.const_lines) - before
 
-    def _typed_function(self, out: Emitter, items) -> None:
+    def _typed_function(self, out: Emitter, items, json: bool = False) -> None:
         names = tuple(it.name.text for _c, it in items)
         out.line(f'_NAMES = {names!r}')
         out.line('_START, _END = _R.validity_bounds(META)')
@@ -127,10 +129,25 @@ class ItemGen(ExprGen):
         out.line("_Z, _ZF, _FENQ = _D(0), _D('0.00'), _D('0.01')")
         out.line('from decimal import ROUND_HALF_UP as _HUP')
         out.line()
+        if json:
+            from polc.compiler.python.fast import coerce_lines
+            out.lines.extend(coerce_lines([(self.input_var[d.name.text], d.name.text, d.type.kind)
+                                           for d in self.p.inputs]))
+            if self.p.defines:                  # definitions are functions of the facts' dict
+                out.line('    F = {' + ', '.join(f'{d.name.text!r}: {self.input_var[d.name.text]}'
+                                                for d in self.p.inputs) + '}')
+            self._typed_body(out, items, None)
+            return
         out.line('def evaluate_typed(F, date):')
         with out.indent():
             out.line('"""Typed facts (every input present, Decimal money) and a date -> '
                      '({item: (outcome, value)}, total). No checks, no explanation: the fast path."""')
+        self._typed_body(out, items, 'F')
+
+    def _typed_body(self, out: Emitter, items, facts) -> None:
+        """The body of the typed path (its inputs read from ``facts``, or already in their
+        variables when ``facts`` is None)."""
+        with out.indent():
             start, end = validity_bounds({k: self.p.header_value(k) for k in ('issued', 'effective', 'expiry',
                                                                                'duration')})
             test = ' or '.join(t for t, bound in (('date < _START', start), ('date > _END', end)) if bound)
@@ -143,8 +160,8 @@ class ItemGen(ExprGen):
                 for n in self.used_inputs(it):
                     if n not in used:
                         used.append(n)
-            for n in used:
-                out.line(f'{self.input_var[n]} = F[{n!r}]')
+            for n in used if facts else ():
+                out.line(f'{self.input_var[n]} = {facts}[{n!r}]')
             for i, (_c, it) in enumerate(items):
                 out.line('try:')
                 with out.indent():
@@ -172,7 +189,7 @@ class ItemGen(ExprGen):
             for i in range(len(items)):
                 out.line(f'if o{i} is _AMT: _t += v{i}')
             entries = ', '.join(
-                f'{it.name.text!r}: (o{i}, v{i} if o{i} is _AMT or o{i} is _CEIL else None)'
+                f'{it.name.text!r}: (o{i}, None if a{i} is None else v{i})'
                 for i, (_c, it) in enumerate(items))
             out.line(f'return {{{entries}}}, _t')
 
@@ -181,8 +198,8 @@ class ItemGen(ExprGen):
         v{i}: what item i contributes; g{j}: the current total of group j."""
         index = {it.name.text: i for i, (_c, it) in enumerate(items)}
         for i in range(len(items)):
-            out.line(f'v{i} = a{i} if (o{i} is _R.AMOUNT or o{i} is _R.CEILING) and a{i} is not None '
-                     f'else _D(0)')
+            # a{i} is None unless the outcome is an amount or a ceiling
+            out.line(f'v{i} = _Z if a{i} is None else a{i}')
         capped = [(i, it) for i, (_c, it) in enumerate(items) if it.firm_cap is not None]
         groups = {g.name.text: g for g in self.p.groups}
         gindex = {g.name.text: j for j, g in enumerate(group_order(self.p))}

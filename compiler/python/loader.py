@@ -17,6 +17,9 @@ from polc.dsl.script import fold as _fold
 
 runtime.set_fold(_fold)     # polc's runtime folds any mix of simplified and traditional spellings
 from polc.compiler.python.results import EvalResult, from_runtime
+from polc.compiler.python.fast import evaluate_fast
+
+_FAST_AFTER = 2         # the fast path is compiled on a policy's second evaluation
 
 
 class PolcError(Exception):
@@ -37,6 +40,8 @@ class CompiledPolicy:
     analysis: Analysis
     python_source: str
     namespace: dict
+    _calls: int = attrs.field(default=0, init=False, repr=False)
+    _fast: object = attrs.field(default=None, init=False, repr=False)   # (evaluate_json,) once built
 
     @property
     def policy(self):
@@ -86,6 +91,34 @@ class CompiledPolicy:
         """Evaluate one applicant.  Raises :class:`FactsError` for bad facts.  ``strict``: an item
         whose conditions rest on a fact the applicant did not give (taken at its default) is not
         computed; its outcome is ``missing_facts`` (缺少事实), naming the facts."""
+        fast = self._fast
+        if fast is None and self._calls < _FAST_AFTER:
+            self._calls += 1
+            if self._calls == _FAST_AFTER:
+                fast = self._build_fast()
+        if fast and not strict and type(facts) is dict:
+            result = evaluate_fast(self, fast[0], facts, date, explain)
+            if result is not None:
+                return result
+        return self.evaluate_full(facts, date, explain, strict)
+
+    def _build_fast(self):
+        """The fast path of :meth:`evaluate` (``evaluate_json``: generated coercion of the declared
+        inputs, then the typed path), compiled on the second evaluation so that a one-off
+        ``polc eval`` does not pay for it; none for policies with records (lists of projects take
+        the full path)."""
+        ns = self.namespace
+        if ns.get('RECORDS'):
+            self._fast = ()
+        else:
+            from polc.compiler.python.codegen import generate_typed
+            src = generate_typed(self.analysis.checked, self.analysis.source, json=True)
+            exec(compile(src, f'<polc-json:{self.analysis.file}>', 'exec'), ns)
+            self._fast = (ns['evaluate_json'],)
+        return self._fast
+
+    def evaluate_full(self, facts: dict, date=None, explain: bool = True, strict: bool = False) -> EvalResult:
+        """:meth:`evaluate` on the full path alone: the whole result built at once."""
         raw = self.namespace['evaluate'](facts, date, explain, strict)
         return from_runtime(raw, self.namespace['ITEMS'], self.namespace['POLICY_READINGS'], self.script)
 

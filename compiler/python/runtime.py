@@ -23,7 +23,7 @@ __all__ = [
     'MISSING_FACTS',
     'OUTCOME_LABELS', 'FactsError', 'CONTEXT', 'D', 'fmt', 'fmt_input', 'fmt_money', 'round_fen', 'floor_div',
     'coerce_facts', 'set_fold', 'evaluate_policy', 'parse_date', 'Inapplicable', 'div', 'pick_year',
-    'pick_category', 'progressive_level', 'progressive', 'finish_typed', 'validity_bounds',
+    'pick_category', 'progressive_level', 'progressive', 'progressive_award', 'finish_typed', 'validity_bounds',
     'evaluation_date', 'run_item', 'finish_evaluation', 'too_large_message', 'compared', 'ranged',
     'unfilled_note',
 ]
@@ -155,6 +155,30 @@ def progressive(base, thresholds, awards, received):
     if level < 0:
         raise Inapplicable(f'未达到最低门槛 {format_money(thresholds[0])}')
     award = awards[level] - received
+    return award if award > 0 else Decimal(0)
+
+
+class _BelowLowest(Inapplicable):
+    """Inapplicable below the lowest threshold of 晋级补差; the reason is written only when read
+    (the typed path never reads it)."""
+
+    def __init__(self, lowest):
+        Exception.__init__(self, lowest)
+        self.lowest = lowest
+
+    @property
+    def reason(self) -> str:
+        return f'未达到最低门槛 {format_money(self.lowest)}'
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def progressive_award(award, received, lowest):
+    """:func:`progressive` once the award of the threshold reached is known (None: none reached)."""
+    if award is None:
+        raise _BelowLowest(lowest)
+    award = award - received
     return award if award > 0 else Decimal(0)
 
 

@@ -121,7 +121,7 @@ async def evaluate(request):
     if not isinstance(facts, dict):
         raise ApiError(422, 'E-FACTS', f'facts 应为 JSON 对象（名称到值），得到 {_json_type(facts)}', 'facts')
     try:
-        result = entry.compiled.evaluate(facts, date=date, explain=explain)
+        result = entry.compiled.evaluate_full(facts, date=date, explain=explain)
     except FactsError as exc:
         raise facts_error(exc) from None
     return json_response(result.to_dict())
@@ -135,7 +135,7 @@ async def evaluate_batch(request):
     if not isinstance(apps, list):
         raise ApiError(422, 'E-REQUEST', '字段「applicants」应为数组，每个元素是一个申请人的事实', 'applicants')
     out = []
-    evaluate_one = entry.compiled.evaluate
+    evaluate_one = entry.compiled.evaluate_full     # the whole document is answered
     for i, facts in enumerate(apps):
         if not isinstance(facts, dict):
             raise ApiError(422, 'E-FACTS', f'第 {i + 1} 个申请人应为 JSON 对象，得到 {_json_type(facts)}',

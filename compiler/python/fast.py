@@ -1,0 +1,190 @@
+"""The fast public path of ``CompiledPolicy.evaluate``: facts as a portal sends them (money as
+"1200万元" or "12000000", percentages as "12.5%") read by coercion code generated for exactly the
+declared inputs, the typed fast path for the amounts, and a light result that builds the full
+:class:`~polc.compiler.python.results.EvalResult` (explanations, 原文, groups …) only when asked.
+
+Every value the generated coercion reads is the value the runtime's ``coerce_facts`` reads, by the
+same operations: the plain spellings ("1234.5", "12万元", "12.5%", 3, true, an enumeration value as
+declared) are read inline, anything else goes to the runtime's own readers, and any problem at all
+(a bad fact, an unknown name, a spelling in the other script, a missing required input) sends the
+whole evaluation down the full path, so the error messages are the full path's, unchanged.
+"""
+from __future__ import annotations
+
+import decimal as _decimal
+import re as _re
+from decimal import Decimal
+
+from polc.compiler.python import runtime as _R
+
+_ZERO = Decimal(0)
+
+# the inline spellings (subsets of polc.dsl.money's grammar, read there by the same operations)
+PLAIN_MONEY = _re.compile(r'[0-9]{1,20}(?:\.[0-9]{1,2})?\Z').match          # as runtime_facts
+WAN_MONEY = _re.compile(r'([0-9]{1,16}(?:\.[0-9]{1,6})?)万元\Z').match      # < 10^20 元, whole fen
+PLAIN_PERCENT = _re.compile(r'([+-]?[0-9]{1,7}(?:\.[0-9]{1,8})?)%\Z').match   # within ±10^6
+WAN = 10000
+
+
+def coerce_lines(inputs) -> list[str]:
+    """Module lines and the head of ``evaluate_json(facts, date)`` (the typed path's body follows):
+    every declared input (``inputs``: (variable, name, kind) in INPUTS order) checked and read into
+    its variable.  The function returns None when the facts need the full path (other spellings,
+    unknown names, a missing required input, an enumeration value not as declared) and lets the
+    runtime readers' ValueError/ArithmeticError out for bad values (the caller then takes the full
+    path, which reports them in its own words)."""
+    lines = ['from polc.compiler.python.fast import PLAIN_MONEY as _PM, WAN_MONEY as _PW, PLAIN_PERCENT as _PP',
+             'from polc.compiler.python.runtime_facts import _coerce_money as _money, _coerce_percent as _percent, '
+             '_coerce_int as _int, _coerce_bool as _bool, _coerce_date as _date',
+             '_FAST_NAMES = frozenset(INPUTS)',
+             '_DEF = tuple(v[2] for v in INPUTS.values())',
+             '_ENUM = tuple(frozenset(v[1]) for v in INPUTS.values())',
+             '_WAN = 10000',
+             '',
+             'def evaluate_json(facts, date):',
+             '    """JSON-style facts (checked here) and a date -> ({item: (outcome, value)}, total),'
+             ' or None: the fast path of CompiledPolicy.evaluate."""',
+             '    if not _FAST_NAMES.issuperset(facts):',
+             '        return None',
+             '    g = facts.get']
+    for i, (v, name, kind) in enumerate(inputs):
+        n = repr(name)
+        lines += [f'    x = g({n})', '    if x is None:', f'        {v} = _DEF[{i}]',
+                  f'        if {v} is None: return None']
+        if kind == 'money':
+            lines += ['    elif type(x) is str:',
+                      '        if _PM(x):',
+                      f'            {v} = _D(x)',
+                      '        else:',
+                      '            m = _PW(x)',
+                      f'            {v} = _D(m.group(1)) * _WAN if m else _money(x)',
+                      '    else:',
+                      f'        {v} = _money(x)']
+        elif kind == 'percent':
+            lines += ['    elif type(x) is str and (m := _PP(x)):',
+                      '        x = _D(m.group(1))',
+                      f'        {v} = (x if x else x.copy_abs()).scaleb(-2)',
+                      '    else:',
+                      f'        {v} = _percent(x)']
+        elif kind == 'int':
+            lines += ['    elif type(x) is int and -1000000000000 <= x <= 1000000000000:',
+                      f'        {v} = x',
+                      '    else:',
+                      f'        {v} = _int(x)']
+        elif kind == 'bool':
+            lines += ['    elif x is True or x is False:',
+                      f'        {v} = x',
+                      '    else:',
+                      f'        {v} = _bool(x)']
+        elif kind == 'enum':
+            lines += [f'    elif type(x) is str and x in _ENUM[{i}]:',
+                      f'        {v} = x',
+                      '    else:',
+                      '        return None']
+        elif kind == 'date':
+            lines += ['    else:', f'        {v} = _date(x)']
+        else:
+            lines += ['    else:', '        return None']
+    return lines
+
+
+_SWAP = _decimal.setcontext
+_CURRENT = _decimal.getcontext
+_FAST_CONTEXT = _R.CONTEXT.copy()        # the runtime's exact context, for this path alone
+
+
+def evaluate_fast(compiled, fn, facts, date, explain):
+    """A :class:`LightResult`, or None when these facts need the full path."""
+    saved = _CURRENT()
+    _SWAP(_FAST_CONTEXT)
+    try:
+        day = _R.evaluation_date(date)
+        r = fn(facts, day)
+    except (ValueError, ArithmeticError):       # the full path reports it, in its own words
+        return None
+    finally:
+        _SWAP(saved)
+    if r is None:
+        return None
+    return LightResult(compiled, facts.copy(), day, explain, r[0], r[1])
+
+
+class LightItem:
+    """An item of a :class:`LightResult`: name, outcome, paid and ceiling at hand; any other field
+    of :class:`~polc.compiler.python.results.ItemResult` is read from the full result."""
+    __slots__ = ('_owner', 'name', 'outcome', 'paid', 'ceiling')
+
+    def __init__(self, owner, name, outcome, value):
+        self._owner = owner
+        self.name = name
+        self.outcome = outcome
+        self.paid = value if outcome is _R.AMOUNT else _ZERO
+        self.ceiling = value if outcome is _R.CEILING else None
+
+    def __getattr__(self, attr):
+        if attr.startswith('__'):
+            raise AttributeError(attr)
+        return getattr(self._owner.full().item(self.name), attr)
+
+    def __eq__(self, other):
+        return self._owner.full().item(self.name) == (other._owner.full().item(other.name)
+                                                      if isinstance(other, LightItem) else other)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return repr(self._owner.full().item(self.name))
+
+
+class LightResult:
+    """What ``CompiledPolicy.evaluate`` returns on the fast path: the outcomes, paid amounts,
+    ceilings, ``total``, ``date`` and ``valid`` computed; everything else of
+    :class:`~polc.compiler.python.results.EvalResult` (explanations, groups, totals per kind,
+    ``to_dict()`` …) comes from the full evaluation, run once on first use on (a copy of) the same
+    facts: the very document the full path gives."""
+    __slots__ = ('_compiled', '_facts', 'date', '_explain', '_out', 'total', '_full', '_items')
+
+    def __init__(self, compiled, facts, day, explain, out, total):
+        self._compiled = compiled
+        self._facts = facts
+        self.date = day
+        self._explain = explain
+        self._out = out
+        self.total = total
+        self._full = None
+        self._items = None
+
+    @property
+    def policy(self) -> str:
+        return self._compiled.name
+
+    @property
+    def valid(self) -> bool:
+        return _R._validity(self._compiled.meta, self.date)[0]
+
+    @property
+    def items(self) -> tuple:
+        items = self._items
+        if items is None:
+            items = self._items = tuple(LightItem(self, n, o, v) for n, (o, v) in self._out.items())
+        return items
+
+    def full(self):
+        """The full :class:`~polc.compiler.python.results.EvalResult` (made once)."""
+        full = self._full
+        if full is None:
+            full = self._full = self._compiled.evaluate_full(self._facts, self.date, self._explain)
+        return full
+
+    def __getattr__(self, attr):
+        if attr.startswith('__'):
+            raise AttributeError(attr)
+        return getattr(self.full(), attr)
+
+    def __eq__(self, other):
+        return self.full() == (other.full() if isinstance(other, LightResult) else other)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return repr(self.full())
