@@ -151,7 +151,8 @@ def _json_style(compiled, facts, spelling):
 
 
 def _view(r):
-    return [(i.name, i.outcome, i.paid, i.ceiling) for i in r.items], r.total, r.date, r.valid
+    """What the light result computes itself, values with their representation (0 vs 0.00)."""
+    return [(i.name, i.outcome, str(i.paid), str(i.ceiling)) for i in r.items], str(r.total), r.date, r.valid
 
 
 @pytest.mark.parametrize('path', POLICIES, ids=lambda p: p.stem)

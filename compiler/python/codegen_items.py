@@ -185,6 +185,8 @@ class ItemGen(ExprGen):
                     out.line(f'a{i} = a{i}.quantize(_FENQ, _HUP)')
                     out.line(f'if a{i} <= 0: a{i} = _Z if a{i} < 0 else _ZF')
             self.typed_groups(out, items)
+            for i in range(len(items)):     # as the runtime: an amount of 0 kept as computed is paid as 0
+                out.line(f'if v{i} is a{i} and not v{i}: v{i} = _Z')
             out.line('_t = _Z')
             for i in range(len(items)):
                 out.line(f'if o{i} is _AMT: _t += v{i}')

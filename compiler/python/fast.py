@@ -12,18 +12,11 @@ whole evaluation down the full path, so the error messages are the full path's, 
 from __future__ import annotations
 
 import decimal as _decimal
-import re as _re
 from decimal import Decimal
 
 from polc.compiler.python import runtime as _R
 
 _ZERO = Decimal(0)
-
-# the inline spellings (subsets of polc.dsl.money's grammar, read there by the same operations)
-PLAIN_MONEY = _re.compile(r'[0-9]{1,20}(?:\.[0-9]{1,2})?\Z').match          # as runtime_facts
-WAN_MONEY = _re.compile(r'([0-9]{1,16}(?:\.[0-9]{1,6})?)万元\Z').match      # < 10^20 元, whole fen
-PLAIN_PERCENT = _re.compile(r'([+-]?[0-9]{1,7}(?:\.[0-9]{1,8})?)%\Z').match   # within ±10^6
-WAN = 10000
 
 
 def coerce_lines(inputs) -> list[str]:
@@ -33,8 +26,8 @@ def coerce_lines(inputs) -> list[str]:
     unknown names, a missing required input, an enumeration value not as declared) and lets the
     runtime readers' ValueError/ArithmeticError out for bad values (the caller then takes the full
     path, which reports them in its own words)."""
-    lines = ['from polc.compiler.python.fast import PLAIN_MONEY as _PM, WAN_MONEY as _PW, PLAIN_PERCENT as _PP',
-             'from polc.compiler.python.runtime_facts import _coerce_money as _money, _coerce_percent as _percent, '
+    lines = ['from polc.compiler.python.runtime_facts import _PLAIN_MONEY as _PM, _WAN_MONEY as _PW, '
+             '_PLAIN_PERCENT as _PP, _coerce_money as _money, _coerce_percent as _percent, '
              '_coerce_int as _int, _coerce_bool as _bool, _coerce_date as _date',
              '_FAST_NAMES = frozenset(INPUTS)',
              '_DEF = tuple(v[2] for v in INPUTS.values())',
@@ -49,48 +42,54 @@ def coerce_lines(inputs) -> list[str]:
              '    g = facts.get']
     for i, (v, name, kind) in enumerate(inputs):
         n = repr(name)
-        lines += [f'    x = g({n})', '    if x is None:', f'        {v} = _DEF[{i}]',
-                  f'        if {v} is None: return None']
-        if kind == 'money':
-            lines += ['    elif type(x) is str:',
+        missing = ['    elif x is None:', f'        {v} = _DEF[{i}]', f'        if {v} is None: return None']
+        lines.append(f'    x = g({n})')
+        if kind == 'money':               # the usual case first: a string
+            lines += ['    if type(x) is str:',
                       '        if _PM(x):',
                       f'            {v} = _D(x)',
                       '        else:',
                       '            m = _PW(x)',
                       f'            {v} = _D(m.group(1)) * _WAN if m else _money(x)',
+                      *missing,
                       '    else:',
                       f'        {v} = _money(x)']
         elif kind == 'percent':
-            lines += ['    elif type(x) is str and (m := _PP(x)):',
+            lines += ['    if type(x) is str and (m := _PP(x)):',
                       '        x = _D(m.group(1))',
                       f'        {v} = (x if x else x.copy_abs()).scaleb(-2)',
+                      *missing,
                       '    else:',
                       f'        {v} = _percent(x)']
         elif kind == 'int':
-            lines += ['    elif type(x) is int and -1000000000000 <= x <= 1000000000000:',
+            lines += ['    if type(x) is int and -1000000000000 <= x <= 1000000000000:',
                       f'        {v} = x',
+                      *missing,
                       '    else:',
                       f'        {v} = _int(x)']
         elif kind == 'bool':
-            lines += ['    elif x is True or x is False:',
+            lines += ['    if x is True or x is False:',
                       f'        {v} = x',
+                      *missing,
                       '    else:',
                       f'        {v} = _bool(x)']
         elif kind == 'enum':
-            lines += [f'    elif type(x) is str and x in _ENUM[{i}]:',
+            lines += [f'    if type(x) is str and x in _ENUM[{i}]:',
                       f'        {v} = x',
+                      *missing,
                       '    else:',
                       '        return None']
         elif kind == 'date':
-            lines += ['    else:', f'        {v} = _date(x)']
+            lines += ['    if False:', '        pass', *missing, '    else:', f'        {v} = _date(x)']
         else:
-            lines += ['    else:', '        return None']
+            lines += ['    if False:', '        pass', *missing, '    else:', '        return None']
     return lines
 
 
 _SWAP = _decimal.setcontext
 _CURRENT = _decimal.getcontext
 _FAST_CONTEXT = _R.CONTEXT.copy()        # the runtime's exact context, for this path alone
+_DAYS: dict = {}                         # date text -> date, as evaluation_date reads it
 
 
 def evaluate_fast(compiled, fn, facts, date, explain):
@@ -98,7 +97,13 @@ def evaluate_fast(compiled, fn, facts, date, explain):
     saved = _CURRENT()
     _SWAP(_FAST_CONTEXT)
     try:
-        day = _R.evaluation_date(date)
+        day = _DAYS.get(date) if type(date) is str else None
+        if day is None:
+            day = _R.evaluation_date(date)
+            if type(date) is str:
+                if len(_DAYS) > 1024:
+                    _DAYS.clear()
+                _DAYS[date] = day
         r = fn(facts, day)
     except (ValueError, ArithmeticError):       # the full path reports it, in its own words
         return None
@@ -112,28 +117,31 @@ def evaluate_fast(compiled, fn, facts, date, explain):
 class LightItem:
     """An item of a :class:`LightResult`: name, outcome, paid and ceiling at hand; any other field
     of :class:`~polc.compiler.python.results.ItemResult` is read from the full result."""
-    __slots__ = ('_owner', 'name', 'outcome', 'paid', 'ceiling')
+    __slots__ = ('_owner', '_index', 'name', 'outcome', 'paid', 'ceiling')
 
-    def __init__(self, owner, name, outcome, value):
+    def __init__(self, owner, index, name, outcome, value):
         self._owner = owner
+        self._index = index
         self.name = name
         self.outcome = outcome
         self.paid = value if outcome is _R.AMOUNT else _ZERO
         self.ceiling = value if outcome is _R.CEILING else None
 
+    def _full(self):
+        return self._owner.full().items[self._index]
+
     def __getattr__(self, attr):
         if attr.startswith('__'):
             raise AttributeError(attr)
-        return getattr(self._owner.full().item(self.name), attr)
+        return getattr(self._full(), attr)
 
     def __eq__(self, other):
-        return self._owner.full().item(self.name) == (other._owner.full().item(other.name)
-                                                      if isinstance(other, LightItem) else other)
+        return self._full() == (other._full() if isinstance(other, LightItem) else other)
 
     __hash__ = None
 
     def __repr__(self):
-        return repr(self._owner.full().item(self.name))
+        return repr(self._full())
 
 
 class LightResult:
@@ -166,7 +174,8 @@ class LightResult:
     def items(self) -> tuple:
         items = self._items
         if items is None:
-            items = self._items = tuple(LightItem(self, n, o, v) for n, (o, v) in self._out.items())
+            items = self._items = tuple(LightItem(self, i, n, o, v)
+                                         for i, (n, (o, v)) in enumerate(self._out.items()))
         return items
 
     def full(self):

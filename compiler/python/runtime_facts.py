@@ -69,7 +69,12 @@ def _decimal_of(value, what: str):
     raise ValueError(f'应为{what}')
 
 
-_PLAIN_MONEY = _re.compile(r'[0-9]{1,20}(?:\.[0-9]{1,2})?\Z').match
+# Plain spellings read directly, by the very operations of polc.dsl.money's readers (so the same
+# values, digit for digit; tests/test_fast_path.py checks it); anything else goes to the grammar.
+_PLAIN_MONEY = _re.compile(r'[0-9]{1,20}(?:\.[0-9]{1,2})?\Z').match          # "1234.5"
+_WAN_MONEY = _re.compile(r'([0-9]{1,16}(?:\.[0-9]{1,6})?)万元\Z').match      # "12.5万元": < 10^20 元, whole fen
+_PLAIN_PERCENT = _re.compile(r'([+-]?[0-9]{1,7}(?:\.[0-9]{1,8})?)%\Z').match  # "-12.5%": within ±10^6
+_WAN = 10000
 
 
 def _coerce_money(value):
@@ -79,12 +84,19 @@ def _coerce_money(value):
     if type(value) is str:
         if _PLAIN_MONEY(value):
             return Decimal(value)          # a table cell such as "1234.5": exact, in range, to the fen
+        m = _WAN_MONEY(value)
+        if m:
+            return Decimal(m.group(1)) * _WAN
         return parse_money(value)          # the one money grammar (polc.dsl.money)
     return money_of_decimal(_decimal_of(value, '金额'), str(value))
 
 
 def _coerce_percent(value):
     if isinstance(value, str):
+        m = _PLAIN_PERCENT(value)
+        if m:
+            v = Decimal(m.group(1))
+            return (v if v else v.copy_abs()).scaleb(-2)
         return parse_percent(value)
     v = _decimal_of(value, '百分比')
     if abs(v) > Decimal(10) ** 6:
