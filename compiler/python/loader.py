@@ -112,9 +112,12 @@ class CompiledPolicy:
             self._fast = ()
         else:
             from polc.compiler.python.codegen import generate_typed
-            src = generate_typed(self.analysis.checked, self.analysis.source, json=True)
-            exec(compile(src, f'<polc-json:{self.analysis.file}>', 'exec'), ns)
-            self._fast = (ns['evaluate_json'],)
+            try:
+                src = with_deep_stack(generate_typed, self.analysis.checked, self.analysis.source, True)
+                exec(compile(src, f'<polc-json:{self.analysis.file}>', 'exec'), ns)
+                self._fast = (ns['evaluate_json'],)
+            except (RecursionError, MemoryError, SyntaxError):    # nested too deeply: the full path
+                self._fast = ()
         return self._fast
 
     def evaluate_full(self, facts: dict, date=None, explain: bool = True, strict: bool = False) -> EvalResult:

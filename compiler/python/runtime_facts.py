@@ -74,7 +74,7 @@ def _decimal_of(value, what: str):
 _PLAIN_MONEY = _re.compile(r'[0-9]{1,20}(?:\.[0-9]{1,2})?\Z').match          # "1234.5"
 _WAN_MONEY = _re.compile(r'([0-9]{1,16}(?:\.[0-9]{1,6})?)万元\Z').match      # "12.5万元": < 10^20 元, whole fen
 _PLAIN_PERCENT = _re.compile(r'([+-]?[0-9]{1,7}(?:\.[0-9]{1,8})?)%\Z').match  # "-12.5%": within ±10^6
-_WAN = 10000
+_FACTS_WAN = 10000
 
 
 def _coerce_money(value):
@@ -86,7 +86,7 @@ def _coerce_money(value):
             return Decimal(value)          # a table cell such as "1234.5": exact, in range, to the fen
         m = _WAN_MONEY(value)
         if m:
-            return Decimal(m.group(1)) * _WAN
+            return Decimal(m.group(1)) * _FACTS_WAN
         return parse_money(value)          # the one money grammar (polc.dsl.money)
     return money_of_decimal(_decimal_of(value, '金额'), str(value))
 
