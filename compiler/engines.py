@@ -1,29 +1,68 @@
-"""Choosing a table engine: the per-row Python engine or the policy as one SQL query on DuckDB."""
+"""Choosing a table engine: the policy as one SQL query on DuckDB (the default) or the per-row
+Python engine."""
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Optional
 
 from polc.compiler.tables.io import BatchError, BatchSummary
 from polc.compiler.tables.rowwise import run_batch
 
 # The engine `polc eval --out` and `polc report` use unless told: the faster one on the tables
-# bureaus have (text cells with units and separators) — today the per-row engine (docs/performance.md);
-# one setting, so the two commands never disagree.
-DEFAULT_ENGINE = 'python'
+# bureaus have (text cells with units and separators, typed Parquet) — the DuckDB engine
+# (docs/performance.md) — one setting, so the two commands never disagree.  Without an engine
+# asked for, a policy SQL cannot express, or an installation without DuckDB, falls back to the
+# per-row engine (:func:`choose_engine`), which gives the same rows.
+DEFAULT_ENGINE = 'duckdb'
+ENGINES = ('duckdb', 'python')
 
 
-def evaluate_table(policy, facts: str, out: str, date=None, engine: str = DEFAULT_ENGINE,
+# the formats DuckDB reads itself, streaming; JSONL and Excel rows are read by Python, and the DuckDB
+# engine would hold the whole table in memory where the per-row engine streams it
+_SQL_FORMATS = ('csv', 'parquet')
+
+
+def choose_engine(compiled, engine: Optional[str] = None, date=None,
+                  facts: Optional[str] = None) -> tuple[str, Optional[str]]:
+    """(the engine to run, a notice for stderr or None).  An engine asked for is used as it is
+    (its own errors say what is wrong); ``None`` means the default: DuckDB for a CSV or Parquet
+    table ``facts``, the per-row engine for JSONL and Excel; and the per-row engine, with a notice
+    saying why, where DuckDB is not installed or the policy has a construct SQL cannot express."""
+    if engine is not None:
+        return engine, None
+    from polc.compiler.tables.io import table_format
+    if facts is not None and table_format(facts) not in _SQL_FORMATS:
+        return 'python', None
+    import importlib.util
+    if importlib.util.find_spec('duckdb') is None:
+        return 'python', "提示：未安装 DuckDB（pip install 'polc[batch]'），用逐行引擎计算（结果相同，较慢）"
+    from polc.compiler.python import runtime as R
+    from polc.compiler.sql.generate import SqlUnsupported, policy_sql
+    day = R.parse_date(date) if date is not None else _dt.date.today()
+    if day is None:                     # the engine says what is wrong with the date
+        return DEFAULT_ENGINE, None
+    try:
+        policy_sql(compiled.analysis.checked, day, 'facts', None, ordered=False)
+    except SqlUnsupported as exc:
+        return 'python', f'提示：{exc}；改用逐行引擎计算（结果相同，较慢；可用 --engine python 明确指定）'
+    return DEFAULT_ENGINE, None
+
+
+def evaluate_table(policy, facts: str, out: str, date=None, engine: Optional[str] = None,
                    id_column: Optional[str] = None, skip_bad: bool = False, rejects: Optional[str] = None,
                    allocation: Optional[str] = None, sheet: Optional[str] = None) -> BatchSummary:
     """Evaluate a whole table of applicants (``facts``: .csv/.jsonl/.parquet/.xlsx;
     ``sheet`` chooses an Excel sheet) into ``out``.
 
     ``policy`` is a :class:`~polc.compiler.python.loader.CompiledPolicy` or a path to a .pol file;
-    ``engine`` is ``'python'`` (row by row, constant memory) or ``'duckdb'`` (the policy as one
-    SQL query).  Both give the same rows.  Raises :class:`BatchError` (message in Chinese)."""
+    ``engine`` is ``'duckdb'`` (the policy as one SQL query), ``'python'`` (row by row, constant
+    memory) or ``None``: DuckDB for CSV and Parquet, the per-row engine for JSONL and Excel, or
+    where DuckDB is not installed or the policy cannot be expressed in SQL (:func:`choose_engine`).  Both give the same rows.  Raises
+    :class:`BatchError` (message in Chinese)."""
     if not hasattr(policy, 'evaluate_typed'):
         from polc.compiler.python.loader import load
         policy = load(policy)
+    engine, _notice = choose_engine(policy, engine, date, facts)
     if engine == 'duckdb':
         from polc.compiler.sql.engine import run_duckdb
         return run_duckdb(policy, facts, out, date, id_column, skip_bad, rejects, allocation, sheet)

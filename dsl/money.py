@@ -59,6 +59,17 @@ INTEGER_MAX = 10 ** 12
 _NUMBER = '([+-]?)([0-9]+|[1-9][0-9]{0,2}(?:,[0-9]{3})+)(?:[.]([0-9]+))?'
 
 
+def _bounded_number(int_digits: int, frac_digits: int) -> str:
+    """``_NUMBER`` with at most ``int_digits`` digits before the point (leading zeros and the digits
+    of every thousands group counted) and ``frac_digits`` after it."""
+    whole = [f'[0-9]{{1,{int_digits}}}']
+    for k in range(1, (int_digits - 1) // 3 + 1):          # k thousands groups after the first
+        first = min(3, int_digits - 3 * k)
+        whole.append(f'[1-9][0-9]{{0,{first - 1}}}(?:,[0-9]{{3}}){{{k}}}')
+    frac = f'(?:[.][0-9]{{1,{frac_digits}}})?' if frac_digits else ''
+    return '[+-]?(?:' + '|'.join(whole) + ')' + frac
+
+
 class NumberSyntax:
     """One kind of number text: ``body`` is a regular expression (Python ``re`` and RE2 alike,
     to be matched against the whole folded text) whose groups are 1 sign, 2 integer part,
@@ -71,6 +82,9 @@ class NumberSyntax:
         self.int_digits = int_digits
         self.frac_digits = frac_digits
         self.fullmatch = _re.compile(self.body).fullmatch
+        # the same texts as ``body`` within the digit limits, without groups: for vectorised
+        # readers, where a regular expression without captures runs as a fast automaton
+        self.bounded = _bounded_number(int_digits, frac_digits) + ('[ ]*(?:' + unit + ')' if unit else '')
 
     def read(self, text: str):
         """(sign, integer digits, decimals, unit) of ``text``; None if it does not match the

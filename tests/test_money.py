@@ -164,6 +164,65 @@ def test_python_and_sql_grammars_agree(texts):
     assert _sql(integer_sql, texts) == [_python(M.parse_integer, t) for t in texts]
 
 
+def _fast(kind, texts):
+    """The loader's fast reader (compiler/sql/textnumbers.py) on ``texts``: per text, ('bad',) or
+    ('ok', value), and whether the full grammar's problem expression agrees about the cell being bad."""
+    from polc.compiler.sql.textnumbers import TextColumn
+    build = {'money': money_sql, 'percent': percent_sql, 'int': integer_sql}[kind]
+    c = TextColumn(kind, 'x', 't', 'v')
+    _value, problem = build('x')
+    con = duckdb.connect()
+    con.execute('CREATE TABLE cells (i INTEGER, x VARCHAR)')
+    con.executemany('INSERT INTO cells VALUES (?, ?)', list(enumerate(texts)))
+    rows = con.execute(f'SELECT i, {c.typed()}, {c.bad()}, ({problem}) IS NOT NULL FROM '
+                       f'(SELECT *, {c.value()} AS v FROM (SELECT *, {c.folded()} AS t FROM cells)) '
+                       f'ORDER BY i').fetchall()
+    con.close()
+    assert [bad for _i, _v, bad, _p in rows] == [p for _i, _v, _b, p in rows]
+    return [('bad',) if bad else ('ok', Decimal(v)) for _i, v, bad, _p in rows]
+
+
+def _python_fast(parse, texts):
+    out = []
+    for t in texts:
+        r = _python(parse, t)
+        out.append(('bad',) if r[0] == 'error' else r)
+    return out
+
+
+_PLAIN_CELLS = st.one_of(st.integers(0, 10 ** 21).map(str),
+                         st.decimals(0, 10 ** 8, places=2, allow_nan=False).map(lambda d: f'{d:f}'),
+                         st.from_regex(r'[0-9]{1,22}(\.[0-9]{1,12})?', fullmatch=True))
+
+
+@settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(spellings(), _PLAIN_CELLS), min_size=1, max_size=40))
+def test_the_fast_reader_reads_and_refuses_as_the_grammar(texts):
+    """Plain cells (cast directly) and every other spelling mixed in one column: the same values as
+    polc.dsl.money, and bad exactly where the full grammar has a message."""
+    assert _fast('money', texts) == _python_fast(M.parse_money, texts)
+    assert _fast('percent', texts) == _python_fast(M.parse_percent, texts)
+    assert _fast('int', texts) == [('bad',) if r[0] == 'bad' else ('ok', Decimal(r[1]))
+                                   for r in _python_fast(M.parse_integer, texts)]
+
+
+def test_the_fast_reader_on_the_hand_worked_table():
+    texts = sorted(READ) + sorted(REFUSED) + ['99999999999999999999', '100000000000000000000.00',
+                                              '1234567.891', '12.5%', '-12.5 %', '1,234,567%', '0.1234567890']
+    assert _fast('money', texts) == _python_fast(M.parse_money, texts)
+    assert _fast('percent', texts) == _python_fast(M.parse_percent, texts)
+
+
+def test_the_bounded_pattern_is_the_grammar_within_its_digit_limits():
+    import re
+    for syntax in (M.MONEY, M.PERCENT_SIGN, M.PERCENT_FRACTION, M.INTEGER):
+        bounded = re.compile(syntax.bounded).fullmatch
+        for t in sorted(READ) + sorted(REFUSED) + ['1,234,567%', '12,345,678%', '1' * 13, '1' * 14,
+                                                   '1,234,567,890,123', '12,345,678,901,234']:
+            folded = M.fold(t)
+            assert (bounded(folded) is not None) == isinstance(syntax.read(t), tuple), (syntax.what, t)
+
+
 def _engines(policy, tmp_path, texts, fmt):
     src = tmp_path / f'in.{fmt}'
     if fmt == 'csv':

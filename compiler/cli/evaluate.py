@@ -31,8 +31,9 @@ from polc.compiler.engines import DEFAULT_ENGINE
 @click.option('--allocation', 'allocation_path', default=None,
               help='批量：名额与资金池的分配结果写到此表格（谁获得、多少、谁被削减及原因）')
 @click.option('--engine', type=click.Choice(['python', 'duckdb']), default=None,
-              help=f'批量：python 逐行计算；duckdb 把政策编译为 SQL 在 DuckDB 上整表计算（DECIMAL 精确到分）；'
-                   f'默认 {DEFAULT_ENGINE}（与 polc report 相同）')
+              help=f'批量：duckdb 把政策编译为 SQL 在 DuckDB 上整表计算（DECIMAL 精确到分）；python 逐行计算；'
+                   f'默认 {DEFAULT_ENGINE}（与 polc report 相同；JSONL 与 Excel 表格用逐行引擎；政策有 SQL '
+                   f'不能表达的写法或未安装 DuckDB 时自动改用逐行引擎并提示）')
 def eval_(file, facts_path, date, fmt, brief, all_items, strict, out_path, sheet, id_column, skip_bad, rejects_path,
           allocation_path, engine):
     """计算一个申请人可获得的奖补，并逐条说明理由；或批量计算一整张表。"""
@@ -50,7 +51,7 @@ def eval_(file, facts_path, date, fmt, brief, all_items, strict, out_path, sheet
     compiled = load_or_exit(file)
     if batch:
         batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                      allocation_path, engine or DEFAULT_ENGINE, sheet)
+                      allocation_path, engine, sheet)
         return
     if engine == 'duckdb':
         echo_err('错误[E-USAGE]: --engine duckdb 只用于批量计算（--facts 为 .csv/.jsonl/.parquet/.xlsx 表格，并给出 --out）')

@@ -10,13 +10,17 @@ import click
 from polc.compiler.budget.numbers import money_text
 from polc.compiler.cli.common import (EXIT_DIAG, EXIT_USAGE, day_or_exit, distinct_or_exit, echo_err, exit_on,
                                       load_or_exit)
-from polc.compiler.engines import DEFAULT_ENGINE
+from polc.compiler.engines import DEFAULT_ENGINE, choose_engine
 
 
 def run_table(compiled, facts_path, out_path, date, id_column=None, skip_bad=False, rejects_path=None,
-              allocation_path=None, engine=DEFAULT_ENGINE, sheet=None):
-    """Evaluate a table on the chosen engine, with a progress bar on a terminal (rate and ETA)."""
+              allocation_path=None, engine=None, sheet=None):
+    """Evaluate a table on the chosen engine (``None``: the default, which may fall back to the
+    per-row engine with a notice on stderr), with a progress bar on a terminal (rate and ETA)."""
     from polc.compiler.cli.progress import Progress
+    engine, notice = choose_engine(compiled, engine, date, facts_path)
+    if notice:
+        echo_err(notice)
     with Progress('计算' if engine == 'python' else '计算（DuckDB）') as bar:
         if engine == 'duckdb':
             from polc.compiler.sql.engine import run_duckdb
@@ -29,7 +33,7 @@ def run_table(compiled, facts_path, out_path, date, id_column=None, skip_bad=Fal
 
 
 def batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                  allocation_path=None, engine=DEFAULT_ENGINE, sheet=None):
+                  allocation_path=None, engine=None, sheet=None):
     from polc.compiler.tables.io import FORMAT_NAMES, BatchError
     if out_path is None:
         echo_err(f'错误[E-USAGE]: 批量计算需要 --out 结果文件（{FORMAT_NAMES}）')
@@ -60,8 +64,9 @@ def batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rej
               help='另把汇总表导出：.xlsx 文件（每张表一个工作表）或一个目录（每张表一个 CSV）；金额为精确到分的元')
 @click.option('--png', 'png_path', default=None, help="另把两张图导出为 PNG（需要 matplotlib：pip install 'polc[report]'）")
 @click.option('--date', 'date', default=None, help='评估日期（如 2025-03-01）；默认今天')
-@click.option('--engine', type=click.Choice(['duckdb', 'python']), default=DEFAULT_ENGINE,
-              help=f'整表计算的引擎：python（逐行）或 duckdb；默认 {DEFAULT_ENGINE}（与 polc eval 相同）')
+@click.option('--engine', type=click.Choice(['duckdb', 'python']), default=None,
+              help=f'整表计算的引擎：duckdb 或 python（逐行）；默认 {DEFAULT_ENGINE}（与 polc eval 相同；'
+                   f'JSONL 与 Excel 表格用逐行引擎；政策有 SQL 不能表达的写法或未安装 DuckDB 时自动改用逐行引擎并提示）')
 @click.option('--id-column', default=None, help='申请人编号所在的列（显示在「应得最多」表中）')
 @click.option('--top', default=10, type=click.IntRange(1, 1000), help='列出应得最多的前 N 个申请人（默认 10）')
 def report(file, facts_path, sheet, out_path, export_path, png_path, date, engine, id_column, top):

@@ -18,9 +18,15 @@ __all__ = ['fold_sql', 'parse_sql', 'Parsed', 'stages', 'money_sql', 'percent_sq
 _PLACEHOLDER = '\x00'
 
 
+# the characters folding changes (a cell without any is only trimmed: the translation is slow)
+_CHANGED = '[' + ''.join(ch for ch, to in zip(M.FOLD_FROM, M.FOLD_TO) if ch != to) + ']'
+
+
 def fold_sql(col: str) -> str:
     """:func:`polc.dsl.money.fold` in SQL: full-width forms and spaces one for one, ends trimmed."""
-    return f"trim(translate(CAST({col} AS VARCHAR), {string(M.FOLD_FROM)}, {string(M.FOLD_TO)}), ' ')"
+    text = f'CAST({col} AS VARCHAR)'
+    return (f"trim(CASE WHEN regexp_matches({text}, {string(_CHANGED)}) THEN "
+            f"translate({text}, {string(M.FOLD_FROM)}, {string(M.FOLD_TO)}) ELSE {text} END, ' ')")
 
 
 def message_sql(make, shown: str, label: str = '') -> str:

@@ -1,7 +1,7 @@
 """``polc prepare``: raw facts (CSV, JSONL, Parquet) → the typed Parquet table the portable SQL
 reads (``polc sql``), with 行号.
 
-The cells are read and checked by the DuckDB engine's loader (compiler/sql/engine.py,
+The cells are read and checked by the DuckDB engine's loader (compiler/sql/loader.py,
 :func:`load_typed`) — the same rules, the same messages and row numbers as ``polc eval --engine
 duckdb`` — and written with one fixed type per input kind (:data:`FACT_TYPES`), so that a
 distributed engine (Spark, Trino …) runs the policy's query on exactly the values polc would use.
@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import Optional
 
 from polc.compiler.tables.io import BatchError, BatchSummary, check_outputs, outputs, table_format
-from polc.compiler.sql.engine import _connect, duckdb_errors, load_typed
+from polc.compiler.sql.engine import _connect, duckdb_errors
+from polc.compiler.sql.loader import load_typed
 from polc.compiler.sql.generate import quote, string
 
 # the typed facts table's column types (docs/commands/sql.md); the values are within the loader's
