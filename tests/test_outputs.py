@@ -182,7 +182,9 @@ def test_a_full_disk_while_writing_rows_leaves_no_partial_file(tmp_path, monkeyp
         self.csv.writerow(columns)
 
     monkeypatch.setattr(io.Writer, '__init__', init)
-    r = run('eval', POL, '--facts', src, '--out', out, '--id-column', '编号', '--date', '2025-06-01')
+    # the per-row engine's writer (the default engine, DuckDB, writes CSV itself)
+    r = run('eval', POL, '--facts', src, '--out', out, '--id-column', '编号', '--date', '2025-06-01',
+            '--engine', 'python')
     assert r.exit_code == 2 and 'E-IO' in r.output and str(out) in r.output and '无法写入' in r.output
     assert str(src) not in r.output                 # the input is not blamed
     assert out.read_text(encoding='utf-8') == 'earlier results\n'
