@@ -85,7 +85,8 @@ class TextColumn:
 
     def value(self) -> str:
         """The number (DECIMAL(38, 10); BIGINT for whole numbers), NULL where the text is not
-        one or breaks the digit limits; a money amount beyond DECIMAL(38, 10) is NULL too."""
+        one or breaks the digit limits; a money amount beyond DECIMAL(38, 10) is NULL too, and so
+        is a plain money cell (:meth:`typed` casts it)."""
         t = self.t
         if self.kind == 'money':
             # the unit's characters and the spaces are taken out (after a match they can only be the
@@ -95,7 +96,7 @@ class TextColumn:
             for ch in sorted({ch for u in M.MONEY_UNITS for ch in u} | {' '}):
                 number = f'replace({number}, {string(ch)}, \'\')'
             whens = [(M.MONEY, _decimal(f'{number} || {_exponent(t)}'))]
-            cast = _decimal(self.text)
+            cast = 'NULL'             # a plain cell is cast straight to its type (typed())
         elif self.kind == 'percent':
             whens = [(M.PERCENT_SIGN, _decimal(f"replace(replace(replace({t}, '%', ''), ',', ''), ' ', '') || 'e-2'")),
                      (M.PERCENT_FRACTION, _decimal(f"replace({t}, ',', '')"))]
@@ -108,7 +109,10 @@ class TextColumn:
 
     def typed(self) -> str:
         """The fact's value in the loader's type (as :mod:`polc.compiler.sql.grammar` gives it)."""
-        return f'CAST({self.v} AS DECIMAL(38, 2))' if self.kind == 'money' else self.v
+        if self.kind == 'money':        # (one cast of the text, not two of DECIMAL(38, 10) values)
+            return f'CASE WHEN {self.t} IS NULL THEN TRY_CAST({self.text} AS DECIMAL(38, 2)) ' \
+                   f'ELSE CAST({self.v} AS DECIMAL(38, 2)) END'
+        return self.v
 
     def bad(self) -> str:
         """True where the cell is given and the grammar refuses it (it has a message): never a
