@@ -9,7 +9,8 @@ text the ways people write it ("199581萬元", "1,234,567.89", full-width digits
 alternating, medians, for each policy:
 1. `polc eval --out` on the text CSV: the table engine (DuckDB, the default) against the per-row
    engine — rows/s of each and the ratio;
-2. the same applicants as typed Parquet (as `polc prepare` writes it) into Parquet: applicants/s of
+2. the same applicants as typed Parquet (DECIMAL, BIGINT, BOOLEAN … columns, as `polc prepare`
+   writes them) into Parquet: applicants/s of
    each engine and the ratio;
 and for the first policy 3. the first rows as an Excel workbook (.xlsx), and 4. `polc report` on
 the text CSV with each engine.  Both engines' results are checked byte-identical on every CSV table.
@@ -176,7 +177,7 @@ def bench_tables(n: int, excel_rows: int, runs: int, policies=('xiamen', 'zhangz
 def table(b: dict) -> str:
     lines = ['### 局里的表格：金额写成文字（单位、千分位、全角数字、空单元格），与类型化的 Parquet', '',
              f'{b["rows"]:,} 个生成的申请人（整项种子政策），金额写成「199581萬元」「1,234,567.89」「１，２３４．５元」'
-             f'「3000元」或普通数字，有默认值的输入每 7 格空一格；同一批申请人另存为类型化的 Parquet（`polc prepare` 的格式）。'
+             f'「3000元」或普通数字，有默认值的输入每 7 格空一格；同一批申请人另存为类型化的 Parquet（DECIMAL、BIGINT、BOOLEAN 等列，如 `polc prepare` 写出的表）。'
              f'每次运行是一个新进程（含启动与载入政策），交替运行 {b["runs"]} 次取中位数。', '',
              '| 政策 | 表格 | 逐行引擎 秒 | 每秒行数 | 表格引擎（DuckDB）秒 | 每秒行数 | 表格引擎 ÷ 逐行（倍） |',
              '|---|---|---|---|---|---|---|']
