@@ -50,9 +50,14 @@ def choose_engine(compiled, engine: Optional[str] = None, date=None,
 
 def evaluate_table(policy, facts: str, out: str, date=None, engine: Optional[str] = None,
                    id_column: Optional[str] = None, skip_bad: bool = False, rejects: Optional[str] = None,
-                   allocation: Optional[str] = None, sheet: Optional[str] = None) -> BatchSummary:
+                   allocation: Optional[str] = None, sheet: Optional[str] = None, records: Optional[dict] = None,
+                   records_out: Optional[str] = None) -> BatchSummary:
     """Evaluate a whole table of applicants (``facts``: .csv/.jsonl/.parquet/.xlsx;
     ``sheet`` chooses an Excel sheet) into ``out``.
+
+    ``records`` ({kind: path}, for a policy that declares records) gives one table per record kind,
+    joined to the applicants by ``id_column`` (:mod:`polc.compiler.tables.records`); ``records_out``
+    then receives one row per record.
 
     ``policy`` is a :class:`~polc.compiler.python.loader.CompiledPolicy` or a path to a .pol file;
     ``engine`` is ``'duckdb'`` (the policy as one SQL query), ``'python'`` (row by row, constant
@@ -62,6 +67,9 @@ def evaluate_table(policy, facts: str, out: str, date=None, engine: Optional[str
     if not hasattr(policy, 'evaluate_typed'):
         from polc.compiler.python.loader import load
         policy = load(policy)
+    if records or records_out:
+        return run_records(policy, facts, out, date, engine, id_column, skip_bad, rejects, allocation, sheet,
+                           records or {}, records_out)
     engine, _notice = choose_engine(policy, engine, date, facts)
     if engine == 'duckdb':
         from polc.compiler.sql.engine import run_duckdb
@@ -70,3 +78,24 @@ def evaluate_table(policy, facts: str, out: str, date=None, engine: Optional[str
         raise BatchError(f'未知的引擎「{engine}」（可用 python、duckdb）')
     return run_batch(policy, facts, out, date, id_column, skip_bad, rejects, allocation_path=allocation,
                      sheet=sheet)
+
+
+RECORDS_ON_PYTHON = ('DuckDB 引擎尚不支持申请人表与记录表关联的计算，本次由逐行引擎（python）计算；'
+                     '两个引擎对同一张表的结果相同')
+
+
+def run_records(policy, facts, out, date, engine, id_column, skip_bad, rejects, allocation, sheet, records,
+                records_out, progress=None) -> BatchSummary:
+    """An applicants table with record tables: on the per-row engine (the DuckDB engine falls back to
+    it and says so in ``BatchSummary.note``)."""
+    engine = engine or 'python'         # the default for record tables: the per-row engine (same bytes as DuckDB)
+    if engine not in ('python', 'duckdb'):
+        raise BatchError(f'未知的引擎「{engine}」（可用 python、duckdb）')
+    if not records:
+        raise BatchError('--records-out 需要 --records（记录表）', 'E-USAGE')
+    from polc.compiler.tables.records import run_records_batch
+    summary = run_records_batch(policy, facts, records, out, date, id_column, skip_bad, rejects, progress,
+                                allocation, sheet, records_out)
+    if engine == 'duckdb':
+        summary.note = RECORDS_ON_PYTHON
+    return summary

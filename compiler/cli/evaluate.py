@@ -30,12 +30,17 @@ from polc.compiler.engines import DEFAULT_ENGINE
 @click.option('--rejects', 'rejects_path', default=None, help='批量：被跳过的行写到此 JSONL 文件')
 @click.option('--allocation', 'allocation_path', default=None,
               help='批量：名额与资金池的分配结果写到此表格（谁获得、多少、谁被削减及原因）')
+@click.option('--records', 'records', multiple=True, metavar='种类=文件',
+              help='批量：一个申请人多个项目（产品、活动）时的记录表，如 --records 产品=products.csv（每种记录一个，'
+                   '可重复）；与 --facts 申请人表按 --id-column 编号列关联')
+@click.option('--records-out', 'records_out', default=None,
+              help='批量：另把每个记录（项目、产品）的结果写到此表格（需要 --records）')
 @click.option('--engine', type=click.Choice(['python', 'duckdb']), default=None,
               help=f'批量：duckdb 把政策编译为 SQL 在 DuckDB 上整表计算（DECIMAL 精确到分）；python 逐行计算；'
                    f'默认 {DEFAULT_ENGINE}（与 polc report 相同；JSONL 与 Excel 表格用逐行引擎；政策有 SQL '
                    f'不能表达的写法或未安装 DuckDB 时自动改用逐行引擎并提示）')
 def eval_(file, facts_path, date, fmt, brief, all_items, strict, out_path, sheet, id_column, skip_bad, rejects_path,
-          allocation_path, engine):
+          allocation_path, records, records_out, engine):
     """计算一个申请人可获得的奖补，并逐条说明理由；或批量计算一整张表。"""
     from polc.compiler.python.explain import render_text
     from polc.compiler.tables.io import table_format
@@ -44,15 +49,21 @@ def eval_(file, facts_path, date, fmt, brief, all_items, strict, out_path, sheet
         echo_err('错误[E-USAGE]: --strict 只用于单个申请人的计算（批量表格不支持）')
         sys.exit(EXIT_USAGE)
     if batch:           # before any work: no output may be an input or another output
-        distinct_or_exit([('--facts', facts_path), ('政策文件', file)],
-                         [('--out', out_path), ('--rejects', rejects_path), ('--allocation', allocation_path)])
+        distinct_or_exit([('--facts', facts_path), ('政策文件', file)]
+                         + [('--records', spec.partition('=')[2].strip()) for spec in records if '=' in spec],
+                         [('--out', out_path), ('--rejects', rejects_path), ('--allocation', allocation_path),
+                          ('--records-out', records_out)])
     if date is not None:
         day_or_exit(date)
     compiled = load_or_exit(file)
     if batch:
         batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                      allocation_path, engine, sheet)
+                      allocation_path, engine, sheet, records, records_out)
         return
+    if records or records_out:
+        echo_err('错误[E-USAGE]: --records 与 --records-out 只用于批量计算（--facts 为申请人表格，并给出 --out）；'
+                 '单个申请人的多个项目写在 JSON 或 YAML 事实的列表里')
+        sys.exit(EXIT_USAGE)
     if engine == 'duckdb':
         echo_err('错误[E-USAGE]: --engine duckdb 只用于批量计算（--facts 为 .csv/.jsonl/.parquet/.xlsx 表格，并给出 --out）')
         sys.exit(EXIT_USAGE)

@@ -14,10 +14,19 @@ from polc.compiler.engines import DEFAULT_ENGINE, choose_engine
 
 
 def run_table(compiled, facts_path, out_path, date, id_column=None, skip_bad=False, rejects_path=None,
-              allocation_path=None, engine=None, sheet=None):
+              allocation_path=None, engine=None, sheet=None, records=(), records_out=None):
     """Evaluate a table on the chosen engine (``None``: the default, which may fall back to the
-    per-row engine with a notice on stderr), with a progress bar on a terminal (rate and ETA)."""
+    per-row engine with a notice on stderr), with a progress bar on a terminal (rate and ETA).
+    ``records``: the ``--records KIND=FILE`` options (record tables joined by ``id_column``)."""
     from polc.compiler.cli.progress import Progress
+    if records or records_out:
+        from polc.compiler.engines import run_records
+        from polc.compiler.tables.records import parse_record_options
+        tables = parse_record_options(compiled, records)
+        with Progress('计算') as bar:
+            return run_records(compiled, facts_path, out_path, date, engine, id_column, skip_bad, rejects_path,
+                               allocation_path, sheet, tables, records_out,
+                               progress=bar.rows if bar.shown else None)
     engine, notice = choose_engine(compiled, engine, date, facts_path)
     if notice:
         echo_err(notice)
@@ -33,14 +42,16 @@ def run_table(compiled, facts_path, out_path, date, id_column=None, skip_bad=Fal
 
 
 def batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                  allocation_path=None, engine=None, sheet=None):
+                  allocation_path=None, engine=None, sheet=None, records=(), records_out=None):
     from polc.compiler.tables.io import FORMAT_NAMES, BatchError
     if out_path is None:
         echo_err(f'错误[E-USAGE]: 批量计算需要 --out 结果文件（{FORMAT_NAMES}）')
         sys.exit(EXIT_USAGE)
     with exit_on((BatchError, lambda e: f'错误[{e.code}]: {e}')):
         summary = run_table(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                            allocation_path, engine, sheet)
+                            allocation_path, engine, sheet, records, records_out)
+    if summary.note:
+        echo_err(f'注意：{summary.note}')
     line = (f'计算了 {summary.written:,} 行，写入 {out_path}'
             + (f'；跳过有错误的行 {summary.rejected:,} 行' if summary.rejected else ''))
     if summary.allocations:
@@ -50,7 +61,13 @@ def batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rej
     else:
         line += f'；应得合计 {money_text(summary.total)}'
     click.echo(line)
+    kinds = {info['name']: info.get('per_record') for info, _f in compiled.namespace['ITEMS']} if summary.grants else {}
     for name, sh in summary.allocations.items():
+        if kinds.get(name):
+            k = kinds[name]
+            click.echo(f'「{name}」：{sh.claims:,} 个{k}申请，{sh.recipients:,} 个{k}获得，分配合计 '
+                       f'{money_text(sh.granted)}（申请 {money_text(sh.claimed)}）；{sh.cut:,} 个{k}被削减')
+            continue
         click.echo(f'「{name}」：{sh.claims:,} 个申请，{sh.recipients:,} 个获得，分配合计 '
                    f'{money_text(sh.granted)}（申请 {money_text(sh.claimed)}）；{sh.cut:,} 个被削减')
 

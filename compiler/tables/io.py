@@ -407,6 +407,8 @@ class BatchSummary:
     total: Decimal = Decimal(0)
     allocations: dict = attrs.field(factory=dict)  # item -> Shared, for items with a quota or pool
     cuts: dict = attrs.field(factory=dict)         # item -> amount (outcome 金额) taken off by its quota or pool
+    grants: dict = attrs.field(factory=dict)       # item -> [Grant] (tables with records: one claim per record)
+    note: str = ''                                 # said after the run (e.g. the engine used instead)
 
     @property
     def paid(self) -> Decimal:
@@ -459,6 +461,7 @@ def total_column(columns) -> str:
 def record_list_problem(kind: str) -> str:
     """The refusal for a column holding a list of records (项目、产品 …): tables have one applicant per
     row with flat facts (one record each); tables of records joined to applicants are not supported."""
-    return (f'「{kind}」：这一列是逐个列出的{kind}；整表计算时每行是一个申请人的平铺事实（一行只描述一个{kind}，'
-            f'{kind}的输入直接作为列），一个申请人多个{kind}的表格（{kind}表与申请人表关联）尚不支持；'
-            f'请对这样的申请人用 polc eval --facts（JSON 或 YAML，「{kind}」写作列表）逐个计算')
+    return (f'「{kind}」：这一列是逐个列出的{kind}；申请人表每行是一个申请人的平铺事实（一行只描述一个{kind}，'
+            f'{kind}的输入直接作为列），在一格里写{kind}列表的形式尚不支持；一个申请人多个{kind}时，'
+            f'请把{kind}写成{kind}表（每行一个{kind}，带申请人编号列），用 --records {kind}=表格文件 '
+            f'--id-column 编号列 与申请人表关联')

@@ -1,0 +1,366 @@
+"""Tables of applicants with several projects: an applicants table joined to a table per record kind
+(--records KIND=FILE) on both engines.  Every expected number is worked by hand from the policy text
+(the 原文 quoted beside it) or from tests/data/records.pol; the property test checks that a table gives,
+row for row, what single eval gives for the same applicant object."""
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import polc
+from polc.compiler.cli import cli
+from polc.compiler.tables.io import BatchError
+
+ROOT = Path(__file__).resolve().parent.parent
+XIAMEN = ROOT / 'policies' / 'xiamen.pol'
+LANGFANG = ROOT / 'policies' / 'langfang.pol'
+RECORDS = ROOT / 'tests' / 'data' / 'records.pol'
+DATE = '2025-06-01'
+W = Decimal(10000)
+ENGINES = ['python', 'duckdb']
+
+
+@pytest.fixture(scope='module')
+def xiamen():
+    return polc.load(XIAMEN)
+
+
+@pytest.fixture(scope='module')
+def langfang():
+    return polc.load(LANGFANG)
+
+
+@pytest.fixture(scope='module')
+def records_policy():
+    return polc.load(RECORDS)
+
+
+def write_csv(path: Path, rows) -> str:
+    with open(path, 'w', newline='', encoding='utf-8') as f:
+        csv.writer(f).writerows(rows)
+    return str(path)
+
+
+def read_csv(path) -> list[dict]:
+    with open(path, encoding='utf-8', newline='') as f:
+        return list(csv.DictReader(f))
+
+
+def money(row, item) -> Decimal:
+    return Decimal(row[f'{item}.金额'])
+
+
+def engine_ok(engine):
+    if engine == 'duckdb':
+        pytest.importorskip('duckdb')
+
+
+# ---------------------------------------------------------------- 厦门（八）: 每家每年最高 cuts a sum
+XIAMEN_APPLICANTS = [['企业名称', '年度营业收入', '主体类型'],
+                     ['甲公司', '20亿元', '企业'],
+                     ['乙公司', '5亿元', '企业'],
+                     ['丙大学', '', '高校'],
+                     ['丁公司', '5亿元', '企业']]          # no project at all: valid, 0 projects
+XIAMEN_PROJECTS = [['企业名称', '名称', '算力服务费用'],
+                   ['甲公司', 'A', '2000万元'],
+                   ['乙公司', 'X', '600万元'],
+                   ['甲公司', 'B', '3000万元'],          # the projects of one firm need not be adjacent
+                   ['乙公司', 'Y', '600万元'],
+                   ['丙大学', '', '300万元'],
+                   ['乙公司', 'Z', '600万元'],
+                   ['丙大学', '', '200万元']]
+
+
+@pytest.mark.parametrize('engine', ENGINES)
+def test_xiamen_compute_vouchers_per_firm_cap(xiamen, tmp_path, engine):
+    engine_ok(engine)
+    apps = write_csv(tmp_path / 'apps.csv', XIAMEN_APPLICANTS)
+    projects = write_csv(tmp_path / 'projects.csv', XIAMEN_PROJECTS)
+    out, per = tmp_path / 'out.csv', tmp_path / 'per.csv'
+    summary = polc.evaluate_table(xiamen, apps, str(out), date=DATE, engine=engine, id_column='企业名称',
+                                  records={'項目': projects}, records_out=str(per))
+    rows = read_csv(out)
+    assert [r['企业名称'] for r in rows] == ['甲公司', '乙公司', '丙大学', '丁公司']
+    # 原文：10億元(含)以上 30%，每家每年最高不超過1000萬元；1億元(含)—10億元 40%，每家每年最高不超過500萬元；
+    # 高校 50%，每家每年最高不超過200萬元
+    # 甲：2000萬 × 30% = 600萬，3000萬 × 30% = 900萬，合計 1500萬 > 1000萬 → 1000萬（最高可獲）
+    assert rows[0]['企業算力券.结果'] == 'ceiling' and money(rows[0], '企業算力券') == 1000 * W
+    assert rows[0]['企業算力券.获奖項目数'] == '2'
+    # 乙：3 × 600萬 × 40% = 720萬 > 500萬 → 500萬
+    assert money(rows[1], '企業算力券') == 500 * W and rows[1]['企業算力券.获奖項目数'] == '3'
+    # 丙大學：300萬 × 50% + 200萬 × 50% = 250萬 > 200萬 → 200萬
+    assert money(rows[2], '高校科研機構算力券') == 200 * W
+    assert rows[2]['企業算力券.结果'] == 'not_applicable'
+    # 丁：no project → not applicable, 0 projects
+    assert rows[3]['企業算力券.结果'] == 'not_applicable' and rows[3]['企業算力券.获奖項目数'] == '0'
+    assert summary.written == 4
+    if engine == 'duckdb':
+        assert '逐行引擎' in summary.note
+    # one row per project; the firm's cap is taken from the later projects: 甲 B 900萬 → 400萬
+    per_rows = read_csv(per)
+    assert [(r['企业名称'], r['记录行号'], r['名称']) for r in per_rows] == [
+        ('甲公司', '1', '項目1「A」'), ('甲公司', '3', '項目2「B」'), ('乙公司', '2', '項目1「X」'),
+        ('乙公司', '4', '項目2「Y」'), ('乙公司', '6', '項目3「Z」'), ('丙大学', '5', '項目1'), ('丙大学', '7', '項目2')]
+    assert [Decimal(r['企業算力券.计算金额']) for r in per_rows[:5]] == [600 * W, 900 * W, 240 * W, 240 * W, 240 * W]
+    assert [Decimal(r['企業算力券.金额']) for r in per_rows[:5]] == [600 * W, 400 * W, 240 * W, 240 * W, 20 * W]
+    assert [Decimal(r['高校科研機構算力券.金额']) for r in per_rows[5:]] == [150 * W, 50 * W]
+
+
+def test_both_engines_write_the_same_bytes(xiamen, tmp_path):
+    pytest.importorskip('duckdb')
+    apps = write_csv(tmp_path / 'apps.csv', XIAMEN_APPLICANTS)
+    projects = write_csv(tmp_path / 'projects.csv', XIAMEN_PROJECTS)
+    outs = []
+    for engine in ENGINES:
+        out = tmp_path / f'{engine}.csv'
+        polc.evaluate_table(xiamen, apps, str(out), date=DATE, engine=engine, id_column='企业名称',
+                            records={'項目': projects})
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+
+
+# ---------------------------------------------------------------- 厦门（五）: a quota that counts products
+def test_xiamen_best_sellers_quota_counts_products(xiamen, tmp_path):
+    # 原文：年銷售額不低於1000萬元…每1000萬元銷售額給予50萬元獎勵，單個產品獎勵最高不超過300萬元，
+    # 每年給予獎勵的產品最多不超過10個
+    apps = write_csv(tmp_path / 'apps.csv', [['编号', '年度营业收入'], ['A', '1亿元'], ['B', '1亿元']])
+    products = [['编号', '评定为爆款产品', '爆款产品年销售额'],
+                ['A', '是', '3500万元'],       # 3500萬 ÷ 1000萬 × 50萬 = 175萬
+                ['A', '是', '8000万元'],       # 400萬 > 單個產品 300萬 → 300萬
+                ['A', '是', '1000万元']]       # 50萬 (不低於 includes 1000萬)
+    products += [['B', '是', '1000万元']] * 12   # 12 × 50萬; the firm's own quota keeps 10
+    prod = write_csv(tmp_path / 'products.csv', products)
+    alloc = tmp_path / 'alloc.csv'
+    summary = polc.evaluate_table(xiamen, apps, str(tmp_path / 'out.csv'), date=DATE, id_column='编号',
+                                  records={'產品': prod}, allocation=str(alloc))
+    rows = read_csv(tmp_path / 'out.csv')
+    assert money(rows[0], '爆款產品獎勵') == 525 * W           # 175 + 300 + 50
+    assert rows[0]['爆款產品獎勵.获奖產品数'] == '3'
+    assert money(rows[1], '爆款產品獎勵') == 500 * W           # 10 × 50萬 (每年最多10個)
+    assert rows[1]['爆款產品獎勵.获奖產品数'] == '10'
+    # over the table: 3 + 10 = 13 products claim; the quota of 10 products (按申請順序) cuts B's last 3
+    sh = summary.allocations['爆款產品獎勵']
+    assert (sh.claims, sh.recipients, sh.cut) == (13, 10, 3)
+    assert sh.granted == 525 * W + 7 * 50 * W
+    assert summary.cuts['爆款產品獎勵'] == 3 * 50 * W
+    assert summary.paid == summary.total - 150 * W
+    lines = read_csv(alloc)
+    assert [r['记录'] for r in lines[:4]] == ['產品1', '產品2', '產品3', '產品1']
+    assert [Decimal(r['分配金额']) for r in lines] == [175 * W, 300 * W, 50 * W] + [50 * W] * 7 + [0] * 3
+
+
+# ---------------------------------------------------------------- 廊坊 第2条: 就高 per project, 每个单位 100万
+@pytest.mark.parametrize('engine', ENGINES)
+def test_langfang_highest_per_project_and_yearly_cap(langfang, tmp_path, engine):
+    engine_ok(engine)
+    apps = write_csv(tmp_path / 'apps.csv', [['单位', '当年落户'], ['一号', '否'], ['二号', '是']])
+    projects = write_csv(tmp_path / 'projects.csv', [
+        ['单位', '名称', '牵头申报成功', '攻关项目算力成本', '本地算力使用费用'],
+        ['一号', '甲', '是', '100万元', '100万元'],   # 攻关 60萬 > 使用 50萬: 就高 keeps 攻关
+        ['一号', '乙', '', '', '60万元'],             # 使用 30萬
+        ['二号', '甲', '是', '100万元', ''],          # 攻关 60萬
+        ['二号', '乙', '', '', '80万元'],             # 使用 40萬
+        ['二号', '丙', '', '', '40万元']])            # 使用 20萬
+    out = tmp_path / 'out.csv'
+    polc.evaluate_table(langfang, apps, str(out), date=DATE, engine=engine, id_column='单位',
+                        records={'项目': projects})
+    one, two = read_csv(out)
+    # 同一企業同一項目僅享受其中一項，就高：一号 甲 60萬（使用 50萬 不重複），乙 30萬；90萬 ≤ 100萬
+    assert (money(one, '攻关算力券'), money(one, '使用算力券'), Decimal(one['合计'])) == (60 * W, 30 * W, 90 * W)
+    assert one['攻关算力券.获奖项目数'] == '1' and one['使用算力券.获奖项目数'] == '1'
+    # 每个单位每年最高享受100万元：落户 50萬 + 攻关 60萬 + 使用 60萬 = 170萬 > 100萬 → 50 + 50 + 0
+    assert (money(two, '落户算力券'), money(two, '攻关算力券'), money(two, '使用算力券')) == (50 * W, 50 * W, 0)
+    assert Decimal(two['合计']) == 100 * W
+    assert two['使用算力券.获奖项目数'] == '0'
+
+
+# ---------------------------------------------------------------- the table agrees with single eval
+def _applicant(size, projects):
+    facts = {'企业规模': size, '项目': projects}
+    return facts
+
+
+PROJECT = st.fixed_dictionaries({}, optional={
+    '研发投入': st.integers(0, 1200).map(lambda w: f'{w}万元'),
+    '算力费用': st.integers(0, 300).map(lambda w: f'{w}万元'),
+    '已验收': st.sampled_from(['是', '否'])})
+APPLICANT = st.tuples(st.sampled_from(['大型', '中小', None]), st.lists(PROJECT, max_size=4))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(APPLICANT, min_size=1, max_size=6))
+def test_tables_agree_with_single_eval(records_policy, tmp_path_factory, applicants):
+    tmp = tmp_path_factory.mktemp('agree')
+    apps = [['编号', '企业规模']] + [[f'F{i}', size or ''] for i, (size, _p) in enumerate(applicants)]
+    rows = [['编号', '研发投入', '算力费用', '已验收']]
+    for i, (_s, projects) in enumerate(applicants):
+        rows += [[f'F{i}', p.get('研发投入', ''), p.get('算力费用', ''), p.get('已验收', '')] for p in projects]
+    a, p = write_csv(tmp / 'apps.csv', apps), write_csv(tmp / 'projects.csv', rows)
+    outs = {}
+    for engine in (['python', 'duckdb'] if _has_duckdb() else ['python']):
+        out = tmp / f'{engine}.csv'
+        polc.evaluate_table(records_policy, a, str(out), date=DATE, engine=engine, id_column='编号',
+                            records={'项目': p})
+        outs[engine] = out.read_bytes()
+    assert len(set(outs.values())) == 1
+    got = read_csv(tmp / 'python.csv')
+    for row, (size, projects) in zip(got, applicants):
+        facts = {'项目': projects, **({'企业规模': size} if size else {})}
+        single = records_policy.evaluate(facts, DATE, explain=False)
+        assert Decimal(row['合计']) == single.total
+        for it in single.items:
+            assert row[f'{it.name}.结果'] == it.outcome
+            if it.outcome == 'amount':
+                assert Decimal(row[f'{it.name}.金额']) == it.paid
+        # invariants from the policy text: 每家最高 90万 for 算力补助; 年度上限 200万
+        assert money(row, '算力补助') <= 90 * W if row['算力补助.金额'] else True
+        assert Decimal(row['合计']) <= 200 * W
+
+
+def _has_duckdb():
+    try:
+        import duckdb  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+# ---------------------------------------------------------------- errors name the file and the row
+def _run(policy, tmp_path, apps, projects, **kw):
+    a = write_csv(tmp_path / 'apps.csv', apps)
+    p = write_csv(tmp_path / 'projects.csv', projects)
+    kw.setdefault('id_column', '编号')
+    return polc.evaluate_table(policy, a, str(tmp_path / 'out.csv'), date=DATE, records={'项目': p}, **kw)
+
+
+def test_a_project_of_an_unknown_applicant(records_policy, tmp_path):
+    with pytest.raises(BatchError) as e:
+        _run(records_policy, tmp_path, [['编号'], ['A']], [['编号', '研发投入'], ['A', '1万元'], ['B', '2万元']])
+    assert 'projects.csv：第 2 行' in str(e.value) and '「B」不在申请人表中' in str(e.value)
+    assert not (tmp_path / 'out.csv').exists()                 # nothing written
+
+
+def test_duplicate_applicant_ids(records_policy, tmp_path):
+    with pytest.raises(BatchError) as e:
+        _run(records_policy, tmp_path, [['编号'], ['A'], ['B'], ['A']], [['编号', '研发投入']])
+    assert 'apps.csv：第 3 行' in str(e.value) and '「A」重复（第 1 行已出现）' in str(e.value)
+
+
+def test_missing_id_column(records_policy, tmp_path):
+    with pytest.raises(BatchError) as e:
+        _run(records_policy, tmp_path, [['编号'], ['A']], [['研发投入'], ['1万元']])
+    assert 'projects.csv：第 1 行' in str(e.value) and '编号列「编号」' in str(e.value)
+    with pytest.raises(BatchError) as e:
+        _run(records_policy, tmp_path, [['企业规模'], ['大型']], [['编号', '研发投入']])
+    assert 'apps.csv：第 1 行' in str(e.value) and '编号列「编号」' in str(e.value)
+    with pytest.raises(BatchError) as e:
+        _run(records_policy, tmp_path, [['编号'], ['A']], [['编号', '研发投入']], id_column=None)
+    assert e.value.code == 'E-USAGE' and '--id-column' in str(e.value)
+
+
+def test_a_bad_cell_in_the_projects_table_names_its_row(records_policy, tmp_path):
+    with pytest.raises(BatchError) as e:
+        _run(records_policy, tmp_path, [['编号', '企业规模'], ['A', '大型'], ['B', '中小']],
+             [['编号', '研发投入'], ['A', '1万元'], ['B', '2万元'], ['B', '三万元']])
+    msg = str(e.value)
+    assert 'projects.csv：第 3 行' in msg and '申请人表第 2 行' in msg and '「研发投入」' in msg
+
+
+def test_a_bad_project_is_skipped_with_its_applicant(records_policy, tmp_path):
+    rejects = tmp_path / 'rejects.jsonl'
+    summary = _run(records_policy, tmp_path, [['编号'], ['A'], ['B']],
+                   [['编号', '算力费用'], ['A', '10万元'], ['B', 'x']], skip_bad=True, rejects=str(rejects))
+    assert (summary.written, summary.rejected) == (1, 1)
+    line = json.loads(rejects.read_text(encoding='utf-8'))
+    assert line['行号'] == 2 and 'projects.csv：第 2 行' in line['错误'] and line['数据']['项目'] == [{'算力费用': 'x'}]
+    assert money(read_csv(tmp_path / 'out.csv')[0], '算力补助') == 5 * W       # 10万 × 50%
+
+
+def test_the_kind_column_in_the_applicants_table_is_refused(records_policy, tmp_path):
+    with pytest.raises(BatchError) as e:
+        _run(records_policy, tmp_path, [['编号', '项目'], ['A', 'x']], [['编号', '研发投入']])
+    assert 'apps.csv：第 1 行' in str(e.value) and '--records' in str(e.value)
+
+
+def test_a_record_input_given_for_the_applicant_is_refused(records_policy, tmp_path):
+    with pytest.raises(BatchError) as e:
+        _run(records_policy, tmp_path, [['编号', '研发投入'], ['A', '5万元']], [['编号', '研发投入']])
+    assert 'apps.csv：第 1 行' in str(e.value) and '「研发投入」' in str(e.value)
+
+
+# ---------------------------------------------------------------- Excel and Parquet record tables
+def test_excel_projects_table(records_policy, tmp_path):
+    xlsxwriter = pytest.importorskip('xlsxwriter')
+    pytest.importorskip('python_calamine')
+    book = tmp_path / 'projects.xlsx'
+    wb = xlsxwriter.Workbook(str(book))
+    ws = wb.add_worksheet()
+    for i, row in enumerate([['编号', '名称', '研发投入', '已验收'], [1001, '甲', 3000000, '是'],
+                             [1001, '乙', '1000万元', '是']]):
+        ws.write_row(i, 0, row)
+    wb.close()
+    apps = write_csv(tmp_path / 'apps.csv', [['编号', '企业规模'], ['1001', '大型']])
+    polc.evaluate_table(records_policy, apps, str(tmp_path / 'out.csv'), date=DATE, id_column='编号',
+                        records={'项目': str(book)})
+    row = read_csv(tmp_path / 'out.csv')[0]
+    # 甲 300万 × 20% = 60万；乙 1000万 × 20% = 200万 → 单个项目 100万；160万 > 大型每家每年 150万 → 150万
+    assert money(row, '研发补助') == 150 * W and row['研发补助.获奖项目数'] == '2'
+
+
+def test_parquet_applicants_with_number_ids(records_policy, tmp_path):
+    pa = pytest.importorskip('pyarrow')
+    import pyarrow.parquet as pq
+    pq.write_table(pa.table({'编号': [7, 8], '企业规模': ['中小', '大型']}), str(tmp_path / 'apps.parquet'))
+    p = write_csv(tmp_path / 'projects.csv', [['编号', '算力费用'], ['8', '100万元'], ['7', '20万元']])
+    polc.evaluate_table(records_policy, str(tmp_path / 'apps.parquet'), str(tmp_path / 'out.csv'), date=DATE,
+                        id_column='编号', records={'项目': p})
+    rows = read_csv(tmp_path / 'out.csv')
+    assert [money(r, '算力补助') for r in rows] == [10 * W, 50 * W]    # 20万 × 50%; 100万 × 50% = 50万 ≤ 60万
+    assert Decimal(rows[1]['合计']) == 80 * W                         # + 落户奖励 30万 (大型)
+
+
+# ---------------------------------------------------------------- the command line
+def test_cli_eval_with_project_tables(tmp_path):
+    apps = write_csv(tmp_path / 'apps.csv', XIAMEN_APPLICANTS)
+    projects = write_csv(tmp_path / 'projects.csv', XIAMEN_PROJECTS)
+    out = tmp_path / 'out.csv'
+    r = CliRunner().invoke(cli, ['eval', str(XIAMEN), '--facts', apps, '--records', f'项目={projects}',
+                                 '--id-column', '企业名称', '--out', str(out), '--date', DATE, '--engine', 'duckdb'])
+    assert r.exit_code == 0, r.output
+    assert '计算了 4 行' in r.output and '逐行引擎' in r.output
+    assert money(read_csv(out)[0], '企業算力券') == 1000 * W
+
+
+@pytest.mark.parametrize('args, words', [
+    (['--records', '商品=p.csv'], '没有声明记录「商品」'),
+    (['--records', 'p.csv'], '种类=表格文件'),
+    (['--records', '项目=p.csv', '--records', '項目=q.csv'], '给了两次'),
+])
+def test_cli_bad_records_options(tmp_path, args, words):
+    apps = write_csv(tmp_path / 'apps.csv', XIAMEN_APPLICANTS)
+    r = CliRunner().invoke(cli, ['eval', str(XIAMEN), '--facts', apps, '--id-column', '企业名称',
+                                 '--out', str(tmp_path / 'out.csv'), '--date', DATE] + args)
+    assert r.exit_code == 2 and words in r.output and 'Traceback' not in r.output
+
+
+def test_cli_records_need_a_table(tmp_path):
+    facts = tmp_path / 'f.json'
+    facts.write_text('{}', encoding='utf-8')
+    r = CliRunner().invoke(cli, ['eval', str(XIAMEN), '--facts', str(facts), '--records', '项目=p.csv'])
+    assert r.exit_code == 2 and '只用于批量计算' in r.output
+
+
+def test_records_out_may_not_be_a_projects_table(tmp_path):
+    apps = write_csv(tmp_path / 'apps.csv', XIAMEN_APPLICANTS)
+    projects = write_csv(tmp_path / 'projects.csv', XIAMEN_PROJECTS)
+    before = Path(projects).read_bytes()
+    r = CliRunner().invoke(cli, ['eval', str(XIAMEN), '--facts', apps, '--records', f'项目={projects}',
+                                 '--id-column', '企业名称', '--out', str(tmp_path / 'o.csv'),
+                                 '--records-out', projects, '--date', DATE])
+    assert r.exit_code != 0 and Path(projects).read_bytes() == before
