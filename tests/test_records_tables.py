@@ -364,3 +364,44 @@ def test_records_out_may_not_be_a_projects_table(tmp_path):
                                  '--id-column', '企业名称', '--out', str(tmp_path / 'o.csv'),
                                  '--records-out', projects, '--date', DATE])
     assert r.exit_code != 0 and Path(projects).read_bytes() == before
+
+
+# ---------------------------------------------------------------- polc report counts firms and projects
+LANGFANG_APPS = [['单位', '当年落户'], ['一号', '否'], ['二号', '是'], ['三号', '否']]
+LANGFANG_PROJECTS = [['单位', '名称', '牵头申报成功', '攻关项目算力成本', '本地算力使用费用'],
+                     ['一号', '甲', '是', '100万元', '100万元'],
+                     ['一号', '乙', '', '', '60万元'],
+                     ['二号', '甲', '是', '100万元', ''],
+                     ['二号', '乙', '', '', '80万元'],
+                     ['二号', '丙', '', '', '40万元']]
+
+
+@pytest.mark.parametrize('engine', ENGINES)
+def test_report_counts_firms_and_projects(tmp_path, engine):
+    engine_ok(engine)
+    apps = write_csv(tmp_path / 'apps.csv', LANGFANG_APPS)
+    projects = write_csv(tmp_path / 'projects.csv', LANGFANG_PROJECTS)
+    out = tmp_path / 'r.html'
+    r = CliRunner().invoke(cli, ['report', str(LANGFANG), '--facts', apps, '--records', f'项目={projects}',
+                                 '--id-column', '单位', '--out', str(out), '--date', DATE, '--engine', engine,
+                                 '--export', str(tmp_path / 'sum.xlsx')])
+    assert r.exit_code == 0, r.output
+    # 一号：甲 攻关 60万（使用 50万 就高不采用）+ 乙 使用 30万 = 90万：2 个项目获奖
+    # 二号：落户 50万 + 甲 攻关 50万（每个单位每年 100万 削减）；乙、丙 使用被压减为 0：1 个项目获奖
+    # 三号：没有项目，不获奖
+    assert '3 个申请人，获奖申请人 2 家，获奖项目 3 个' in r.output
+    # the headline is the sum of the per-firm capped amounts: 90万 + 100万 (not 90万 + 170万)
+    assert '应发合计 190.00万元' in r.output
+    page = out.read_text(encoding='utf-8')
+    assert '<td id="recipients">获奖申请人 2 家，获奖项目 3 个</td>' in page
+    assert '<td>2（项目 2 个）</td>' in page                 # 攻关算力券: 一号 甲, 二号 甲
+    assert '<td>1（项目 1 个）</td>' in page                 # 使用算力券: 一号 乙 (二号's is cut to 0)
+
+
+def test_report_of_a_flat_table_is_unchanged(tmp_path):
+    apps = write_csv(tmp_path / 'apps.csv', [['单位', '当年落户'], ['一号', '是']])
+    out = tmp_path / 'r.html'
+    r = CliRunner().invoke(cli, ['report', str(LANGFANG), '--facts', apps, '--id-column', '单位',
+                                 '--out', str(out), '--date', DATE])
+    assert r.exit_code == 0, r.output
+    assert '获奖申请人' not in r.output and 'id="recipients"' not in out.read_text(encoding='utf-8')

@@ -42,6 +42,9 @@ class ItemLine:
     paid: Optional[Decimal] = None  # after the item's quota or pool (None: = total, nothing cut)
     lead: tuple[str, ...] = ()      # 牵头单位
     units: tuple[str, ...] = ()     # 责任单位
+    record_kind: str = ''           # a per-record item on a table with records: the kind (产品 …)
+    record_recipients: Optional[int] = None     # … the records that got an amount from it (outcome 金额)
+    record_ceilings: Optional[int] = None       # … and those that got a ceiling (最高可获)
 
     @property
     def after_cuts(self) -> Decimal:
@@ -86,6 +89,16 @@ class Report:
     paid: Optional[Decimal] = None  # the grand total after quotas and pools (None: = total)
     # (heading, rows of (name, items, before cuts, after cuts)) for 类别, 牵头单位, 责任单位
     breakdowns: tuple = ()
+    # tables with records: (applicants with an amount or ceiling > 0, ((kind, records with one), …))
+    recipients: Optional[tuple] = None
+
+    @property
+    def recipients_text(self) -> str:
+        """获奖申请人 N 家，获奖产品 M 个 (empty without records)."""
+        if self.recipients is None:
+            return ''
+        firms, kinds = self.recipients
+        return '，'.join([f'获奖申请人 {firms:,} 家'] + [f'获奖{k} {n:,} 个' for k, n in kinds])
 
     @property
     def after_cuts(self) -> Decimal:
@@ -125,14 +138,17 @@ def constant_cap(amount) -> Optional[Decimal]:
 
 
 def aggregate(compiled, results_path: str, allocations: dict, date: str, id_column: Optional[str] = None,
-              top: int = 10) -> Report:
+              top: int = 10, recipients: Optional[tuple] = None) -> Report:
     """Sum a results table (``polc eval --out`` columns: 行号, the id column, N.结果 and N.金额 for
     each item, 合计; CSV or Parquet, from either engine) into a report.
 
     ``allocations`` maps each item with a quota or pool to how it was shared: a :class:`Shared`
     (``BatchSummary.allocations``) or the list of :class:`Grant` itself.  The reasons of the cut
     claims are taken from the Grants; given only a Shared, the claims are read back from the
-    results table and shared again by the same rule (:func:`allocate`)."""
+    results table and shared again by the same rule (:func:`allocate`).  A table with records
+    (``--records``) passes the Grants (one claim per record) and ``recipients``: (applicants with an
+    amount > 0, ((kind, records with an amount > 0), …)); the per-record items' columns
+    ``项.获奖<kind>数`` are summed into each item's record recipients."""
     try:
         import duckdb
     except ImportError:
@@ -160,14 +176,29 @@ def aggregate(compiled, results_path: str, allocations: dict, date: str, id_colu
                   f"count(*) FILTER (WHERE {o} = '{R.CEILING}')",
                   f"COALESCE(SUM({a}) FILTER (WHERE {o} = '{R.CEILING}'), 0)",
                   f"count(*) FILTER (WHERE {o} = '{R.NOT_APPLICABLE}')"]
+    columns = {d[0] for d in con.execute('SELECT * FROM r LIMIT 0').description}
+    counted = []
+    for _c, it in items:
+        kind = infos[it.name.text].get('per_record')
+        col = f'{it.name.text}.获奖{kind}数' if kind else None
+        if col in columns:
+            counted.append((it.name.text, kind))
+            o = quote(it.name.text + '.结果')
+            for outcome in (R.AMOUNT, R.CEILING):
+                parts.append(f"COALESCE(SUM(CAST(NULLIF(CAST({quote(col)} AS VARCHAR), '') AS BIGINT)) "
+                             f"FILTER (WHERE {o} = '{outcome}'), 0)")
     row = con.execute(f'SELECT {", ".join(parts)} FROM r').fetchone()
+    sums = row[2 + 6 * len(items):]
+    record_counts = {n: (sums[2 * j], sums[2 * j + 1]) for j, (n, _k) in enumerate(counted)}
+    kinds_of = dict(counted)
     applicants, total = row[0], Decimal(row[1])
     ceiling_total = ZERO
     for k, (c, it) in enumerate(items):
         n, s, at_cap, nc, sc, na = row[2 + 6 * k: 8 + 6 * k]
         info = infos[it.name.text]
         line = ItemLine(c.number, it.name.text, info['kind'], item_cap(it), n, Decimal(s), at_cap,
-                        nc, Decimal(sc), na, None, tuple(info.get('lead') or ()), tuple(info.get('units') or ()))
+                        nc, Decimal(sc), na, None, tuple(info.get('lead') or ()), tuple(info.get('units') or ()),
+                        kinds_of.get(it.name.text, ''), *record_counts.get(it.name.text, (None, None)))
         lines.append(line)
         kinds[info['kind']] = kinds.get(info['kind'], ZERO) + line.total
         ceiling_total += line.ceiling_total
@@ -203,7 +234,8 @@ def aggregate(compiled, results_path: str, allocations: dict, date: str, id_colu
     breakdowns = (('类别', breakdown(lines, lambda i: (i.kind,))), ('牵头单位', breakdown(lines, lambda i: i.lead)),
                   ('责任单位', breakdown(lines, lambda i: i.units)))
     return Report(compiled.name, date, applicants, total, ceiling_total, tuple(lines), tuple(kinds.items()),
-                  shared_lines, tuple(zip(BIN_LABELS, counts)), tuple(best), id_column, paid, breakdowns)
+                  shared_lines, tuple(zip(BIN_LABELS, counts)), tuple(best), id_column, paid, breakdowns,
+                  recipients)
 
 
 def _shared_line(con, money, info: dict, given: Union[Shared, list[Grant]], id_column: Optional[str],

@@ -25,7 +25,9 @@ def summary_tables(rep: Report) -> list[tuple[str, list[str], list[list]]]:
     tables = [('概要', ['项目', '数值'], [
         ['政策', rep.policy], ['评估日期', rep.date], ['申请人数', rep.applicants],
         ['应发合计（元）', _yuan(rep.after_cuts)], ['申请额合计（元）', _yuan(rep.total)],
-        ['名额与资金池削减（元）', _yuan(rep.total - rep.after_cuts)], ['最高可获合计（元）', _yuan(rep.ceiling_total)]]),
+        ['名额与资金池削减（元）', _yuan(rep.total - rep.after_cuts)], ['最高可获合计（元）', _yuan(rep.ceiling_total)]]
+        + ([['获奖申请人', rep.recipients[0]]] + [[f'获奖{k}', n] for k, n in rep.recipients[1]]
+           if rep.recipients else [])),
         ('各项', ['序号', '条款', '项', '类别', '牵头单位', '责任单位', '获得人数', '申请额（元）', '分配后（元）',
                   '上限（元）', '达到上限', '最高可获人数', '最高可获合计（元）', '不适用'],
          [[k, i.clause, i.name, i.kind, '、'.join(i.lead), '、'.join(i.units), i.recipients, _yuan(i.total),

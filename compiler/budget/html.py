@@ -71,6 +71,8 @@ def render_html(rep: Report) -> str:
     cut_any = rep.after_cuts != rep.total
     summary = [f'<tr><th>评估日期</th><td>{_e(rep.date)}</td></tr>',
                f'<tr><th>申请人数</th><td id="applicants">{rep.applicants:,}</td></tr>',
+               *([f'<tr><th>获奖申请人与{_e("、".join(k for k, _n in rep.recipients[1]))}</th>'
+                  f'<td id="recipients">{_e(rep.recipients_text)}</td></tr>'] if rep.recipients else []),
                f'<tr class="headline"><th>应发合计（名额与资金池分配后）</th><td id="total">{_e(headline(rep.after_cuts))}</td></tr>',
                f'<tr><th>申请额合计（每个申请人单独计算，未扣名额与资金池）</th><td id="demand">{_e(headline(rep.total))}</td></tr>']
     if cut_any:
@@ -88,16 +90,20 @@ def render_html(rep: Report) -> str:
     folded = [(k, i) for k, i in enumerate(rep.items, start=1) if not (i.recipients or i.ceilings or i.total)]
     parts.append(_table(['序号', '条款', '项', '类别', '获得人数', '申请额（万元）', '分配后（万元）', '上限（万元）',
                          '达到上限', '最高可获人数', '最高可获合计（万元）', '不适用'],
-                        [[k, i.clause, i.name, i.kind, f'{i.recipients:,}', wan(i.total),
+                        [[k, i.clause, i.name, i.kind, f'{i.recipients:,}' + (
+                            f'（{i.record_kind} {i.record_recipients:,} 个）' if i.record_recipients is not None else ''),
+                          wan(i.total),
                           wan(i.after_cuts) if i.name in limited else '同左', _dash(i.cap),
-                          i.at_cap if i.at_cap is not None else '—', f'{i.ceilings:,}', wan(i.ceiling_total),
+                          i.at_cap if i.at_cap is not None else '—', f'{i.ceilings:,}' + (
+                              f'（{i.record_kind} {i.record_ceilings:,} 个）' if i.record_ceilings is not None else ''),
+                          wan(i.ceiling_total),
                           f'{i.not_applicable:,}'] for k, i in shown], 'items'))
     if folded:
         parts.append(f'<details><summary>另有 {len(folded)} 项无人获得金额或最高可获（已折叠）</summary>'
                      + _table(['序号', '条款', '项', '类别', '不适用'],
                               [[k, i.clause, i.name, i.kind, f'{i.not_applicable:,}'] for k, i in folded])
                      + '</details>')
-    parts.append('<p class="note">获得人数：结果为金额且大于 0 的申请人；分配后：扣除名额与资金池削减（无名额与资金池的项「同左」）；'
+    parts.append('<p class="note">获得人数：结果为金额且大于 0 的申请人（有记录表时，括号里是其中获得金额的记录数，如产品数；最高可获人数同样）；分配后：扣除名额与资金池削减（无名额与资金池的项「同左」）；'
                  '达到上限：金额（或最高可获金额）等于该项的常数上限；最高可获：原文只给出最高额或最高比例，实际金额以审核为准，单独合计。</p>')
     for title, rows in rep.breakdowns:
         parts.append(f'<h2>按{_e(title)}合计</h2>')

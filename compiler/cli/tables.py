@@ -85,15 +85,18 @@ def batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rej
               help=f'整表计算的引擎：duckdb 或 python（逐行）；默认 {DEFAULT_ENGINE}（与 polc eval 相同；'
                    f'JSONL 与 Excel 表格用逐行引擎；政策有 SQL 不能表达的写法或未安装 DuckDB 时自动改用逐行引擎并提示）')
 @click.option('--id-column', default=None, help='申请人编号所在的列（显示在「应得最多」表中）')
+@click.option('--records', 'records', multiple=True, metavar='种类=文件',
+              help='一个申请人多个项目（产品、活动）时的记录表，如 --records 产品=products.csv（可重复）；按 --id-column 关联')
 @click.option('--top', default=10, type=click.IntRange(1, 1000), help='列出应得最多的前 N 个申请人（默认 10）')
-def report(file, facts_path, sheet, out_path, export_path, png_path, date, engine, id_column, top):
+def report(file, facts_path, sheet, out_path, export_path, png_path, date, engine, id_column, records, top):
     """预算报告：名额与资金池分配后的应发合计（及分配前的申请额），各项、类别、牵头单位、责任单位合计，削减，分布图与应得最多的申请人。"""
     import tempfile
     from polc.dsl.files import FileProblem, Outputs
     from polc.compiler.tables.io import BatchError
     from polc.compiler.budget.report import PNG_MISSING, ReportError, aggregate, png_available, render_html, render_png
     from polc.compiler.budget.numbers import headline
-    distinct_or_exit([('--facts', facts_path), ('政策文件', file)],
+    distinct_or_exit([('--facts', facts_path), ('政策文件', file)]
+                     + [('--records', spec.partition('=')[2].strip()) for spec in records if '=' in spec],
                      [('--out', out_path), ('--png', png_path), ('--export', export_path)])
     day = day_or_exit(date)
     compiled = load_or_exit(file)
@@ -125,15 +128,20 @@ def report(file, facts_path, sheet, out_path, export_path, png_path, date, engin
             png_temp = outs.temp(png_path) if png_path else None
             results = str(Path(tmp) / 'results.csv')
             summary = run_table(compiled, facts_path, results, day.isoformat(), id_column, engine=engine,
-                                sheet=sheet)
-            rep = aggregate(compiled, results, summary.allocations, day.isoformat(), id_column, top)
+                                sheet=sheet, records=records)
+            if summary.note:
+                echo_err(f'注意：{summary.note}')
+            recipients = (summary.firms, tuple(summary.record_recipients.items())) if records else None
+            rep = aggregate(compiled, results, summary.grants or summary.allocations, day.isoformat(), id_column,
+                            top, recipients)
             Path(html_temp).write_text(render_html(rep), encoding='utf-8')
             if png_path:
                 render_png(rep, png_temp, shown=png_path)
             if export_path:
                 from polc.compiler.budget.export import export_tables
                 written = export_tables(rep, export_path)
-    line = f'已生成 {out_path}：{rep.applicants:,} 个申请人，应发合计 {headline(rep.after_cuts)}'
+    line = f'已生成 {out_path}：{rep.applicants:,} 个申请人，' + (f'{rep.recipients_text}，' if rep.recipients else '') \
+        + f'应发合计 {headline(rep.after_cuts)}'
     if rep.after_cuts != rep.total:
         line += f'（名额与资金池分配后；分配前申请额 {headline(rep.total)}）'
     click.echo(line + (f'；PNG：{png_path}' if png_path else '')

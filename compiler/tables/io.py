@@ -409,6 +409,9 @@ class BatchSummary:
     cuts: dict = attrs.field(factory=dict)         # item -> amount (outcome 金额) taken off by its quota or pool
     grants: dict = attrs.field(factory=dict)       # item -> [Grant] (tables with records: one claim per record)
     note: str = ''                                 # said after the run (e.g. the engine used instead)
+    # tables with records: applicants with an amount or ceiling > 0, and per kind the records with one
+    firms: Optional[int] = None
+    record_recipients: dict = attrs.field(factory=dict)
 
     @property
     def paid(self) -> Decimal:

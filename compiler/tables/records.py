@@ -180,7 +180,8 @@ class _Run:
         return '；'.join(parts)
 
     def go(self, in_path, out_path, dests, skip_bad, rejects_path, progress, allocation_path, sheet, records_out):
-        summary = BatchSummary(totals={n: Decimal(0) for n in self.names})
+        summary = BatchSummary(totals={n: Decimal(0) for n in self.names}, firms=0,
+                               record_recipients={k: 0 for k in self.tables})
         claims: dict = {n: [] for n in self.limited}
         ceiling_claims: dict = {n: set() for n in self.limited}
         labels: dict = {}                  # claim index -> record label, per item
@@ -258,6 +259,8 @@ class _Run:
     def write_row(self, writer, rec_writer, summary, n, ident, result, rows, claims, ceiling_claims, labels, idents):
         cells = [str(n), '' if ident is None else cell_text(ident)]
         by_name = {r['name']: r for r in result['items']}
+        awarded: dict = {k: set() for k in self.tables}
+        firm = False
         for name in self.names:
             r = by_name[name]
             o = r['outcome']
@@ -267,6 +270,10 @@ class _Run:
                 summary.totals[name] += v
             shares = record_shares(r, v) if o in (R.AMOUNT, R.CEILING) else [None] * len(r.get('records') or ())
             r['shares'] = shares
+            firm = firm or (v is not None and v > 0)
+            kind = self.infos[name].get('per_record')
+            if r.get('records') and kind in awarded:
+                awarded[kind].update(j for j, x in enumerate(shares) if x is not None and x > 0)
             for m, kind in self.per_record:
                 if m == name:
                     cells.append(str(sum(1 for x in shares if x is not None and x > 0)))
@@ -279,6 +286,9 @@ class _Run:
                     self._claim(name, n, v, o, '', claims, ceiling_claims, labels)
                 idents[n] = ident
         cells.append(cell_text(result['total']))
+        summary.firms += firm
+        for k, js in awarded.items():
+            summary.record_recipients[k] += len(js)
         summary.total += result['total']
         writer.write_cells(cells)
         summary.written += 1
