@@ -80,22 +80,19 @@ def evaluate_table(policy, facts: str, out: str, date=None, engine: Optional[str
                      sheet=sheet)
 
 
-RECORDS_ON_PYTHON = ('DuckDB 引擎尚不支持申请人表与记录表关联的计算，本次由逐行引擎（python）计算；'
-                     '两个引擎对同一张表的结果相同')
-
-
 def run_records(policy, facts, out, date, engine, id_column, skip_bad, rejects, allocation, sheet, records,
                 records_out, progress=None) -> BatchSummary:
-    """An applicants table with record tables: on the per-row engine (the DuckDB engine falls back to
-    it and says so in ``BatchSummary.note``)."""
+    """An applicants table with record tables (compiler/tables/records.py), on the per-row engine or as
+    SQL on DuckDB (compiler/sql/records_engine.py)."""
     engine = engine or 'python'         # the default for record tables: the per-row engine (same bytes as DuckDB)
     if engine not in ('python', 'duckdb'):
         raise BatchError(f'未知的引擎「{engine}」（可用 python、duckdb）')
     if not records:
         raise BatchError('--records-out 需要 --records（记录表）', 'E-USAGE')
-    from polc.compiler.tables.records import run_records_batch
-    summary = run_records_batch(policy, facts, records, out, date, id_column, skip_bad, rejects, progress,
-                                allocation, sheet, records_out)
     if engine == 'duckdb':
-        summary.note = RECORDS_ON_PYTHON
-    return summary
+        from polc.compiler.sql.records_engine import run_records_duckdb
+        return run_records_duckdb(policy, facts, records, out, date, id_column, skip_bad, rejects, progress,
+                                  allocation, sheet, records_out)
+    from polc.compiler.tables.records import run_records_batch
+    return run_records_batch(policy, facts, records, out, date, id_column, skip_bad, rejects, progress,
+                             allocation, sheet, records_out)

@@ -33,26 +33,11 @@ from polc.dsl import ast as A
 from polc.dsl.checks import Checked
 
 from polc.compiler.python import runtime as R
-from polc.compiler.python.codegen_items import group_order      # the runtime's order of groups: inner groups first
 from polc.compiler.tables.allocation import allocation_sql
 from polc.compiler.sql.decimals import INPUT_TYPES, MAX_DIGITS, N, cast, common, decimal_type
+from polc.compiler.sql.groups import groups_and_result
 
-MONEY = 'DECIMAL(38, 2)'        # the type of every amount in the output
-# outcomes are small integers inside the query and named only in the final SELECT
-CODES = {R.NOT_APPLICABLE: 0, R.AMOUNT: 1, R.CEILING: 2, R.DEFERRED: 3, R.CASE_BY_CASE: 4,
-         R.NON_CASH: 5, R.NO_AMOUNT: 6}
-TRUE, FALSE = 'TRUE', 'FALSE'
-class SqlUnsupported(Exception):
-    """A construct that cannot be computed exactly in portable SQL (message in Chinese)."""
-
-
-def quote(name: str) -> str:
-    """A quoted SQL identifier (Chinese names, dots and quotes are all fine)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+from polc.compiler.sql.basics import CODES, FALSE, MONEY, TRUE, SqlUnsupported, quote, string  # noqa: F401
 
 
 def _and(*parts: Optional[str]) -> Optional[str]:
@@ -508,89 +493,5 @@ def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
         sel.append(f"CASE WHEN {ocol[n]} IN ({CODES[R.AMOUNT]}, {CODES[R.CEILING]}) THEN COALESCE(a_{pcol[n]}, 0) "
                    f"ELSE CAST(0 AS {MONEY}) END AS {pcol[n]}")
     ctes.append(f'v0 AS (SELECT {", ".join(sel)} FROM i)')
-    # 3. groups, one step each, in the runtime's order (inner groups first)
-    groups = group_order(checked.policy) if valid else []
-    by_name = {gr.name.text: gr for gr in groups}
-    gcol = {gr.name.text: f'g{i}' for i, gr in enumerate(groups)}
-    present = [pcol[n] for n in names] + [ocol[n] for n in names] + [f'c_{pcol[n]}' for n in capped]
-    layer = 'v0'
-    n_per = sum(1 for gr in groups if gr.per_record)
-    for step, gr in enumerate(groups + [None]):
-        if capped and (gr is None or step == n_per):
-            # the applicant's caps (每家最高), after 就高 per record and before the other groups;
-            # a 就高 per record keeps what is left of its members
-            cur = {c: c for c in present}
-            for n in capped:
-                cur[pcol[n]] = f'CASE WHEN c_{pcol[n]} IS NOT NULL AND {pcol[n]} > c_{pcol[n]} THEN c_{pcol[n]} ' \
-                    f'ELSE {pcol[n]} END'
-            for pg in groups[:n_per]:
-                cur[gcol[pg.name.text]] = ' + '.join(cur[pcol[m.text]] for m in pg.members)
-            sel = list(keep) + [c if cur[c] == c else f'CAST({cur[c]} AS {MONEY}) AS {c}' for c in present]
-            ctes.append(f'vc AS (SELECT {", ".join(sel)} FROM {layer})')
-            layer = 'vc'
-            capped = []
-        if gr is None:
-            break
-        cur = {c: c for c in present}
-
-        def val(m):
-            return cur[pcol[m]] if m in pcol else cur[gcol[m]]
-
-        def set_val(m, expr):
-            cur[pcol[m] if m in pcol else gcol[m]] = expr
-
-        def reduce(m, total):
-            set_val(m, total)
-            if m in by_name:
-                before = []
-                for k in (x.text for x in by_name[m].members):
-                    v = val(k)
-                    prefix = ' + '.join(before) or '0'
-                    reduce(k, f'LEAST({v}, GREATEST({total} - ({prefix}), 0))')
-                    before.append(v)
-
-        def leaves(m):
-            if m in by_name:
-                out = [gcol[m]]
-                for k in by_name[m].members:
-                    out += leaves(k.text)
-                return out
-            return [pcol[m]]
-
-        members = [m.text for m in gr.members]
-        values = [val(m) for m in members]
-        if gr.mode == 'highest':
-            best = f'GREATEST(0, {", ".join(values)})'
-            total = best
-            for i, m in enumerate(members):
-                earlier = ' OR '.join(f'{values[j]} = {best}' for j in range(i))
-                winner = f'{values[i]} = {best}' + (f' AND NOT ({earlier})' if earlier else '')
-                for col in leaves(m):
-                    cur[col] = f'CASE WHEN {winner} THEN {cur[col]} ELSE 0 END'
-        else:
-            cap = g.constant(gr.cap)
-            if cap is None:
-                raise SqlUnsupported(f'组「{gr.name.text}」的上限不是常数，无法编译为 SQL')
-            cap_sql = g.literal(cap)
-            before = []
-            for m, v in zip(members, values):
-                prefix = ' + '.join(before) or '0'
-                reduce(m, f'LEAST({v}, GREATEST({cap_sql} - ({prefix}), 0))')
-                before.append(v)
-            total = f'LEAST({" + ".join(values)}, {cap_sql})'
-        cur[gcol[gr.name.text]] = total
-        present.append(gcol[gr.name.text])
-        sel = list(keep) + [c if cur[c] == c else f'CAST({cur[c]} AS {MONEY}) AS {c}' for c in present]
-        ctes.append(f'v{step + 1} AS (SELECT {", ".join(sel)} FROM {layer})')
-        layer = f'v{step + 1}'
-    # 4. the result: outcome, paid amount (amount or ceiling), total of amounts
-    out = list(keep)
-    for n in names:
-        named = ' '.join(f'WHEN {code} THEN {string(o)}' for o, code in CODES.items())
-        out.append(f'CASE {ocol[n]} {named} END AS {quote(n + ".结果")}')
-        out.append(f"CASE WHEN {ocol[n]} IN ({CODES[R.AMOUNT]}, {CODES[R.CEILING]}) THEN {pcol[n]} END "
-                   f'AS {quote(n + ".金额")}')
-    total = ' + '.join(f"CASE WHEN {ocol[n]} = {CODES[R.AMOUNT]} THEN {pcol[n]} ELSE 0 END" for n in names) or '0'
-    out.append(f'CAST({total} AS {MONEY}) AS "合计"')
-    return ('WITH ' + ',\n'.join(ctes) + f'\nSELECT {", ".join(out)} FROM {layer}'
-            + (' ORDER BY "行号"' if ordered else ''))
+    # 3. groups, one step each, in the runtime's order; 4. the result (compiler/sql/groups.py)
+    return groups_and_result(g, checked.policy, valid, ctes, keep, names, pcol, ocol, capped, ordered)

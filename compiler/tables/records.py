@@ -107,9 +107,11 @@ def record_item_names(compiled) -> list[tuple[str, str]]:
 def run_records_batch(compiled, in_path: str, record_tables: dict, out_path: str, date,
                       id_column: Optional[str], skip_bad: bool = False, rejects_path: Optional[str] = None,
                       progress=None, allocation_path: Optional[str] = None, sheet: Optional[str] = None,
-                      records_out: Optional[str] = None) -> BatchSummary:
+                      records_out: Optional[str] = None, engine=None) -> BatchSummary:
     """Evaluate every applicant of ``in_path`` with its records from ``record_tables`` ({kind: path});
-    outputs as :func:`polc.compiler.tables.rowwise.run_batch`, plus ``records_out`` (one row per record)."""
+    outputs as :func:`polc.compiler.tables.rowwise.run_batch`, plus ``records_out`` (one row per record).
+    ``engine``: a factory ``engine(run)`` of the object that computes instead of the per-row runtime
+    (see :meth:`_Run.go`)."""
     if not id_column:
         raise BatchError('--records 需要 --id-column：申请人表与各记录表用同一个编号列关联', 'E-USAGE')
     for kind in record_tables:
@@ -139,7 +141,7 @@ def run_records_batch(compiled, in_path: str, record_tables: dict, out_path: str
             index = index_records(record_tables, id_column, compiled.records)
             run = _Run(compiled, names, per_record, columns, day, id_column, record_tables, index)
             return run.go(in_path, out_path, dests, skip_bad, rejects_path, progress, allocation_path, sheet,
-                          records_out)
+                          records_out, engine(run) if engine is not None else None)
 
 
 class _Run:
@@ -179,7 +181,15 @@ class _Run:
         parts = ([f'{in_path}：第 {n} 行：' + '；'.join(own)] if own else []) + theirs
         return '；'.join(parts)
 
-    def go(self, in_path, out_path, dests, skip_bad, rejects_path, progress, allocation_path, sheet, records_out):
+    def evaluate(self, facts):
+        """The per-row engine's step for one applicant: the runtime's result dict."""
+        return self.compiled.evaluate_raw(facts, self.day, explain=False)
+
+    def go(self, in_path, out_path, dests, skip_bad, rejects_path, progress, allocation_path, sheet, records_out,
+           engine=None):
+        """``engine``: None for the per-row engine; else an object whose ``check(facts, n, ident, rows)``
+        checks one applicant (raising FactsError) and whose ``results()`` then yields the result dicts
+        of the accepted applicants in table order (the DuckDB engine, compiler/sql/records_engine.py)."""
         summary = BatchSummary(totals={n: Decimal(0) for n in self.names}, firms=0,
                                record_recipients={k: 0 for k in self.tables})
         claims: dict = {n: [] for n in self.limited}
@@ -217,7 +227,7 @@ class _Run:
                 facts, rows = self.facts_of(raw, key)
                 try:
                     try:
-                        result = self.compiled.evaluate_raw(facts, self.day, explain=False)
+                        result = self.evaluate(facts) if engine is None else engine.check(facts, n, ident, rows)
                     except ArithmeticError:
                         raise R.FactsError([('', R.too_large_message('、'.join(self.names)))]) from None
                 except R.FactsError as exc:
@@ -230,11 +240,16 @@ class _Run:
                         data.update({k: [jsonable(r) for r in v] for k, v in facts.items() if k in self.tables})
                         rejects.write(json.dumps({'行号': n, '错误': msg, '数据': data}, ensure_ascii=False) + '\n')
                     continue
-                self.write_row(writer, rec_writer, summary, n, ident, result, rows, claims, ceiling_claims, labels,
-                               idents)
+                if engine is None:
+                    self.write_row(writer, rec_writer, summary, n, ident, result, rows, claims, ceiling_claims,
+                                   labels, idents)
                 if progress is not None and summary.rows % 20000 == 0:
                     progress(summary.rows, meter.fraction)
             self.check_orphans()
+            if engine is not None:
+                for n, ident, rows, result in engine.results():
+                    self.write_row(writer, rec_writer, summary, n, ident, result, rows, claims, ceiling_claims,
+                                   labels, idents)
         except BaseException:
             writer.abort()
             if rec_writer is not None:
