@@ -426,3 +426,49 @@ def test_report_of_a_flat_table_is_unchanged(tmp_path):
                                  '--out', str(out), '--date', DATE])
     assert r.exit_code == 0, r.output
     assert '获奖申请人' not in r.output and 'id="recipients"' not in out.read_text(encoding='utf-8')
+
+
+# ---------------------------------------------------------------- polc sql: the portable query on DuckDB
+@pytest.mark.parametrize('policy_path, apps_rows, project_rows, kind', [
+    (RECORDS, [['编号', '企业规模'], ['A', '大型'], ['B', ''], ['C', '中小']],
+     [['编号', '研发投入', '算力费用', '已验收'], ['A', '300万元', '100万元', '是'], ['B', '', '200万元', ''],
+      ['A', '1000万元', '', '是'], ['A', '', '200万元', ''], ['B', '', '200万元', '']], '项目'),
+    (XIAMEN, XIAMEN_APPLICANTS, [r for r in ([XIAMEN_PROJECTS[0][:1] + XIAMEN_PROJECTS[0][2:]]
+                                             + [p[:1] + p[2:] for p in XIAMEN_PROJECTS[1:]])], '項目'),
+])
+def test_polc_sql_with_record_tables_runs_on_duckdb(tmp_path, policy_path, apps_rows, project_rows, kind):
+    duckdb = pytest.importorskip('duckdb')
+    pytest.importorskip('pyarrow')
+    from polc.compiler.tables.io import cell_text
+    ident = apps_rows[0][0]
+    apps = write_csv(tmp_path / 'apps.csv', apps_rows)
+    projects = write_csv(tmp_path / 'projects.csv', project_rows)
+    runner = CliRunner()
+    for src, out in ((apps, 'apps.parquet'), (projects, 'projects.parquet')):
+        r = runner.invoke(cli, ['prepare', str(policy_path), '--facts', src, '--out', str(tmp_path / out),
+                                '--id-column', ident])
+        assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, ['sql', str(policy_path), '--table', 'apps', '--records-table', f'{kind}=projects',
+                            '--id-column', ident, '--date', DATE])
+    assert r.exit_code == 0, r.output
+    con = duckdb.connect()
+    for name in ('apps', 'projects'):
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{tmp_path / (name + '.parquet')}')")
+    cur = con.execute(r.output)
+    got = [[cell_text(v) for v in row] for row in cur.fetchall()]
+    columns = [d[0] for d in cur.description]
+    polc.evaluate_table(polc.load(policy_path), apps, str(tmp_path / 'rows.csv'), date=DATE, id_column=ident,
+                        records={kind: projects})
+    with open(tmp_path / 'rows.csv', encoding='utf-8', newline='') as f:
+        expected = list(csv.reader(f))
+    assert columns == expected[0]
+    assert got == expected[1:]
+
+
+def test_polc_sql_record_tables_need_an_id_column(tmp_path):
+    r = CliRunner().invoke(cli, ['sql', str(RECORDS), '--records-table', '项目=projects'])
+    assert r.exit_code == 2 and '--id-column' in r.output
+    r = CliRunner().invoke(cli, ['sql', str(RECORDS), '--records-table', '项目=select', '--id-column', '编号'])
+    assert r.exit_code == 2 and '保留字' in r.output
+    r = CliRunner().invoke(cli, ['sql', str(RECORDS), '--records-table', '商品=t', '--id-column', '编号'])
+    assert r.exit_code == 2 and '没有声明记录「商品」' in r.output

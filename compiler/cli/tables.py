@@ -156,7 +156,11 @@ def report(file, facts_path, sheet, out_path, export_path, png_path, date, engin
 @click.option('--table', 'table', default='facts', help='事实表的表名（每个输入一列，另有「行号」列）；用 polc prepare 生成')
 @click.option('--with-allocation', is_flag=True,
               help='为有名额或资金池的项加一列「项名.分配金额」：在全表中按分配规则分配后的金额（窗口函数）')
-def sql(file, date, dialect, table, with_allocation):
+@click.option('--records-table', 'record_tables', multiple=True, metavar='种类=表名',
+              help='一个申请人多个项目（产品、活动）：该种记录的记录表的表名，如 --records-table 产品=products（可重复）；'
+                   '与 --table 申请人表按 --id-column 编号列关联')
+@click.option('--id-column', default=None, help='与 --records-table 同用：申请人表与记录表共有的编号列')
+def sql(file, date, dialect, table, with_allocation, record_tables, id_column):
     """输出政策编译成的 SQL 查询：从事实表计算每个申请人各项结果、金额与合计。"""
     from polc.compiler.sql.dialects import UnknownDialect, to_dialect
     from polc.compiler.sql.generate import SqlUnsupported, policy_sql
@@ -166,11 +170,16 @@ def sql(file, date, dialect, table, with_allocation):
         sys.exit(EXIT_USAGE)
     day = day_or_exit(date)
     compiled = load_or_exit(file)
+    tables = record_tables_or_exit(compiled, record_tables, id_column, with_allocation)
     try:
-        query = policy_sql(compiled.analysis.checked, day, table, allocation=with_allocation)
-        for kind in compiled.records:
-            click.echo(f'-- 「{kind}」：事实表每行是一个申请人、一个{kind}（{kind}的输入是列）；'
-                       f'一个申请人多个{kind}的{kind}表与申请人表关联尚不支持')
+        if tables:
+            from polc.compiler.sql.records import records_sql
+            query = records_sql(compiled.analysis.checked, day, table, tables, id_column)
+        else:
+            query = policy_sql(compiled.analysis.checked, day, table, allocation=with_allocation)
+            for kind in compiled.records:
+                click.echo(f'-- 「{kind}」：事实表每行是一个申请人、一个{kind}（{kind}的输入是列）；'
+                           f'一个申请人多个{kind}时用 --records-table {kind}=表名 --id-column 编号列')
         click.echo(to_dialect(query, dialect))
     except UnknownDialect as exc:
         echo_err(f'错误[E-USAGE]: {exc}')
@@ -178,6 +187,35 @@ def sql(file, date, dialect, table, with_allocation):
     except SqlUnsupported as exc:
         echo_err(f'{file}: 错误[E-SQL]: {exc}')
         sys.exit(EXIT_DIAG)
+
+
+def record_tables_or_exit(compiled, specs, id_column, with_allocation) -> dict:
+    """``--records-table KIND=TABLE`` options -> {kind: table}, or a Chinese usage error and exit 2."""
+    from polc.compiler.tables.io import BatchError
+    from polc.compiler.tables.records import parse_record_options
+    if not specs:
+        if id_column is not None:
+            echo_err('错误[E-USAGE]: --id-column 只与 --records-table 同用（申请人表与记录表按编号关联）')
+            sys.exit(EXIT_USAGE)
+        return {}
+    try:
+        tables = parse_record_options(compiled, specs, option='--records-table', example='产品=products')
+    except BatchError as exc:
+        echo_err(f'错误[E-USAGE]: {exc}')
+        sys.exit(EXIT_USAGE)
+    if not id_column or not id_column.strip():
+        echo_err('错误[E-USAGE]: --records-table 需要 --id-column：申请人表与各记录表共有的编号列')
+        sys.exit(EXIT_USAGE)
+    if with_allocation:
+        echo_err('错误[E-USAGE]: --with-allocation 尚不能与 --records-table 同用（名额按记录计数的分配列未实现）；'
+                 '请用 polc eval --records … --allocation')
+        sys.exit(EXIT_USAGE)
+    for kind, name in tables.items():
+        problem = table_name_problem(name)
+        if problem:
+            echo_err(f'错误[E-USAGE]: --records-table「{kind}={name}」：{problem}')
+            sys.exit(EXIT_USAGE)
+    return tables
 
 
 _PLAIN_NAME = re.compile(r'[^\W\d]\w*')

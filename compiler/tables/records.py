@@ -32,26 +32,27 @@ def count_column(item: str, kind: str) -> str:
     return f'{item}.获奖{kind}数'
 
 
-def parse_record_options(compiled, specs) -> dict:
+def parse_record_options(compiled, specs, option: str = '--records', example: str = '产品=products.csv') -> dict:
     """``--records KIND=FILE`` (repeatable) -> {kind: path}; a Chinese BatchError (E-USAGE) for an
-    unknown kind, a kind given twice or a spec without ``=``."""
+    unknown kind, a kind given twice or a spec without ``=``.  ``option`` and ``example`` name the
+    option in the messages (``polc sql --records-table KIND=TABLE`` too)."""
     kinds = compiled.records
     out: dict = {}
     for spec in specs or ():
         kind, sep, path = spec.partition('=')
         kind, path = kind.strip(), path.strip()
         if not sep or not kind or not path:
-            raise BatchError(f'--records「{spec}」：应写作「记录种类=表格文件」，如 --records 产品=products.csv',
-                             'E-USAGE')
+            raise BatchError(f'{option}「{spec}」：应写作「记录种类={"表格文件" if option == "--records" else "表名"}」，'
+                             f'如 {option} {example}', 'E-USAGE')
         if kind not in kinds:
             from polc.dsl.script import fold
             match = next((k for k in kinds if fold(k) == fold(kind)), None)
             if match is None:
                 known = '、'.join(kinds) or '（本政策没有声明记录）'
-                raise BatchError(f'--records「{spec}」：政策没有声明记录「{kind}」；可用：{known}', 'E-USAGE')
+                raise BatchError(f'{option}「{spec}」：政策没有声明记录「{kind}」；可用：{known}', 'E-USAGE')
             kind = match
         if kind in out:
-            raise BatchError(f'--records：「{kind}」给了两次（{out[kind]} 与 {path}）', 'E-USAGE')
+            raise BatchError(f'{option}：「{kind}」给了两次（{out[kind]} 与 {path}）', 'E-USAGE')
         out[kind] = path
     return out
 
