@@ -472,3 +472,28 @@ def test_polc_sql_record_tables_need_an_id_column(tmp_path):
     assert r.exit_code == 2 and '保留字' in r.output
     r = CliRunner().invoke(cli, ['sql', str(RECORDS), '--records-table', '商品=t', '--id-column', '编号'])
     assert r.exit_code == 2 and '没有声明记录「商品」' in r.output
+
+
+# ---------------------------------------------------------------- the tutorial's step 9, table form
+@pytest.mark.parametrize('engine', ENGINES)
+def test_tutorial_step_9_tables_run_as_shown(tmp_path, engine):
+    import re
+    engine_ok(engine)
+    md = (ROOT / 'docs' / 'tutorial.md').read_text(encoding='utf-8').split('## 第 9 步', 1)[1].split('\n## ', 1)[0]
+    (tmp_path / 'huodong.pol').write_text(re.search(r'```pol\n(.*?)```', md, re.S).group(1), encoding='utf-8')
+    blocks = dict(re.findall(r'```csv (\S+)\n(.*?)```', md, re.S))
+    for name in ('firms.csv', 'events.csv'):
+        (tmp_path / name).write_text(blocks[name], encoding='utf-8')
+    line = re.search(r'\$ polc eval huodong\.pol --facts firms\.csv (.*)\n(.*)\n', md)
+    args = line.group(1).split()
+    paths = {'firms.csv', 'events.csv', 'results.csv', 'per_event.csv', '活动=events.csv'}
+    args = [f'活动={tmp_path / "events.csv"}' if a == '活动=events.csv' else str(tmp_path / a) if a in paths else a
+            for a in args]
+    r = CliRunner().invoke(cli, ['eval', str(tmp_path / 'huodong.pol'), '--facts', str(tmp_path / 'firms.csv')]
+                           + args + ['--engine', engine])
+    assert r.exit_code == 0, r.output
+    assert r.output.replace(str(tmp_path) + '/', '').strip() == line.group(2).strip()
+    assert (tmp_path / 'results.csv').read_text(encoding='utf-8') == blocks['results.csv']
+    # worked by hand: 甲 30万 × 50% = 15万 → 每场最高 10万, 12万 × 50% = 6万; 乙 沙龙 19 家 < 20, 16万 × 50% = 8万
+    assert '1,甲公司,ceiling,160000.00,2,0.00' in blocks['results.csv']
+    assert '2,乙公司,ceiling,80000.00,1,0.00' in blocks['results.csv']
