@@ -497,3 +497,78 @@ def test_tutorial_step_9_tables_run_as_shown(tmp_path, engine):
     # worked by hand: 甲 30万 × 50% = 15万 → 每场最高 10万, 12万 × 50% = 6万; 乙 沙龙 19 家 < 20, 16万 × 50% = 8万
     assert '1,甲公司,ceiling,160000.00,2,0.00' in blocks['results.csv']
     assert '2,乙公司,ceiling,80000.00,1,0.00' in blocks['results.csv']
+
+
+# ---------------------------------------------------------------- the seeds: tables agree with single eval
+MONEY = ['0元', '5万元', '30万元', '100万元', '600万元', '1000万元', '3000万元', '8000万元', '1.2亿元', '20亿元']
+SEEDS = ['langfang', 'xiamen', 'fuzhou', 'zhangzhou']
+
+
+def _value(kind, values):
+    if kind == 'money':
+        return st.sampled_from(MONEY)
+    if kind == 'percent':
+        return st.sampled_from(['0%', '5%', '10%', '12.5%', '30%'])
+    if kind == 'int':
+        return st.sampled_from(['0', '1', '2', '3', '5', '20', '25', '100'])
+    if kind == 'bool':
+        return st.sampled_from(['是', '否'])
+    if kind == 'enum':
+        return st.sampled_from(list(values))
+    return st.nothing()
+
+
+def _facts(policy, names):
+    """A strategy of a dict of some of ``names`` (each input that has a default) with text values."""
+    fields = {n: _value(policy.inputs[n][0], policy.inputs[n][1]) for n in names
+              if policy.inputs[n][2] is not None and policy.inputs[n][0] != 'date'}
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+@pytest.mark.parametrize('seed', SEEDS)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(data=st.data())
+def test_seed_tables_agree_with_single_eval(seed, tmp_path_factory, data):
+    policy = _seed(seed)
+    kinds = dict(policy.records)
+    own = [n for n in policy.inputs if not any(n in v[1] for v in kinds.values())]
+    applicants = data.draw(st.lists(st.tuples(_facts(policy, own), st.fixed_dictionaries(
+        {k: st.lists(_facts(policy, v[1]), max_size=4) for k, v in kinds.items()})), min_size=1, max_size=5))
+    tmp = tmp_path_factory.mktemp(seed)
+    own_cols = sorted({n for a, _r in applicants for n in a})
+    apps = [['编号'] + own_cols] + [[f'F{i}'] + [a.get(n, '') for n in own_cols] for i, (a, _r) in enumerate(applicants)]
+    tables = {}
+    for k, (_d, names) in kinds.items():
+        cols = list(names)
+        rows = [['编号'] + cols]
+        for i, (_a, recs) in enumerate(applicants):
+            rows += [[f'F{i}'] + [r.get(n, '') for n in cols] for r in recs[k]]
+        tables[k] = write_csv(tmp / f'{k}.csv', rows)
+    a = write_csv(tmp / 'apps.csv', apps)
+    outs = {}
+    for engine in (['python', 'duckdb'] if _has_duckdb() else ['python']):
+        out = tmp / f'{engine}.csv'
+        summary = polc.evaluate_table(policy, a, str(out), date=DATE, engine=engine, id_column='编号',
+                                      records=tables, records_out=str(tmp / f'{engine}_per.csv'))
+        outs[engine] = (out.read_bytes(), (tmp / f'{engine}_per.csv').read_bytes(), summary.paid, summary.firms,
+                        summary.record_recipients, summary.allocations)
+    assert all(v == outs['python'] for v in outs.values())
+    for row, (facts, recs) in zip(read_csv(tmp / 'python.csv'), applicants):
+        single = policy.evaluate({**facts, **recs}, DATE, explain=False)
+        assert Decimal(row['合计']) == single.total
+        for it in single.items:
+            assert row[f'{it.name}.结果'] == it.outcome
+            if it.outcome == 'amount':
+                assert Decimal(row[f'{it.name}.金额']) == it.paid
+            elif it.outcome == 'ceiling':
+                assert Decimal(row[f'{it.name}.金额']) == it.ceiling
+
+
+_SEEDS: dict = {}
+
+
+def _seed(name):
+    if name not in _SEEDS:
+        _SEEDS[name] = polc.load(ROOT / 'policies' / f'{name}.pol')
+    return _SEEDS[name]
