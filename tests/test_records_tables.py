@@ -572,3 +572,15 @@ def _seed(name):
     if name not in _SEEDS:
         _SEEDS[name] = polc.load(ROOT / 'policies' / f'{name}.pol')
     return _SEEDS[name]
+
+
+
+def test_the_duckdb_loader_range_matches_the_typed_columns():
+    # the fact grammar already keeps money under 10^20 元 and percents to 8 decimals of a percent (both
+    # engines refuse more, same message); the DuckDB loader checks again before casting to the query's types
+    from polc.compiler.sql.records_engine import _fits
+    assert _fits('money', Decimal('99999999999999999999.99')) and not _fits('money', Decimal('1e21'))
+    assert not _fits('money', Decimal('0.001'))
+    assert _fits('percent', Decimal('0.1212345678')) and not _fits('percent', Decimal('0.12123456789'))
+    assert _fits('int', 10 ** 13 - 1) and not _fits('int', 10 ** 13)
+    assert _fits('bool', True) and _fits('money', None)

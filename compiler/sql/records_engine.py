@@ -20,6 +20,8 @@ from polc.compiler.tables.io import BatchError
 from polc.compiler.tables.records import run_records_batch
 
 APPLICANTS, RECORDS = 'polc_applicants', 'polc_records_{}'
+RANGE = ('超出 SQL 引擎的精确范围（金额小于 10^21 元且到分，比例绝对值小于 10^7 且至多 10 位小数，整数绝对值小于 10^13）；'
+         '请用 --engine python')
 
 
 def run_records_duckdb(compiled, in_path, record_tables, out_path, date, id_column, skip_bad=False,
@@ -66,10 +68,10 @@ class _DuckDB:
         c = self.run.compiled
         base, lists = split_record_facts(self.inputs, self.records, facts, c.meta.get('input_aliases'),
                                          c.meta.get('value_aliases'))
-        problems = [(name, self._range(name)) for name in self.own if not _fits(self.inputs[name][0], base.get(name))]
+        problems = [(name, RANGE) for name in self.own if not _fits(self.inputs[name][0], base.get(name))]
         for k in self.listed:
             for i, rec in enumerate(lists.get(k, []), 1):
-                problems += [(f'{k}[{i}].{name}', self._range(name)) for name in self.records[k][1]
+                problems += [(f'{k}[{i}].{name}', RANGE) for name in self.records[k][1]
                              if not _fits(self.inputs[name][0], rec.get(name))]
         if problems:
             raise R.FactsError(problems)
@@ -82,12 +84,7 @@ class _DuckDB:
         self.kept.append((n, ident, rows))
         return None
 
-    @staticmethod
-    def _range(name):
-        return ('超出 SQL 引擎的精确范围（金额不超过 10^21 元且到分，比例不超过 10^7 且不超过 10 位小数，'
-                '整数不超过 10^13）；请用 --engine python')
-
-    def _arrow(self, con, name, head, names, rows):
+    def _arrow(self, con, name, names, rows):
         import pyarrow as pa
         types = {'money': pa.decimal128(38, 2), 'percent': pa.decimal128(38, 10), 'int': pa.int64(),
                  'bool': pa.bool_(), 'date': pa.date32(), 'enum': pa.string()}
@@ -106,9 +103,9 @@ class _DuckDB:
         import duckdb
         con = duckdb.connect()
         try:
-            self._arrow(con, APPLICANTS, None, self.own, self.applicants)
+            self._arrow(con, APPLICANTS, self.own, self.applicants)
             for i, k in enumerate(self.listed):
-                self._arrow(con, RECORDS.format(i), None, list(self.records[k][1]), self.rows[k])
+                self._arrow(con, RECORDS.format(i), list(self.records[k][1]), self.rows[k])
             query, per_record = self.queries
             try:
                 cur = con.execute(query)

@@ -65,7 +65,7 @@ def _key(value) -> str:
     return str(value).strip()
 
 
-def index_records(record_tables: dict, id_column: str, kinds: dict) -> dict:
+def index_records(record_tables: dict, id_column: str) -> dict:
     """{kind: {applicant id: [(row number, raw facts)]}} read from each record table."""
     index: dict = {}
     for kind, path in record_tables.items():
@@ -139,7 +139,7 @@ def run_records_batch(compiled, in_path: str, record_tables: dict, out_path: str
                  ('--records-out', records_out), inputs=inputs) as outs:
         dests = {p: outs.temp(p) for p in (out_path, rejects_path, allocation_path, records_out) if p}
         with decimal.localcontext(R.CONTEXT):
-            index = index_records(record_tables, id_column, compiled.records)
+            index = index_records(record_tables, id_column)
             run = _Run(compiled, names, per_record, columns, day, id_column, record_tables, index)
             return run.go(in_path, out_path, dests, skip_bad, rejects_path, progress, allocation_path, sheet,
                           records_out, engine(run) if engine is not None else None)
