@@ -465,6 +465,51 @@ def test_polc_sql_with_record_tables_runs_on_duckdb(tmp_path, policy_path, apps_
     assert got == expected[1:]
 
 
+@pytest.mark.parametrize('policy_path, kind, apps_rows, record_rows', [
+    (XIAMEN, '產品', [['编号', '年度营业收入'], ['A', '1亿元'], ['B', '1亿元'], ['C', '1亿元']],
+     [['编号', '评定为爆款产品', '爆款产品年销售额'], ['B', '是', '1000万元'], ['A', '是', '3500万元'], ['A', '是', '8000万元'],
+      ['A', '是', '1000万元']] + [['B', '是', '2000万元']] * 8 + [['C', '是', '6000万元']]),
+    (LANGFANG, '项目', [['编号', '当年落户'], ['A', '是'], ['B', '否']],
+     [['编号', '本地算力使用费用', '牵头申报成功', '攻关项目算力成本']] + [['A', '180万元', '', '']] * 3
+     + [['B', '', '是', '150万元']] * 20 + [['A', '', '是', '120万元']]),
+])
+def test_polc_sql_with_allocation_counts_records(tmp_path, policy_path, kind, apps_rows, record_rows):
+    duckdb = pytest.importorskip('duckdb')
+    pytest.importorskip('pyarrow')
+    apps = write_csv(tmp_path / 'apps.csv', apps_rows)
+    recs = write_csv(tmp_path / 'recs.csv', record_rows)
+    runner = CliRunner()
+    for src, out in ((apps, 'apps.parquet'), (recs, 'recs.parquet')):
+        assert runner.invoke(cli, ['prepare', str(policy_path), '--facts', src, '--out', str(tmp_path / out),
+                                   '--id-column', '编号']).exit_code == 0
+    r = runner.invoke(cli, ['sql', str(policy_path), '--table', 'apps', '--records-table', f'{kind}=recs',
+                            '--id-column', '编号', '--with-allocation', '--date', DATE])
+    assert r.exit_code == 0, r.output
+    con = duckdb.connect()
+    for name in ('apps', 'recs'):
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{tmp_path / (name + '.parquet')}')")
+    cur = con.execute(r.output)
+    cols = [d[0] for d in cur.description]
+    got = [dict(zip(cols, row)) for row in cur.fetchall()]
+    alloc = tmp_path / 'alloc.csv'
+    polc.evaluate_table(polc.load(policy_path), apps, str(tmp_path / 'rows.csv'), date=DATE, id_column='编号',
+                        records={kind: recs}, allocation=str(alloc))
+    granted: dict = {}
+    for line in read_csv(alloc):
+        key = (line['项'], int(line['行号']))
+        granted[key] = granted.get(key, Decimal(0)) + Decimal(line['分配金额'])
+    limited = [c[:-len('.分配金额')] for c in cols if c.endswith('.分配金额')]
+    assert limited
+    for row in got:
+        for name in limited:
+            assert row[name + '.分配金额'] == granted.get((name, row['行号'])), (name, row['行号'])
+    if policy_path == XIAMEN:
+        # 每年給予獎勵的產品最多不超過10個, 按申請順序 over the products of A, B, C in table order:
+        # B's 1000萬 (50萬) and 8 × 2000萬 (100萬), A's 175萬 + 300萬 + 50萬 → the first 10 claims in applicant
+        # order: A 3 products, then B 7 of its 9 (50萬 + 6 × 100萬), C none
+        assert [row['爆款產品獎勵.分配金额'] for row in got] == [525 * W, 650 * W, 0]
+
+
 def test_polc_sql_record_tables_need_an_id_column(tmp_path):
     r = CliRunner().invoke(cli, ['sql', str(RECORDS), '--records-table', '项目=projects'])
     assert r.exit_code == 2 and '--id-column' in r.output

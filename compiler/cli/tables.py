@@ -170,11 +170,12 @@ def sql(file, date, dialect, table, with_allocation, record_tables, id_column):
         sys.exit(EXIT_USAGE)
     day = day_or_exit(date)
     compiled = load_or_exit(file)
-    tables = record_tables_or_exit(compiled, record_tables, id_column, with_allocation)
+    tables = record_tables_or_exit(compiled, record_tables, id_column)
     try:
         if tables:
-            from polc.compiler.sql.records import records_sql
-            query = records_sql(compiled.analysis.checked, day, table, tables, id_column)
+            from polc.compiler.sql.records import records_allocation_sql, records_sql
+            query = (records_allocation_sql if with_allocation else records_sql)(
+                compiled.analysis.checked, day, table, tables, id_column)
         else:
             query = policy_sql(compiled.analysis.checked, day, table, allocation=with_allocation)
             for kind in compiled.records:
@@ -189,7 +190,7 @@ def sql(file, date, dialect, table, with_allocation, record_tables, id_column):
         sys.exit(EXIT_DIAG)
 
 
-def record_tables_or_exit(compiled, specs, id_column, with_allocation) -> dict:
+def record_tables_or_exit(compiled, specs, id_column) -> dict:
     """``--records-table KIND=TABLE`` options -> {kind: table}, or a Chinese usage error and exit 2."""
     from polc.compiler.tables.io import BatchError
     from polc.compiler.tables.records import parse_record_options
@@ -205,10 +206,6 @@ def record_tables_or_exit(compiled, specs, id_column, with_allocation) -> dict:
         sys.exit(EXIT_USAGE)
     if not id_column or not id_column.strip():
         echo_err('错误[E-USAGE]: --records-table 需要 --id-column：申请人表与各记录表共有的编号列')
-        sys.exit(EXIT_USAGE)
-    if with_allocation:
-        echo_err('错误[E-USAGE]: --with-allocation 尚不能与 --records-table 同用（名额按记录计数的分配列未实现）；'
-                 '请用 polc eval --records … --allocation')
         sys.exit(EXIT_USAGE)
     for kind, name in tables.items():
         problem = table_name_problem(name)

@@ -239,3 +239,45 @@ def output_columns(checked: Checked, record_tables: dict, id_column: str) -> lis
         if it.per_record and it.per_record in record_tables:
             cols.append(count_column(n, it.per_record))
     return cols + ['合计']
+
+
+def records_allocation_sql(checked: Checked, date: _dt.date, facts_table: str, record_tables: dict,
+                           id_column: str) -> str:
+    """:func:`records_sql` plus a column ``项.分配金额`` per item with a quota or pool: what the quota or pool
+    grants over the whole table (compiler/tables/allocation.py, window functions), as
+    ``polc eval --records … --allocation``: an item computed per record of a kind given as a table claims
+    once per record (its part of the applicant's amount; a quota of 10 products counts products, in the
+    order of the applicants and of their records), and the column is the sum of the applicant's grants
+    (NULL where it makes no claim); every other item claims once per applicant."""
+    from polc.compiler.tables.allocation import allocation_sql
+    query, per_record = records_queries(checked, date, facts_table, record_tables, id_column, ordered=False)
+    columns = output_columns(checked, record_tables, id_column)
+    items = [it for _c, it in checked.policy.items() if it.quota is not None or it.pool is not None]
+    spec = [(it.name.text, it.quota, it.pool.value if it.pool is not None else None, it.allocation) for it in items]
+    by_record = [s for s, it in zip(spec, items) if it.per_record in record_tables]
+    flat = [s for s, it in zip(spec, items) if it.per_record not in record_tables]
+    try:
+        base = allocation_sql(query, columns, flat, quote) if flat else query
+        parts, joins, extra = [f'base AS ({base})'], '', []
+        for j, (name, quota, pool, rule) in enumerate(by_record):
+            kind = next(it.per_record for it in items if it.name.text == name)
+            amount = quote(name + '.金额')
+            claims = (f'SELECT ROW_NUMBER() OVER (ORDER BY "行号", "记录行号") AS "行号", "行号" AS applicant, {amount} '
+                      f'FROM ({per_record[kind]}) AS pr')
+            shared = allocation_sql(claims, ['行号', 'applicant', name + '.金额'], [(name, quota, pool, rule)], quote)
+            granted = quote(name + '.分配金额')
+            parts.append(f'x{j} AS (SELECT applicant AS k{j}, SUM({granted}) AS s{j} FROM ({shared}) AS a{j} '
+                         f'GROUP BY applicant)')
+            joins += f' LEFT JOIN x{j} ON x{j}.k{j} = base."行号"'
+            extra.append(f'CAST(x{j}.s{j} AS {MONEY}) AS {granted}')
+    except ValueError as exc:
+        raise SqlUnsupported(str(exc) + '；请用 polc eval --records … --allocation') from None
+    if not by_record:
+        return base
+    names = columns + [s[0] + '.分配金额' for s in flat]
+    order = {s[0]: i for i, s in enumerate(spec)}
+    cols = [f'base.{quote(c)}' for c in names] + extra
+    # the allocation columns in the items' order, after the results (as the flat query has them)
+    alloc = sorted(cols[len(columns):], key=lambda c: order[c.rsplit('"', 2)[-2].rsplit('.分配金额', 1)[0]])
+    return ('WITH ' + ',\n'.join(parts) + f'\nSELECT {", ".join(cols[:len(columns)] + alloc)} FROM base{joins} '
+            'ORDER BY base."行号"')
