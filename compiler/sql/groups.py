@@ -10,12 +10,13 @@ from polc.compiler.sql.basics import CODES, MONEY, SqlUnsupported, quote, string
 
 
 def groups_and_result(g, policy, valid, ctes, keep, names, pcol, ocol, capped, ordered, records=False,
-                      finish=None) -> str:
+                      finish=None, split=False):
     """The rest of the query after the layer ``v0`` (keep, o*, p*, and c_p* for the ``capped`` items).
     ``records``: the per-record items were summed per applicant from record tables (their 就高 per record
     and caps already applied): a 就高 per record group is then the sum of what is left of its members.
     ``finish``, when given, is called with the last layer's name and returns (SQL joined after it,
-    {item: [columns written after the item's 金额]})."""
+    {item: [columns written after the item's 金额]}).  ``split``: (the ``WITH`` steps, the final SELECT)
+    instead of the query's text."""
     layer = 'v0'
     # 3. groups, one step each, in the runtime's order (inner groups first)
     groups = group_order(policy) if valid else []
@@ -105,5 +106,8 @@ def groups_and_result(g, policy, valid, ctes, keep, names, pcol, ocol, capped, o
         out += extra.get(n, [])
     total = ' + '.join(f"CASE WHEN {ocol[n]} = {CODES[R.AMOUNT]} THEN {pcol[n]} ELSE 0 END" for n in names) or '0'
     out.append(f'CAST({total} AS {MONEY}) AS "合计"')
-    return ('WITH ' + ',\n'.join(ctes) + f'\nSELECT {", ".join(out)} FROM {layer}{joins}'
-            + (f' ORDER BY {layer}."行号"' if ordered and joins else ' ORDER BY "行号"' if ordered else ''))
+    select = (f'SELECT {", ".join(out)} FROM {layer}{joins}'
+              + (f' ORDER BY {layer}."行号"' if ordered and joins else ' ORDER BY "行号"' if ordered else ''))
+    if split:
+        return ctes, select
+    return 'WITH ' + ',\n'.join(ctes) + '\n' + select

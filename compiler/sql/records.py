@@ -67,6 +67,15 @@ def records_queries(checked: Checked, date: _dt.date, facts_table: str, record_t
     a kind given as a table, ordered by the applicant's 行号 and the record's: 行号, 记录行号 and per
     per-record item of the kind its 结果, 计算金额 (the record's own amount) and 金额 (the record's part of
     the applicant's final amount)."""
+    ctes, select, per_record = records_parts(checked, date, facts_table, record_tables, id_column, ordered)
+    head = 'WITH ' + ',\n'.join(ctes) + '\n'
+    return head + select, {k: head + q for k, q in per_record.items()}
+
+
+def records_parts(checked: Checked, date: _dt.date, facts_table: str, record_tables: dict, id_column: str,
+                  ordered: bool = True) -> tuple[list, str, dict]:
+    """The queries of :func:`records_queries` as (their shared ``WITH`` steps, the applicants' SELECT,
+    {kind: the records' SELECT})."""
     if not id_column:
         raise SqlUnsupported('记录表按编号列与申请人表关联：需要 --id-column')
     p = checked.policy
@@ -140,7 +149,7 @@ def records_queries(checked: Checked, date: _dt.date, facts_table: str, record_t
             for it in quotas:
                 pc = pcol[it.name.text]
                 cur[pc] = (f'CAST(CASE WHEN {pc} > 0 AND ROW_NUMBER() OVER (PARTITION BY "行号" ORDER BY {pc} DESC, '
-                           f'"记录行号") > {int(it.quota)} THEN 0 ELSE {pc} END AS {MONEY}) AS {pc}')
+                           f'"记录行号" NULLS FIRST) > {int(it.quota)} THEN 0 ELSE {pc} END AS {MONEY}) AS {pc}')
             ctes.append(f'{r}q AS (SELECT {", ".join(cur[c] for c in plain)} FROM {layer})')
             layer = f'{r}q'
         # per applicant: outcome, sum, cap
@@ -195,14 +204,14 @@ def records_queries(checked: Checked, date: _dt.date, facts_table: str, record_t
         for j, (n, kind, layer, pc) in enumerate(counted):
             ctes.append(f'n{j} AS (SELECT x."行号" AS k{j}, SUM(CASE WHEN x.{pc} > 0 AND x.before_{pc} < y.{pc} '
                         f'THEN 1 ELSE 0 END) AS n{j} FROM (SELECT "行号", {pc}, COALESCE(SUM({pc}) OVER (PARTITION BY '
-                        f'"行号" ORDER BY "记录行号" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_{pc} '
+                        f'"行号" ORDER BY "记录行号" NULLS FIRST ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_{pc} '
                         f'FROM {layer}) AS x JOIN {last} AS y ON y."行号" = x."行号" GROUP BY x."行号")')
             joined += f' LEFT JOIN n{j} ON n{j}.k{j} = {last}."行号"'
             extra.setdefault(n, []).append(f'COALESCE(n{j}.n{j}, 0) AS {quote(count_column(n, kind))}')
         return joined, extra
 
-    query = groups_and_result(g, p, valid, ctes, keep, names, pcol, ocol, [], ordered, records=True,
-                              finish=finish)
+    ctes, query = groups_and_result(g, p, valid, ctes, keep, names, pcol, ocol, [], ordered, records=True,
+                                    finish=finish, split=True)
     per_record = {}
     for k, (kind, its) in enumerate(per_kind.items()):
         if kind not in record_tables:
@@ -212,7 +221,7 @@ def records_queries(checked: Checked, date: _dt.date, facts_table: str, record_t
         for it in its:
             n = it.name.text
             o, pc = ocol[n], pcol[n]
-            befores.append(f'COALESCE(SUM({pc}) OVER (PARTITION BY "行号" ORDER BY "记录行号" ROWS BETWEEN '
+            befores.append(f'COALESCE(SUM({pc}) OVER (PARTITION BY "行号" ORDER BY "记录行号" NULLS FIRST ROWS BETWEEN '
                            f'UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_{pc}')
             sel += [f'CASE i.{o} {" ".join(f"WHEN {c} THEN {string(w)}" for w, c in CODES.items())} END '
                     f'AS {quote(n + ".结果")}',
@@ -220,11 +229,11 @@ def records_queries(checked: Checked, date: _dt.date, facts_table: str, record_t
                     f'CASE WHEN i.{o} IN ({amount_code()}) AND y.{o} IN ({amount_code()}) THEN '
                     f'CAST(LEAST(x.{pc}, GREATEST(y.{pc} - x.before_{pc}, 0)) AS {MONEY}) END AS {quote(n + ".金额")}']
         last = captured['last']
-        per_record[kind] = ('WITH ' + ',\n'.join(ctes) + f'\nSELECT {", ".join(sel)} FROM (SELECT *, '
+        per_record[kind] = (f'SELECT {", ".join(sel)} FROM (SELECT *, '
                             f'{", ".join(befores)} FROM {layer}) AS x JOIN r{k}i AS i ON i."行号" = x."行号" AND '
                             f'i."记录行号" = x."记录行号" JOIN {last} AS y ON y."行号" = x."行号" '
                             f'ORDER BY x."行号", x."记录行号"')
-    return query, per_record
+    return ctes, query, per_record
 
 
 def amount_code() -> str:
@@ -250,30 +259,33 @@ def records_allocation_sql(checked: Checked, date: _dt.date, facts_table: str, r
     order of the applicants and of their records), and the column is the sum of the applicant's grants
     (NULL where it makes no claim); every other item claims once per applicant."""
     from polc.compiler.tables.allocation import allocation_sql
-    query, per_record = records_queries(checked, date, facts_table, record_tables, id_column, ordered=False)
+    ctes, query, per_record = records_parts(checked, date, facts_table, record_tables, id_column, ordered=False)
     columns = output_columns(checked, record_tables, id_column)
     items = [it for _c, it in checked.policy.items() if it.quota is not None or it.pool is not None]
     spec = [(it.name.text, it.quota, it.pool.value if it.pool is not None else None, it.allocation) for it in items]
     by_record = [s for s, it in zip(spec, items) if it.per_record in record_tables]
     flat = [s for s, it in zip(spec, items) if it.per_record not in record_tables]
+    # one WITH for everything: the shared steps once, each allocation's steps under its own prefix
+    parts = list(ctes) + [f'appres AS ({query})']
     try:
-        base = allocation_sql(query, columns, flat, quote) if flat else query
-        parts, joins, extra = [f'base AS ({base})'], '', []
+        steps, base = allocation_sql('SELECT * FROM appres', columns, flat, quote, prefix='fl_', split=True)
+        parts += steps + [f'base AS ({base})']
+        joins, extra = '', []
         for j, (name, quota, pool, rule) in enumerate(by_record):
             kind = next(it.per_record for it in items if it.name.text == name)
             amount = quote(name + '.金额')
-            claims = (f'SELECT ROW_NUMBER() OVER (ORDER BY "行号", "记录行号") AS "行号", "行号" AS applicant, {amount} '
-                      f'FROM ({per_record[kind]}) AS pr')
-            shared = allocation_sql(claims, ['行号', 'applicant', name + '.金额'], [(name, quota, pool, rule)], quote)
+            parts.append(f'pr{j} AS ({per_record[kind]})')
+            parts.append(f'cl{j} AS (SELECT ROW_NUMBER() OVER (ORDER BY "行号" NULLS FIRST, "记录行号" NULLS FIRST) '
+                         f'AS "行号", "行号" AS applicant, {amount} FROM pr{j})')
+            steps, shared = allocation_sql(f'SELECT * FROM cl{j}', ['行号', 'applicant', name + '.金额'],
+                                           [(name, quota, pool, rule)], quote, prefix=f'al{j}_', split=True)
             granted = quote(name + '.分配金额')
-            parts.append(f'x{j} AS (SELECT applicant AS k{j}, SUM({granted}) AS s{j} FROM ({shared}) AS a{j} '
-                         f'GROUP BY applicant)')
+            parts += steps + [f'x{j} AS (SELECT applicant AS k{j}, SUM({granted}) AS s{j} FROM ({shared}) AS a{j} '
+                              f'GROUP BY applicant)']
             joins += f' LEFT JOIN x{j} ON x{j}.k{j} = base."行号"'
             extra.append(f'CAST(x{j}.s{j} AS {MONEY}) AS {granted}')
     except ValueError as exc:
         raise SqlUnsupported(str(exc) + '；请用 polc eval --records … --allocation') from None
-    if not by_record:
-        return base
     names = columns + [s[0] + '.分配金额' for s in flat]
     order = {s[0]: i for i, s in enumerate(spec)}
     cols = [f'base.{quote(c)}' for c in names] + extra

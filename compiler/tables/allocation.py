@@ -112,14 +112,19 @@ def shared_sql(claims_query: str, quota: Optional[int], pool: Optional[Decimal],
             + (', COALESCE(SUM(claimed - granted) FILTER (WHERE is_amount), 0)' if flagged else '') + ' FROM g')
 
 
-def allocation_sql(results_query: str, columns: list[str], limited: list[tuple], quote) -> str:
+def allocation_sql(results_query: str, columns: list[str], limited: list[tuple], quote, prefix: str = '',
+                   split: bool = False):
     """The results of ``results_query`` (columns ``columns``, with 行号 and each item's
     ``项.金额``) plus one column ``项.分配金额`` per item with a quota or pool: what :func:`allocate`
     grants each claim (NULL where the row makes no claim).  ``limited``: (item, quota, pool, rule).
 
     Portable SQL (window functions, CASE, exact DECIMAL products): the same on DuckDB and Spark.
     按比例 needs ⌊claim × pool ÷ total⌋ in fen: a floating-point quotient, then corrected by exact
-    products to the true floor (the quotient is below 2^52, so the estimate is within 1)."""
+    products to the true floor (the quotient is below 2^52, so the estimate is within 1).
+
+    ``prefix`` is put before the names of its ``WITH`` steps; ``split``: (the steps, the final SELECT)
+    instead of one query, for a caller that puts several allocations in one ``WITH`` (some engines'
+    rewriting of nested ``WITH`` clauses clashes on repeated names)."""
     money = 'DECIMAL(38, 2)'
     fen = 'DECIMAL(38, 0)'
     first, second, third, final = [], [], [], []
@@ -142,10 +147,10 @@ def allocation_sql(results_query: str, columns: list[str], limited: list[tuple],
                 raise ValueError(f'资金池 {p} 元过大，无法在 SQL 中精确按比例分配')
             pool_sql = f'CAST({p} AS {money})'
             total = f'SUM(k{i}) OVER ()'
-            prefix = (f'COALESCE(SUM(k{i}) OVER (ORDER BY r{i} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), '
+            before = (f'COALESCE(SUM(k{i}) OVER (ORDER BY r{i} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), '
                       f'CAST(0 AS {money}))')
             third.append(f'{total} AS t{i}')
-            third.append(f'{prefix} AS q{i}')
+            third.append(f'{before} AS q{i}')
             if rule == '按比例':
                 num = f'(CAST(k{i} * 100 AS {fen}) * CAST({int(p * 100)} AS {fen}))'
                 den = f'CAST(t{i} * 100 AS {fen})'
@@ -159,11 +164,13 @@ def allocation_sql(results_query: str, columns: list[str], limited: list[tuple],
             continue
         final.append((i, f'g{i}'))
     if not limited:
-        return results_query
-    res = f'res AS ({results_query})'
-    a = f'a AS (SELECT res.*, {", ".join(first)} FROM res)'
-    b = f'b AS (SELECT a.*, {", ".join(second)} FROM a)'
-    c = f'c AS (SELECT b.*, {", ".join(third)} FROM b)'
+        return ([], results_query) if split else results_query
+    res, a, b, c = (prefix + n for n in ('res', 'a', 'b', 'c'))
+    steps = [f'{res} AS ({results_query})', f'{a} AS (SELECT {res}.*, {", ".join(first)} FROM {res})',
+             f'{b} AS (SELECT {a}.*, {", ".join(second)} FROM {a})', f'{c} AS (SELECT {b}.*, {", ".join(third)} FROM {b})']
     cols = [quote(col) for col in columns]
     out = [f'CAST({expr} AS {money}) AS {quote(limited[i][0] + ".分配金额")}' for i, expr in final]
-    return (f'WITH {res},\n{a},\n{b},\n{c}\nSELECT {", ".join(cols + out)} FROM c ORDER BY "行号"')
+    select = f'SELECT {", ".join(cols + out)} FROM {c} ORDER BY "行号"'
+    if split:
+        return steps, select
+    return 'WITH ' + ',\n'.join(steps) + '\n' + select
