@@ -311,6 +311,20 @@ def test_a_record_input_given_for_the_applicant_is_refused(records_policy, tmp_p
     assert 'apps.csv：第 1 行' in str(e.value) and '「研发投入」' in str(e.value)
 
 
+@pytest.mark.parametrize('engine', ENGINES)
+def test_an_applicant_input_in_the_projects_table_is_named_where_it_belongs(records_policy, xiamen, tmp_path, engine):
+    engine_ok(engine)
+    with pytest.raises(BatchError) as e:
+        _run(records_policy, tmp_path, engine, [['编号'], ['A']], [['编号', '研发投入', '企业规模'], ['A', '1万元', '大型']])
+    assert 'projects.csv：第 1 行' in str(e.value) and '「企业规模」：是申请人的输入，应写在申请人表' in str(e.value)
+    apps = write_csv(tmp_path / 'x.csv', [['編號'], ['A']])
+    recs = write_csv(tmp_path / 'xp.csv', [['編號', '算力服務費用', '爆款产品年销售额'], ['A', '1万元', '1万元']])
+    with pytest.raises(BatchError) as e:
+        polc.evaluate_table(xiamen, apps, str(tmp_path / 'o.csv'), date=DATE, id_column='編號', records={'項目': recs},
+                            engine=engine)
+    assert 'xp.csv：第 1 行' in str(e.value) and '「爆款产品年销售额」：是產品的输入' in str(e.value)
+
+
 # ---------------------------------------------------------------- Excel and Parquet record tables
 @pytest.mark.parametrize('engine', ENGINES)
 def test_excel_projects_table(records_policy, tmp_path, engine):

@@ -182,6 +182,27 @@ class _Run:
         parts = ([f'{in_path}：第 {n} 行：' + '；'.join(own)] if own else []) + theirs
         return '；'.join(parts)
 
+    def misplaced(self, facts):
+        """A record table's column that is another input of the policy (the applicant's, or another kind's):
+        a FactsError naming it where it belongs (the runtime would call it undeclared for this kind)."""
+        inputs, records = self.compiled.inputs, self.compiled.records
+        aliases = self.compiled.meta.get('input_aliases')
+        owner = {n: k for k, (_d, names) in records.items() for n in names}
+        problems = []
+        for kind in self.tables:
+            mine = set(records[kind][1])
+            for i, rec in enumerate(facts[kind], 1):
+                for col in rec:
+                    name = col if col in inputs else R._declared(col, inputs, aliases)
+                    if col == LABEL_KEY or name is None or name in mine:
+                        continue
+                    where = (f'是{owner[name]}的输入，应写在{owner[name]}表（--records {owner[name]}=…）'
+                             f'或只有一个{owner[name]}时写在申请人表中' if name in owner
+                             else '是申请人的输入，应写在申请人表（--facts）中')
+                    problems.append((f'{kind}[{i}].{col}', f'{where}，不能写在{kind}表'))
+        if problems:
+            raise R.FactsError(problems)
+
     def evaluate(self, facts):
         """The per-row engine's step for one applicant: the runtime's result dict."""
         return self.compiled.evaluate_raw(facts, self.day, explain=False)
@@ -228,6 +249,7 @@ class _Run:
                 facts, rows = self.facts_of(raw, key)
                 try:
                     try:
+                        self.misplaced(facts)
                         result = self.evaluate(facts) if engine is None else engine.check(facts, n, ident, rows)
                     except ArithmeticError:
                         raise R.FactsError([('', R.too_large_message('、'.join(self.names)))]) from None
