@@ -680,6 +680,4 @@ def test_the_records_sql_is_portable_and_the_spark_text_computes_the_same(tmp_pa
     for name in ('apps', 'recs'):
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{tmp_path / (name + '.parquet')}')")
     original, again = con.execute(query).fetchall(), con.execute(back).fetchall()
-    assert original == again and len(original) == 4
-    # 研发补助 每年名额 3 counts projects over the table: A 甲 60万 and 乙 100万, C 160万 → 100万 (大型? no: 中小)…
-    # the per-row engine's allocation file gives the same grants (checked in the test above); here: same rows
+    assert original == again and len(original) == 4       # the grants themselves: test_polc_sql_with_allocation…
