@@ -622,6 +622,43 @@ def test_seed_tables_agree_with_single_eval(seed, tmp_path_factory, data):
                 assert Decimal(row[f'{it.name}.金额']) == it.paid
             elif it.outcome == 'ceiling':
                 assert Decimal(row[f'{it.name}.金额']) == it.ceiling
+    if _has_duckdb():
+        _portable_allocation_agrees(policy, tmp, a, tables)
+
+
+def _portable_allocation_agrees(policy, tmp, apps, tables):
+    """polc prepare's typed tables through ``polc sql --records-table … --with-allocation`` on DuckDB: the
+    results and each applicant's grants are the per-row engine's (its --allocation file summed per row)."""
+    import datetime as dt
+    import duckdb
+    from polc.compiler.sql.prepare import prepare_facts
+    from polc.compiler.sql.records import records_allocation_sql
+    con = duckdb.connect()
+    names = {}
+    for i, (label, path) in enumerate([('apps', apps)] + list(tables.items())):
+        out = tmp / f'typed{i}.parquet'
+        prepare_facts(policy, path, str(out), '编号')
+        names[label] = f't{i}'
+        con.execute(f"CREATE VIEW t{i} AS SELECT * FROM read_parquet('{out}')")
+    query = records_allocation_sql(policy.analysis.checked, dt.date.fromisoformat(DATE), names['apps'],
+                                   {k: names[k] for k in tables}, '编号')
+    cur = con.execute(query)
+    cols = [d[0] for d in cur.description]
+    got = [dict(zip(cols, r)) for r in cur.fetchall()]
+    alloc = tmp / 'alloc.csv'
+    polc.evaluate_table(policy, apps, str(tmp / 'rows2.csv'), date=DATE, id_column='编号', records=tables,
+                        allocation=str(alloc))
+    from polc.compiler.tables.io import cell_text
+    expected = read_csv(tmp / 'rows2.csv')
+    assert [[cell_text(r[c]) for c in expected[0]] for r in got] == [list(e.values()) for e in expected]
+    granted: dict = {}
+    for line in read_csv(alloc):
+        key = (line['项'], int(line['行号']))
+        granted[key] = granted.get(key, Decimal(0)) + Decimal(line['分配金额'])
+    for r in got:
+        for c in cols:
+            if c.endswith('.分配金额'):
+                assert r[c] == granted.get((c[:-len('.分配金额')], r['行号'])), (c, r['行号'])
 
 
 _SEEDS: dict = {}
