@@ -56,6 +56,11 @@ def money(row, item) -> Decimal:
     return Decimal(row[f'{item}.金额'])
 
 
+def before_cuts(row) -> Decimal:
+    """The applicant's total computed alone: 合计, or 应得合计（削减前） for a policy with quotas or pools."""
+    return Decimal(row['合计'] if '合计' in row else row['应得合计（削减前）'])
+
+
 def engine_ok(engine):
     if engine == 'duckdb':
         pytest.importorskip('duckdb')
@@ -143,6 +148,8 @@ def test_xiamen_best_sellers_quota_counts_products(xiamen, tmp_path, engine):
     assert money(rows[0], '爆款產品獎勵') == 525 * W           # 175 + 300 + 50
     assert rows[0]['爆款產品獎勵.获奖產品数'] == '3'
     assert money(rows[1], '爆款產品獎勵') == 500 * W           # 10 × 50萬 (每年最多10個)
+    # 实发合计: what is paid after the table's quota (B's last 3 products cut: 500萬 − 150萬)
+    assert (rows[0]['实发合计'], rows[1]['实发合计']) == ('5250000.00', '3500000.00')
     assert rows[1]['爆款產品獎勵.获奖產品数'] == '10'
     # over the table: 3 + 10 = 13 products claim; the quota of 10 products (按申請順序) cuts B's last 3
     sh = summary.allocations['爆款產品獎勵']
@@ -172,11 +179,12 @@ def test_langfang_highest_per_project_and_yearly_cap(langfang, tmp_path, engine)
                         records={'项目': projects})
     one, two = read_csv(out)
     # 同一企業同一項目僅享受其中一項，就高：一号 甲 60萬（使用 50萬 不重複），乙 30萬；90萬 ≤ 100萬
-    assert (money(one, '攻关算力券'), money(one, '使用算力券'), Decimal(one['合计'])) == (60 * W, 30 * W, 90 * W)
+    assert (money(one, '攻关算力券'), money(one, '使用算力券'), before_cuts(one)) == (60 * W, 30 * W, 90 * W)
     assert one['攻关算力券.获奖项目数'] == '1' and one['使用算力券.获奖项目数'] == '1'
     # 每个单位每年最高享受100万元：落户 50萬 + 攻关 60萬 + 使用 60萬 = 170萬 > 100萬 → 50 + 50 + 0
     assert (money(two, '落户算力券'), money(two, '攻关算力券'), money(two, '使用算力券')) == (50 * W, 50 * W, 0)
-    assert Decimal(two['合计']) == 100 * W
+    assert before_cuts(two) == 100 * W
+    assert (two['实发合计'], one['实发合计']) == ('1000000.00', '900000.00')   # the pool of 1000万 cuts nothing
     assert two['使用算力券.获奖项目数'] == '0'
 
 
@@ -214,14 +222,14 @@ def test_tables_agree_with_single_eval(records_policy, tmp_path_factory, applica
     for row, (size, projects) in zip(got, applicants):
         facts = {'项目': projects, **({'企业规模': size} if size else {})}
         single = records_policy.evaluate(facts, DATE, explain=False)
-        assert Decimal(row['合计']) == single.total
+        assert before_cuts(row) == single.total
         for it in single.items:
             assert row[f'{it.name}.结果'] == it.outcome
             if it.outcome == 'amount':
                 assert Decimal(row[f'{it.name}.金额']) == it.paid
         # invariants from the policy text: 每家最高 90万 for 算力补助; 年度上限 200万
         assert money(row, '算力补助') <= 90 * W if row['算力补助.金额'] else True
-        assert Decimal(row['合计']) <= 200 * W
+        assert before_cuts(row) <= 200 * W
 
 
 def _has_duckdb():
@@ -357,7 +365,7 @@ def test_parquet_applicants_with_number_ids(records_policy, tmp_path, engine):
                         id_column='编号', records={'项目': p}, engine=engine)
     rows = read_csv(tmp_path / 'out.csv')
     assert [money(r, '算力补助') for r in rows] == [10 * W, 50 * W]    # 20万 × 50%; 100万 × 50% = 50万 ≤ 60万
-    assert Decimal(rows[1]['合计']) == 80 * W                         # + 落户奖励 30万 (大型)
+    assert before_cuts(rows[1]) == 80 * W                         # + 落户奖励 30万 (大型)
 
 
 # ---------------------------------------------------------------- the command line
@@ -475,6 +483,9 @@ def test_polc_sql_with_record_tables_runs_on_duckdb(tmp_path, policy_path, apps_
                         records={kind: projects})
     with open(tmp_path / 'rows.csv', encoding='utf-8', newline='') as f:
         expected = list(csv.reader(f))
+    if expected[0][-1] == '实发合计':      # the query's 合计 is the engines' 应得合计（削减前）; 实发合计 needs the table
+        expected = [row[:-1] for row in expected]
+        expected[0][-1] = '合计'
     assert columns == expected[0]
     assert got == expected[1:]
 
@@ -615,7 +626,7 @@ def test_seed_tables_agree_with_single_eval(seed, tmp_path_factory, data):
     assert all(v == outs['python'] for v in outs.values())
     for row, (facts, recs) in zip(read_csv(tmp / 'python.csv'), applicants):
         single = policy.evaluate({**facts, **recs}, DATE, explain=False)
-        assert Decimal(row['合计']) == single.total
+        assert before_cuts(row) == single.total
         for it in single.items:
             assert row[f'{it.name}.结果'] == it.outcome
             if it.outcome == 'amount':
@@ -650,7 +661,9 @@ def _portable_allocation_agrees(policy, tmp, apps, tables):
                         allocation=str(alloc))
     from polc.compiler.tables.io import cell_text
     expected = read_csv(tmp / 'rows2.csv')
-    assert [[cell_text(r[c]) for c in expected[0]] for r in got] == [list(e.values()) for e in expected]
+    same = {'应得合计（削减前）': '合计'}        # the query's 合计; 实发合计 is the engines' (after the table's cuts)
+    assert [[cell_text(r[same.get(c, c)]) for c in expected[0] if c != '实发合计'] for r in got] == \
+        [[v for c, v in e.items() if c != '实发合计'] for e in expected]
     granted: dict = {}
     for line in read_csv(alloc):
         key = (line['项'], int(line['行号']))

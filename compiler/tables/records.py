@@ -21,7 +21,7 @@ from typing import Optional
 from polc.compiler.python import runtime as R
 from polc.compiler.python.runtime_records import LABEL_KEY
 from polc.compiler.tables.io import (ALLOCATION_COLUMNS, BatchError, BatchSummary, LineFile, Meter, Writer,
-                                     cell_text, check_id_column, jsonable, outputs, read_rows)
+                                     cell_text, check_id_column, jsonable, outputs, read_rows, total_columns)
 
 RECORD_COLUMN = '记录'           # allocation and per-record files: which record (产品2「甲」)
 RECORD_ROW = '记录行号'          # per-record file: the record's row in its table
@@ -130,7 +130,8 @@ def run_records_batch(compiled, in_path: str, record_tables: dict, out_path: str
     for n in names:
         columns += [f'{n}.结果', f'{n}.金额']
         columns += [count_column(n, k) for m, k in per_record if m == n]
-    columns.append('合计')
+    columns += total_columns(any(info.get('quota') is not None or info.get('pool') is not None
+                                 for info, _f in compiled.namespace['ITEMS']))
     check_id_column(id_column, [c for c in columns if c != id_column] + (ALLOCATION_COLUMNS if allocation_path else [])
                     + [RECORD_COLUMN, RECORD_ROW], compiled.inputs)
     inputs = [('--facts', in_path), ('政策文件', compiled.analysis.file)] + \
@@ -219,7 +220,10 @@ class _Run:
         labels: dict = {}                  # claim index -> record label, per item
         idents: dict = {}
         seen: dict = {}
-        writer = Writer(out_path, self.columns, dests[out_path])
+        # with quotas or pools, each row's 实发合计 is known only once the whole table is shared (as the
+        # per-row engine for flat tables does): the rows wait in a spool
+        from polc.compiler.tables.rowwise import _Spool
+        writer = _Spool() if self.limited else Writer(out_path, self.columns, dests[out_path])
         rec_writer = None
         rejects = LineFile(rejects_path, dests[rejects_path]) if rejects_path else None
         try:
@@ -285,8 +289,31 @@ class _Run:
         finally:
             if rejects is not None:
                 rejects.close()
-        self.allocate(summary, claims, ceiling_claims, labels, idents, allocation_path, dests)
+        grants = self.allocate(summary, claims, ceiling_claims, labels, idents, allocation_path, dests)
+        if self.limited:
+            self.write_paid(writer, grants, ceiling_claims, out_path, dests)
         return summary
+
+    def write_paid(self, spool, grants, ceiling_claims, out_path, dests):
+        """The spooled rows with 实发合计: 应得合计（削减前） less what the quotas and pools took off the row's
+        amounts (claims that are ceilings do not count), the text kept where nothing was taken."""
+        cut: dict = {}
+        for name, gs in grants.items():
+            for i, g in enumerate(gs):
+                if g.granted < g.claimed and i not in ceiling_claims[name]:
+                    cut[g.row] = cut.get(g.row, Decimal(0)) + (g.claimed - g.granted)
+        out = Writer(out_path, self.columns, dests[out_path])
+        try:
+            for cells in spool.rows():
+                taken = cut.get(int(cells[0]))
+                cells.append(cells[-1] if taken is None else cell_text(Decimal(cells[-1]) - taken))
+                out.write_cells(cells)
+        except BaseException:
+            out.abort()
+            raise
+        finally:
+            spool.discard()
+        out.close()
 
     def check_orphans(self):
         for kind, by_id in self.index.items():
@@ -364,6 +391,10 @@ class _Run:
             summary.cuts[name] = sum((g.claimed - g.granted for i, g in enumerate(grants[name])
                                       if i not in ceiling_claims[name]), Decimal(0))
         summary.grants = grants
+        self._write_allocations(grants, labels, idents, allocation_path, dests)
+        return grants
+
+    def _write_allocations(self, grants, labels, idents, allocation_path, dests):
         if allocation_path:
             cols = ALLOCATION_COLUMNS[:2] + [self.id_column, RECORD_COLUMN] + ALLOCATION_COLUMNS[2:]
             w = Writer(allocation_path, cols, dests[allocation_path])
