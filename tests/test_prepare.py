@@ -101,3 +101,34 @@ def test_a_product_past_38_digits_is_refused_not_rounded(tmp_path):
         policy_sql(compiled.analysis.checked, dt.date(2025, 1, 1))
     r = CliRunner().invoke(cli, ['sql', str(pol)])
     assert r.exit_code == 1 and 'E-SQL' in r.output and '第 7 行' in r.output and '--engine python' in r.output
+
+
+def test_sql_with_allocation_has_the_results_layout_of_eval(tmp_path):
+    """The same five 廊坊 claimants: `polc sql --with-allocation` gives the columns `polc eval --out`
+    writes for a policy with a quota (应得合计（削减前）, 实发合计), then 项.分配金额; the two
+    claimants past the quota of 3 are paid their total less the 150万 the quota took."""
+    import csv
+    pol = ROOT / 'policies' / 'langfang.pol'
+    src = tmp_path / 'raw.csv'
+    src.write_text('大模型参数量,大模型典型应用场景数,大模型算力成本\n' + '7000000000,6,300万元\n' * 5 + '0,0,0\n',
+                   encoding='utf-8')
+    CliRunner().invoke(cli, ['prepare', str(pol), '--facts', str(src), '--out', str(tmp_path / 'f.parquet')])
+    r = CliRunner().invoke(cli, ['sql', str(pol), '--date', '2025-06-01', '--with-allocation'])
+    assert r.exit_code == 0, r.output
+    e = CliRunner().invoke(cli, ['eval', str(pol), '--facts', str(src), '--date', '2025-06-01',
+                                 '--out', str(tmp_path / 'out.csv')])
+    assert e.exit_code == 0, e.output
+    with open(tmp_path / 'out.csv', newline='', encoding='utf-8') as f:
+        rows = list(csv.DictReader(f))
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW facts AS SELECT * FROM read_parquet('{tmp_path / 'f.parquet'}')")
+    cur = con.execute(f'SELECT * FROM ({r.output}) ORDER BY "行号"')
+    names = [d[0] for d in cur.description]
+    grants = [n for n in names if n.endswith('.分配金额')]
+    assert '大模型算力补助.分配金额' in grants
+    assert names[:len(names) - len(grants)] == list(rows[0]) and list(rows[0])[-2:] == ['应得合计（削减前）', '实发合计']
+    got = [dict(zip(names, ('' if v is None else str(v) for v in row))) for row in cur.fetchall()]
+    for n, (g, w) in enumerate(zip(got, rows), 1):
+        before, paid = Decimal(g['应得合计（削减前）']), Decimal(g['实发合计'])
+        assert paid == before - (Decimal(1500000) if n in (4, 5) else 0), (n, g)
+        assert (g['应得合计（削减前）'], g['实发合计']) == (w['应得合计（削减前）'], w['实发合计'])

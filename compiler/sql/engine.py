@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Optional
 
 from polc.compiler.python import runtime as R
-from polc.compiler.tables.allocation import Shared, allocate, allocation_sql, shared_sql
+from polc.compiler.tables.allocation import Shared, allocate, allocation_sql, paid_total, shared_sql
 from polc.compiler.tables.io import (ALLOCATION_COLUMNS, FORMAT_NAMES, BatchError, BatchSummary, Writer,
                                      check_id_column, check_outputs, outputs, table_format, total_columns)
 from polc.compiler.sql.generate import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
@@ -226,9 +226,7 @@ def _paid_query(compiled, cols) -> Optional[str]:
         shared = allocation_sql('SELECT * FROM results', cols, limited, quote)
     except ValueError as exc:
         raise BatchError(f'{compiled.analysis.file}：{exc}；请用 --engine python') from None
-    cut = ' + '.join(f"CASE WHEN {quote(n + '.结果')} = '{R.AMOUNT}' AND {quote(n + '.分配金额')} IS NOT NULL "
-                     f"THEN {quote(n + '.金额')} - {quote(n + '.分配金额')} ELSE 0 END" for n, *_r in limited)
-    return (f'SELECT {", ".join(quote(c) for c in cols)}, CAST("合计" - ({cut}) AS DECIMAL(38, 2)) AS "实发合计" '
+    return (f'SELECT {", ".join(quote(c) for c in cols)}, {paid_total(limited, quote)} AS "实发合计" '
             f'FROM ({shared}) shared ORDER BY "行号"')
 
 

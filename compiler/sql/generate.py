@@ -447,14 +447,15 @@ def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
                id_column: Optional[str] = None, ordered: bool = True, allocation: bool = False) -> str:
     """The query: from ``facts_table`` (typed columns, NULL where not given) to one result row per
     applicant, ordered by 行号 (``ordered=False``: in the table's order, where the engine keeps it).
-    ``allocation``: plus a column ``项.分配金额`` per item with a quota or pool (window functions over
-    the whole table; compiler/tables/allocation.py), ordered by 行号."""
+    ``allocation``: the columns of `polc eval --out` for a policy with quotas or pools (合计 as
+    应得合计（削减前）, then 实发合计), plus a column ``项.分配金额`` per item with a quota or pool
+    (window functions over the whole table; compiler/tables/allocation.py), ordered by 行号."""
     if allocation:
         limited = [(it.name.text, it.quota, it.pool.value if it.pool is not None else None, it.allocation)
                    for _c, it in checked.policy.items() if it.quota is not None or it.pool is not None]
         inner = policy_sql(checked, date, facts_table, id_column, ordered=False)
         try:
-            return allocation_sql(inner, output_columns(checked, id_column), limited, quote)
+            return allocation_sql(inner, output_columns(checked, id_column), limited, quote, paid=True)
         except ValueError as exc:
             raise SqlUnsupported(str(exc) + '；请用 polc eval --allocation') from None
     g = _Gen(checked)

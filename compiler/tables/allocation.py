@@ -16,6 +16,8 @@ from typing import Optional
 
 import attrs
 
+from polc.compiler.python.runtime import AMOUNT
+from polc.compiler.tables.io import BEFORE_CUTS, PAID, TOTAL
 from polc.dsl.units import format_money
 
 FEN = Decimal('0.01')
@@ -113,7 +115,7 @@ def shared_sql(claims_query: str, quota: Optional[int], pool: Optional[Decimal],
 
 
 def allocation_sql(results_query: str, columns: list[str], limited: list[tuple], quote, prefix: str = '',
-                   split: bool = False):
+                   split: bool = False, paid: bool = False):
     """The results of ``results_query`` (columns ``columns``, with 行号 and each item's
     ``项.金额``) plus one column ``项.分配金额`` per item with a quota or pool: what :func:`allocate`
     grants each claim (NULL where the row makes no claim).  ``limited``: (item, quota, pool, rule).
@@ -124,7 +126,9 @@ def allocation_sql(results_query: str, columns: list[str], limited: list[tuple],
 
     ``prefix`` is put before the names of its ``WITH`` steps; ``split``: (the steps, the final SELECT)
     instead of one query, for a caller that puts several allocations in one ``WITH`` (some engines'
-    rewriting of nested ``WITH`` clauses clashes on repeated names)."""
+    rewriting of nested ``WITH`` clauses clashes on repeated names).  ``paid``: the results in the
+    layout `polc eval --out` writes for such a policy — 合计 as 应得合计（削减前）, then 实发合计
+    (:func:`paid_total`) — followed by the ``项.分配金额`` columns."""
     money = 'DECIMAL(38, 2)'
     fen = 'DECIMAL(38, 0)'
     first, second, third, final = [], [], [], []
@@ -170,7 +174,23 @@ def allocation_sql(results_query: str, columns: list[str], limited: list[tuple],
              f'{b} AS (SELECT {a}.*, {", ".join(second)} FROM {a})', f'{c} AS (SELECT {b}.*, {", ".join(third)} FROM {b})']
     cols = [quote(col) for col in columns]
     out = [f'CAST({expr} AS {money}) AS {quote(limited[i][0] + ".分配金额")}' for i, expr in final]
-    select = f'SELECT {", ".join(cols + out)} FROM {c} ORDER BY "行号"'
+    body = f'SELECT {", ".join(cols + out)} FROM {c}'
+    select = body + ' ORDER BY "行号"'
+    if paid:        # the results' layout of `polc eval --out`: 应得合计（削减前）, 实发合计, then the grants
+        d = prefix + 'd'
+        steps.append(f'{d} AS ({body})')
+        select = (f'SELECT {", ".join(c for c in cols if c != quote(TOTAL))}, {quote(TOTAL)} AS {quote(BEFORE_CUTS)}, '
+                  f'{paid_total(limited, quote)} AS {quote(PAID)}, '
+                  f'{", ".join(quote(n + ".分配金额") for n, *_r in limited)} FROM {d} ORDER BY "行号"')
     if split:
         return steps, select
     return 'WITH ' + ',\n'.join(steps) + '\n' + select
+
+
+def paid_total(limited: list[tuple], quote) -> str:
+    """SQL for 实发合计 over a row with 合计 and each limited item's 项.结果, 项.金额 and 项.分配金额:
+    合计 less what each quota and pool took off the row's amounts (a claim that is only a ceiling is
+    not in 合计, so nothing is taken off for it)."""
+    cut = ' + '.join(f"CASE WHEN {quote(n + '.结果')} = '{AMOUNT}' AND {quote(n + '.分配金额')} IS NOT NULL "
+                     f"THEN {quote(n + '.金额')} - {quote(n + '.分配金额')} ELSE 0 END" for n, *_r in limited)
+    return f'CAST({quote(TOTAL)} - ({cut}) AS DECIMAL(38, 2))'
