@@ -227,6 +227,34 @@ def test_an_undeclared_column_refuses_the_table_on_both_engines(tmp_path, body, 
         assert run(compiled, str(src), str(tmp_path / 'ok.csv'), '2025-06-01').rows == (1 if body else 0)
 
 
+@pytest.mark.parametrize('skip_bad', [False, True])
+@pytest.mark.parametrize('body', ['', '5,a\n6,b\n'])
+def test_a_missing_required_column_or_id_column_refuses_the_table_on_both_engines(tmp_path, body, skip_bad):
+    # 收入 is required (no 默认) and has no column; --id-column 名称 names no column: both are the
+    # header's errors, refused as a whole on both engines (the per-row engine once rejected every
+    # row under --skip-bad and wrote an empty result, exit 0)
+    pol = tmp_path / 'p.pol'
+    pol.write_text('政策：必填\n输入 收入：金额 "收入"\n输入 成本：金额 "成本" 默认 0元\n\n'
+                   '条款 （一） 甲\n  项 乙\n    金额：收入 × 10%\n', encoding='utf-8')
+    compiled = polc.load(pol)
+    src = tmp_path / 'm.csv'
+    src.write_text('成本,编号\n' + body, encoding='utf-8')
+    for engine, run in (('python', run_batch), ('duckdb', run_duckdb)):
+        out = tmp_path / f'{engine}.csv'
+        with pytest.raises(BatchError) as exc:
+            run(compiled, str(src), str(out), '2025-06-01', id_column='名称', skip_bad=skip_bad,
+                rejects_path=str(tmp_path / f'{engine}.jsonl') if skip_bad else None)
+        assert str(exc.value) == (f'{src}：「编号」：未声明的输入（政策中没有这一项）；「收入」：缺少必填输入（表中没有这一列）；'
+                                  f'表中没有编号列「名称」'), engine
+        assert not out.exists() and not (tmp_path / f'{engine}.jsonl').exists()
+    src.write_text('成本\n' + ''.join(line.split(',')[0] + '\n' for line in body.splitlines()), encoding='utf-8')
+    for engine, run in (('python', run_batch), ('duckdb', run_duckdb)):
+        with pytest.raises(BatchError) as exc:
+            run(compiled, str(src), str(tmp_path / f'{engine}2.csv'), '2025-06-01', skip_bad=skip_bad,
+                rejects_path=str(tmp_path / f'{engine}2.jsonl') if skip_bad else None)
+        assert str(exc.value) == f'{src}：「收入」：缺少必填输入（表中没有这一列）', engine
+
+
 def test_cli_engine_duckdb(tmp_path):
     pol = ROOT / 'policies' / 'xiamen.pol'
     compiled = polc.load(pol)

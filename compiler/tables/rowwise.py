@@ -187,9 +187,14 @@ class _Spool:
 
 
 def header_problems(names, inputs, id_column, records, aliases) -> list[str]:
-    """The columns of a table's header that are not inputs (the DuckDB engine's wording)."""
-    problems = []
+    """The problems of a table's header, in the DuckDB engine's wording and order: columns that are
+    not inputs, required inputs with no column, and a missing id column."""
+    problems, present = [], set()
     for c in names:
+        if c in inputs:
+            present.add(c)
+        elif c and c != id_column and c != '行号':
+            present.add(R._declared(c, inputs, aliases))
         if c == id_column or c == '' or c in inputs:
             continue
         if c == '行号':
@@ -198,4 +203,9 @@ def header_problems(names, inputs, id_column, records, aliases) -> list[str]:
             problems.append(record_list_problem(c))
         elif R._declared(c, inputs, aliases) is None:
             problems.append(f'「{c}」：未声明的输入（政策中没有这一项）')
+    for name, (_kind, _values, default, _desc) in inputs.items():
+        if default is None and name not in present:
+            problems.append(f'「{name}」：缺少必填输入（表中没有这一列）')
+    if id_column and id_column not in names:
+        problems.append(f'表中没有编号列「{id_column}」')
     return problems
