@@ -92,14 +92,15 @@ class CompiledPolicy:
         whose conditions rest on a fact the applicant did not give (taken at its default) is not
         computed; its outcome is ``missing_facts`` (缺少事实), naming the facts."""
         fast = self._fast
-        if fast is None and self._calls < _FAST_AFTER:
+        if fast:
+            if not strict and type(facts) is dict:
+                result = evaluate_fast(self, fast[0], facts, date, explain)
+                if result is not None:
+                    return result
+        elif fast is None and self._calls < _FAST_AFTER:
             self._calls += 1
-            if self._calls == _FAST_AFTER:
-                fast = self._build_fast()
-        if fast and not strict and type(facts) is dict:
-            result = evaluate_fast(self, fast[0], facts, date, explain)
-            if result is not None:
-                return result
+            if self._calls == _FAST_AFTER and self._build_fast():
+                return self.evaluate(facts, date, explain, strict)
         return self.evaluate_full(facts, date, explain, strict)
 
     def _build_fast(self):
