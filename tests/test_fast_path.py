@@ -217,3 +217,58 @@ def test_the_fast_path_is_taken_and_light():
     # strict mode, other spellings and bad facts take the full path
     assert not isinstance(compiled.evaluate(facts, '2025-06-01', strict=True), LightResult)
     assert not isinstance(compiled.evaluate({'年度營業收入': '5亿元'}, '2025-06-01'), LightResult)
+
+
+def test_today_is_read_once_a_day_and_rolls_over_at_midnight(monkeypatch):
+    from polc.compiler.python import fast
+    before = dt.datetime(2026, 3, 1, 23, 59, 59).timestamp()      # local time, as date.today()
+    now = [before]
+    monkeypatch.setattr(fast, '_clock', lambda: now[0])
+    monkeypatch.setattr(fast, '_TODAY', (None, 0.0))
+    assert fast.today() == dt.date(2026, 3, 1)
+    now[0] = before + 0.5
+    assert fast.today() == dt.date(2026, 3, 1)
+    now[0] = before + 1.5                                           # 00:00:00.5 the next day
+    assert fast.today() == dt.date(2026, 3, 2)
+    # the public evaluate without a date evaluates on that day (clauses2 runs 2025-04-21 to 2027-12-31)
+    compiled = polc.load(ROOT / 'bench' / 'clauses2.pol')
+    facts = {'年度算力服务费': '200000', '享受年度': 2}
+    for _ in range(3):
+        r = compiled.evaluate(facts, explain=False)
+    assert isinstance(r, LightResult) and r.date == dt.date(2026, 3, 2) and r.valid
+    now[0] = dt.datetime(2028, 1, 1, 0, 0, 1).timestamp()           # after the expiry
+    r = compiled.evaluate(facts, explain=False)
+    assert r.date == dt.date(2028, 1, 1) and not r.valid and r.total == 0
+
+
+@pytest.mark.parametrize('amounts', [
+    ('5000000000', '1000000.5', '0.01', '200000'),         # all plain: read in one match
+    ('5000000000', '100万元', '0.01', '200000'),             # one in 万元: each on its own
+    ('5000000000', 1000000, '0.01', '200000'),              # one an integer
+    ('5000000000', '1000000\x00200000', '0.01', '200000'),  # a NUL inside an amount: not two amounts
+    ('5000000000', '1000000.505', '0.01', '200000'),        # three decimals: not plain
+    ('123456789012345678901', '1000000', '0.01', '200000'),  # 21 digits: beyond the range
+])
+def test_amounts_read_together_as_the_full_path_reads_them(amounts):
+    compiled = polc.load(ROOT / 'bench' / 'clauses2.pol')
+    names = ('年度营业收入', '算力服务费用', '首版次软件首年度销售收入', '年度算力服务费')
+    facts = dict(zip(names, amounts), 主体类型='企业', 首版次软件国内领先=True, 享受年度=1)
+    for _ in range(3):
+        try:
+            fast = compiled.evaluate(facts, '2025-06-01', explain=False)
+        except FactsError as exc:
+            with pytest.raises(FactsError) as full_exc:
+                compiled.evaluate_full(facts, '2025-06-01', explain=False)
+            assert full_exc.value.problems == exc.problems
+            continue
+        full = compiled.evaluate_full(facts, '2025-06-01', explain=False)
+        assert [(i.name, i.outcome, i.paid, i.ceiling) for i in fast.items] == \
+            [(i.name, i.outcome, i.paid, i.ceiling) for i in full.items]
+        assert fast.total == full.total
+    if amounts == ('5000000000', '1000000.5', '0.01', '200000'):
+        # 厦门（八）: 50亿元 ≥ 10亿元: up to 1000000.5 × 30% = 300000.15 (cap 1000万元), a ceiling;
+        # 厦门（三）: 0.01 元 < 100万元, not applicable; 漳州（二）: 200000 in 10万–30万, first year 50%
+        assert isinstance(fast, LightResult)
+        assert [(i.outcome, i.paid, i.ceiling) for i in fast.items] == [
+            ('ceiling', 0, Decimal('300000.15')), ('not_applicable', 0, None), ('amount', Decimal(100000), None)]
+        assert fast.total == Decimal(100000)
