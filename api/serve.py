@@ -3,7 +3,7 @@
     from polc.serve import app
     application = app(['policies/'])       # uvicorn module:application
 
-Needs the ``serve`` extra (Starlette, uvicorn, watchfiles): ``pip install 'polc[serve]'``.
+Needs the ``serve`` extra (Starlette, uvicorn, watchfiles, msgspec): ``pip install 'polc[serve]'``.
 """
 from polc.compiler.serve.app import app
 from polc.compiler.serve.registry import ServeError

@@ -16,7 +16,7 @@ from polc.compiler.python.names import alias_lines
 from polc.dsl.script import fold as _fold
 
 runtime.set_fold(_fold)     # polc's runtime folds any mix of simplified and traditional spellings
-from polc.compiler.python.results import EvalResult, from_runtime
+from polc.compiler.python.results import EvalResult, document_of, from_runtime
 from polc.compiler.python.fast import evaluate_fast
 
 _FAST_AFTER = 2         # the fast path is compiled on a policy's second evaluation
@@ -125,6 +125,13 @@ class CompiledPolicy:
         """:meth:`evaluate` on the full path alone: the whole result built at once."""
         raw = self.namespace['evaluate'](facts, date, explain, strict)
         return from_runtime(raw, self.namespace['ITEMS'], self.namespace['POLICY_READINGS'], self.script)
+
+    def evaluate_document(self, facts: dict, date=None, explain: bool = True) -> dict:
+        """``evaluate_full(facts, date, explain).to_dict()`` (the `polc eval --format json` document),
+        made straight from the runtime's result without the result objects (``polc serve``)."""
+        ns = self.namespace
+        raw = ns['evaluate'](facts, date, explain, False)
+        return document_of(raw, ns['ITEMS'], ns['POLICY_READINGS'], self.script)
 
     @property
     def script(self):

@@ -184,6 +184,68 @@ def from_runtime(raw: dict, item_table, readings=(), script=None) -> EvalResult:
                       tuple(readings), _header_cached(raw.get('meta', {})), script)
 
 
+_DOC_STATIC: dict = {}
+
+
+def _doc_static(item_table) -> dict:
+    """name -> (clause, title, kind, 原文, 解读, lead, units, quota, pool as in JSON), made once."""
+    hit = _DOC_STATIC.get(id(item_table))
+    if hit is not None and hit[0] is item_table:
+        return hit[1]
+    static = {name: (clause, title, kind, source, readings, lead, units, quota, _money(pool))
+              for name, (clause, title, kind, source, readings, lead, units, quota, pool)
+              in _static(item_table).items()}
+    if len(_DOC_STATIC) > 256:
+        _DOC_STATIC.clear()
+    _DOC_STATIC[id(item_table)] = (item_table, static)
+    return static
+
+
+def document_of(raw: dict, item_table, readings=(), script=None) -> dict:
+    """``from_runtime(raw, …).to_dict()`` made directly from the runtime's result, without the
+    result objects: the very same document (key for key, in the same order), for ``polc serve``."""
+    static = _doc_static(item_table)
+    w = script.convert if script is not None and script.traditional else None
+    labels = OUTCOME_LABELS
+    items = []
+    for r in raw['items']:
+        clause, title, kind, source, item_readings, lead, units, quota, pool = static[r['name']]
+        outcome = r['outcome']
+        detail, steps, notes, label = r['detail'], r['steps'], r['notes'], ''
+        if w is not None:
+            detail, steps, notes = w(detail), [w(x) for x in steps], [w(x) for x in notes]
+            label = w(labels.get(outcome, outcome))
+        amount, paid, ceiling = r['amount'], r['paid'], r['ceiling']
+        doc = {'name': r['name'], 'clause': clause, 'title': title, 'kind': kind, 'outcome': outcome,
+               'outcome_label': label or labels.get(outcome, outcome),
+               'amount': None if amount is None else f'{amount.quantize(_FEN):f}',
+               'paid': None if paid is None else f'{paid.quantize(_FEN):f}',
+               'ceiling': None if ceiling is None else f'{ceiling.quantize(_FEN):f}',
+               'detail': detail, 'steps': list(steps), 'notes': list(notes), 'set_aside': r['set_aside'],
+               'source': list(source), 'readings': list(item_readings), 'lead': list(lead),
+               'units': list(units), 'quota': quota, 'pool': pool,
+               'unfilled': [{'name': n, 'default': d} for n, d in r.get('unfilled', ())]}
+        records = r.get('records')
+        if records is not None:
+            doc['records'] = [{'label': x['label'], 'outcome': x['outcome'],
+                               'outcome_label': labels.get(x['outcome'], ''), 'amount': _money(x['amount']),
+                               'paid': _money(x['paid']), 'detail': x['detail'], 'steps': list(x['steps']),
+                               'notes': list(x['notes']), 'set_aside': x['set_aside']} for x in records]
+        items.append(doc)
+    groups = [{'name': g['name'], 'mode': g['mode'], 'members': list(g['members']), 'winner': g['winner'],
+               'set_aside': list(g['set_aside']), 'cap': _money(g['cap']), 'before': _money(g['before']),
+               'total': _money(g['total']), 'note': w(g['note']) if w else g['note']} for g in raw['groups']]
+    return {
+        'policy': raw['policy'], 'date': raw['date'].isoformat(), 'valid': raw['valid'],
+        'validity': w(raw['validity']) if w else raw['validity'], 'items': items, 'groups': groups,
+        'totals': {k: _money(v) for k, v in raw['totals'].items()}, 'total': _money(raw['total']),
+        'ceilings': {k: _money(v) for k, v in raw['ceilings'].items()},
+        'ceiling_total': _money(raw['ceiling_total']), 'readings': list(readings),
+        'header': {k: (v.isoformat() if hasattr(v, 'isoformat') else list(v) if isinstance(v, tuple) else v)
+                   for k, v in _header_cached(raw.get('meta', {})).items()},
+    }
+
+
 HEADER_LABELS = {'docno': '文号', 'issuer': '发文机关', 'status': '状态', 'issued': '印发日期',
                  'effective': '施行日期', 'expiry': '有效期至', 'duration': '有效期（年）',
                  'stats_start': '统计起始', 'principle': '组合原则'}
@@ -205,4 +267,4 @@ def _header_cached(meta: dict) -> dict:
 _HEADERS: dict = {}
 
 
-__all__ = ['RecordResult', 'ItemResult', 'GroupResult', 'EvalResult', 'from_runtime', 'AMOUNT', 'CEILING']
+__all__ = ['RecordResult', 'ItemResult', 'GroupResult', 'EvalResult', 'from_runtime', 'document_of', 'AMOUNT', 'CEILING']

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from polc.compiler.python.runtime import FactsError, parse_date
 from polc.compiler.python.results import HEADER_LABELS, header_of
 from polc.compiler.schema import schema_of
-from polc.compiler.serve.errors import MAX_BODY, ApiError, dumps, facts_error, parse_json, read_body
+from polc.compiler.serve.errors import MAX_BODY, ApiError, dumps, dumps_plain, facts_error, parse_json, read_body
 from polc.compiler.serve.registry import Registry
 
 log = logging.getLogger('polc.serve')
@@ -121,10 +121,10 @@ async def evaluate(request):
     if not isinstance(facts, dict):
         raise ApiError(422, 'E-FACTS', f'facts 应为 JSON 对象（名称到值），得到 {_json_type(facts)}', 'facts')
     try:
-        result = entry.compiled.evaluate_full(facts, date=date, explain=explain)
+        document = entry.compiled.evaluate_document(facts, date=date, explain=explain)
     except FactsError as exc:
         raise facts_error(exc) from None
-    return json_response(result.to_dict())
+    return Response(dumps_plain(document), media_type='application/json')
 
 
 async def evaluate_batch(request):
@@ -135,16 +135,16 @@ async def evaluate_batch(request):
     if not isinstance(apps, list):
         raise ApiError(422, 'E-REQUEST', '字段「applicants」应为数组，每个元素是一个申请人的事实', 'applicants')
     out = []
-    evaluate_one = entry.compiled.evaluate_full     # the whole document is answered
+    evaluate_one = entry.compiled.evaluate_document     # the whole document is answered
     for i, facts in enumerate(apps):
         if not isinstance(facts, dict):
             raise ApiError(422, 'E-FACTS', f'第 {i + 1} 个申请人应为 JSON 对象，得到 {_json_type(facts)}',
                            f'applicants[{i}]')
         try:
-            out.append(evaluate_one(facts, date=date, explain=explain).to_dict())
+            out.append(evaluate_one(facts, date=date, explain=explain))
         except FactsError as exc:
             raise facts_error(exc, i) from None
-    return json_response(out)
+    return Response(dumps_plain(out), media_type='application/json')
 
 
 async def openapi(request):

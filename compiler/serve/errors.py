@@ -28,6 +28,22 @@ def dumps(obj) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(',', ':'), default=_default).encode('utf-8')
 
 
+try:                            # msgspec (the serve extra): the same bytes, about ten times faster
+    import msgspec as _msgspec
+    _encode_plain = _msgspec.json.Encoder().encode
+except ImportError:             # pragma: no cover - installed with the serve extra
+    _encode_plain = None
+
+
+def dumps_plain(obj) -> bytes:
+    """:func:`dumps` of a document made of str, int, bool, None, lists and dicts alone (no Decimal,
+    no date: an evaluation document, ``CompiledPolicy.evaluate_document``), by msgspec when it is
+    installed: byte for byte what :func:`dumps` gives (tests/test_document.py checks it)."""
+    if _encode_plain is not None:
+        return _encode_plain(obj)
+    return dumps(obj)
+
+
 def _default(value):
     if isinstance(value, Decimal):
         return f'{value:f}'
