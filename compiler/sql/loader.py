@@ -15,7 +15,7 @@ from typing import Optional
 
 from polc.compiler.python import runtime as R
 from polc.compiler.tables.io import (EMPTY_CSV, BatchError, BatchSummary, LineFile, read_rows,
-                                     record_list_problem)
+                                     missing_columns, record_list_problem)
 from polc.dsl import money as M
 from polc.compiler.sql.grammar import fold_sql, integer_sql, message_sql, money_sql, percent_sql, stages
 from polc.compiler.sql.textnumbers import FAST_KINDS, TextColumn
@@ -205,11 +205,7 @@ def _check_columns(path, columns, types, inputs, id_column, records=()):
             problems.append(f'「{c}」：未声明的输入（政策中没有这一项）')
         elif t.upper().startswith(_FLOAT_TYPES):
             problems.append(f'「{c}」：这一列是浮点数类型（{t}），金额与比例不接受浮点数；请存为 DECIMAL 或字符串')
-    for name, (_kind, _values, default, _desc) in inputs.items():
-        if name not in columns and default is None:
-            problems.append(f'「{name}」：缺少必填输入（表中没有这一列）')
-    if id_column and id_column not in columns:
-        problems.append(f'表中没有编号列「{id_column}」')
+    problems += missing_columns(inputs, columns, id_column, columns)
     if problems:
         raise BatchError(f'{path}：' + '；'.join(problems))
 

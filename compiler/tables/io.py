@@ -450,6 +450,16 @@ ALLOCATION_COLUMNS = ['项', '行号', '计算金额', '分配金额', '说明']
 TOTAL, BEFORE_CUTS, PAID = '合计', '应得合计（削减前）', '实发合计'
 
 
+def missing_columns(inputs: dict, present, id_column: Optional[str], names) -> list[str]:
+    """The problems of a table header that lacks columns (both engines' words): a required input (no
+    默认) none of whose spellings is ``present``, and an ``id_column`` not among ``names``."""
+    problems = [f'「{name}」：缺少必填输入（表中没有这一列）'
+                for name, (_kind, _values, default, _desc) in inputs.items() if default is None and name not in present]
+    if id_column and id_column not in names:
+        problems.append(f'表中没有编号列「{id_column}」')
+    return problems
+
+
 def total_columns(limited: bool) -> list[str]:
     """The results' last columns: [合计], or [应得合计（削减前）, 实发合计] when some item has a quota
     or a pool (a planner who sums the results gets what is paid from 实发合计)."""

@@ -302,18 +302,7 @@ class _Run:
             for i, g in enumerate(gs):
                 if g.granted < g.claimed and i not in ceiling_claims[name]:
                     cut[g.row] = cut.get(g.row, Decimal(0)) + (g.claimed - g.granted)
-        out = Writer(out_path, self.columns, dests[out_path])
-        try:
-            for cells in spool.rows():
-                taken = cut.get(int(cells[0]))
-                cells.append(cells[-1] if taken is None else cell_text(Decimal(cells[-1]) - taken))
-                out.write_cells(cells)
-        except BaseException:
-            out.abort()
-            raise
-        finally:
-            spool.discard()
-        out.close()
+        spool.write_paid(cut, out_path, self.columns, dests[out_path])
 
     def check_orphans(self):
         for kind, by_id in self.index.items():

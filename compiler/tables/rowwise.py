@@ -12,7 +12,7 @@ from typing import Optional
 from polc.compiler.python import runtime as R
 from polc.compiler.tables.io import (ALLOCATION_COLUMNS, BatchError, BatchSummary, LineFile, Meter, Writer,
                                      cell_text, check_id_column, jsonable, outputs, read_rows,
-                                     record_list_problem, total_columns, write_allocations)
+                                     missing_columns, record_list_problem, total_columns, write_allocations)
 
 
 def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
@@ -142,18 +142,7 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
             for g in gs:
                 if g.granted < g.claimed and g.row not in ceiling_rows[name]:
                     cut[g.row] = cut.get(g.row, Decimal(0)) + (g.claimed - g.granted)
-        out = Writer(out_path, columns, dests[out_path])
-        try:
-            for cells in writer.rows():
-                taken = cut.get(int(cells[0]))
-                cells.append(cells[-1] if taken is None else cell_text(Decimal(cells[-1]) - taken))
-                out.write_cells(cells)
-        except BaseException:
-            out.abort()
-            raise
-        finally:
-            writer.discard()
-        out.close()
+        writer.write_paid(cut, out_path, columns, dests[out_path])
     if allocation_path:
         write_allocations(allocation_path, grants, id_column, idents, dests[allocation_path])
     return summary
@@ -182,6 +171,23 @@ class _Spool:
         self.f.seek(0)
         yield from self.csv.reader(self.f)
 
+    def write_paid(self, cut: dict, out_path: str, columns, dest: str) -> None:
+        """The spooled rows to ``out_path`` with 实发合计 after their last cell (应得合计（削减前）):
+        that total less ``cut[row]``, what the quotas and pools took off the row's amounts (the
+        total's text kept where nothing was taken).  The spool is discarded."""
+        out = Writer(out_path, columns, dest)
+        try:
+            for cells in self.rows():
+                taken = cut.get(int(cells[0]))
+                cells.append(cells[-1] if taken is None else cell_text(Decimal(cells[-1]) - taken))
+                out.write_cells(cells)
+        except BaseException:
+            out.abort()
+            raise
+        finally:
+            self.discard()
+        out.close()
+
     def discard(self) -> None:
         self.f.close()
 
@@ -203,9 +209,4 @@ def header_problems(names, inputs, id_column, records, aliases) -> list[str]:
             problems.append(record_list_problem(c))
         elif R._declared(c, inputs, aliases) is None:
             problems.append(f'「{c}」：未声明的输入（政策中没有这一项）')
-    for name, (_kind, _values, default, _desc) in inputs.items():
-        if default is None and name not in present:
-            problems.append(f'「{name}」：缺少必填输入（表中没有这一列）')
-    if id_column and id_column not in names:
-        problems.append(f'表中没有编号列「{id_column}」')
-    return problems
+    return problems + missing_columns(inputs, present, id_column, names)
