@@ -72,9 +72,9 @@ def test_prepare_refuses_bad_outputs(tmp_path, args, words):
     assert pq.read_table(tmp_path / 'raw.parquet').num_rows == 1          # the input untouched
 
 
-def test_sql_with_allocation_runs_on_the_prepared_table(tmp_path):
-    """廊坊 大模型算力补助: 每年名额 3 (按申请顺序).  Five claimants: the first three get their
-    amounts, the last two 0 (worked by hand: 300万 × 50% = 150万 each, cap 200万)."""
+def _langfang_claimants_with_allocation(tmp_path):
+    """Five 廊坊 大模型算力补助 claimants and a row claiming nothing, prepared as f.parquet; and
+    `polc sql --with-allocation`'s result."""
     pol = ROOT / 'policies' / 'langfang.pol'
     src = tmp_path / 'raw.csv'
     src.write_text('大模型参数量,大模型典型应用场景数,大模型算力成本\n' + '7000000000,6,300万元\n' * 5 + '0,0,0\n',
@@ -82,6 +82,13 @@ def test_sql_with_allocation_runs_on_the_prepared_table(tmp_path):
     CliRunner().invoke(cli, ['prepare', str(pol), '--facts', str(src), '--out', str(tmp_path / 'f.parquet')])
     r = CliRunner().invoke(cli, ['sql', str(pol), '--date', '2025-06-01', '--with-allocation'])
     assert r.exit_code == 0, r.output
+    return pol, src, r
+
+
+def test_sql_with_allocation_runs_on_the_prepared_table(tmp_path):
+    """廊坊 大模型算力补助: 每年名额 3 (按申请顺序).  Five claimants: the first three get their
+    amounts, the last two 0 (worked by hand: 300万 × 50% = 150万 each, cap 200万)."""
+    pol, src, r = _langfang_claimants_with_allocation(tmp_path)
     con = duckdb.connect()
     con.execute(f"CREATE VIEW facts AS SELECT * FROM read_parquet('{tmp_path / 'f.parquet'}')")
     got = con.execute(f'SELECT "行号", CAST("大模型算力补助.金额" AS VARCHAR), CAST("大模型算力补助.分配金额" AS VARCHAR) '
@@ -108,13 +115,7 @@ def test_sql_with_allocation_has_the_results_layout_of_eval(tmp_path):
     writes for a policy with a quota (应得合计（削减前）, 实发合计), then 项.分配金额; the two
     claimants past the quota of 3 are paid their total less the 150万 the quota took."""
     import csv
-    pol = ROOT / 'policies' / 'langfang.pol'
-    src = tmp_path / 'raw.csv'
-    src.write_text('大模型参数量,大模型典型应用场景数,大模型算力成本\n' + '7000000000,6,300万元\n' * 5 + '0,0,0\n',
-                   encoding='utf-8')
-    CliRunner().invoke(cli, ['prepare', str(pol), '--facts', str(src), '--out', str(tmp_path / 'f.parquet')])
-    r = CliRunner().invoke(cli, ['sql', str(pol), '--date', '2025-06-01', '--with-allocation'])
-    assert r.exit_code == 0, r.output
+    pol, src, r = _langfang_claimants_with_allocation(tmp_path)
     e = CliRunner().invoke(cli, ['eval', str(pol), '--facts', str(src), '--date', '2025-06-01',
                                  '--out', str(tmp_path / 'out.csv')])
     assert e.exit_code == 0, e.output
