@@ -216,31 +216,39 @@ def _limited(compiled) -> list[tuple]:
 
 
 def _paid_query(compiled, cols) -> Optional[str]:
-    """The results with the policy query's 合计 and, after it, 实发合计: 合计 less what each quota and
-    pool took off the row's amounts (claims that are a ceiling are not in 合计), by the portable
-    allocation SQL (the same grants as :func:`allocate`).  None without quotas and pools."""
+    """The rows of the results table whose 实发合计 differs from 合计, as (行号, 实发合计): 合计 less
+    what each quota and pool took off the row's amounts (claims that are a ceiling are not in 合计),
+    by the portable allocation SQL (the same grants as :func:`allocate`; its windows run over the
+    claims only).  None without quotas and pools."""
     limited = _limited(compiled)
     if not limited:
         return None
+    claims = ['行号', '合计'] + [n + suffix for n, *_r in limited for suffix in ('.结果', '.金额')]
     try:
-        shared = allocation_sql('SELECT * FROM results', cols, limited, quote)
+        shared = allocation_sql(f'SELECT {", ".join(quote(c) for c in claims)} FROM results', claims, limited, quote)
     except ValueError as exc:
         raise BatchError(f'{compiled.analysis.file}：{exc}；请用 --engine python') from None
-    return (f'SELECT {", ".join(quote(c) for c in cols)}, {paid_total(limited, quote)} AS "实发合计" '
-            f'FROM ({shared}) shared ORDER BY "行号"')
+    return (f'SELECT "行号", paid FROM (SELECT "行号", "合计", {paid_total(limited, quote)} AS paid '
+            f'FROM ({shared}) shared) cut WHERE paid <> "合计"')
 
 
 def _write_paid(con, duckdb, query, paid, cols, out_cols, out_path, out_fmt, dest, progress) -> None:
-    """Write the results with 应得合计（削减前） and 实发合计 (``paid``: :func:`_paid_query`) to ``dest``."""
+    """Write the results with 应得合计（削减前） and 实发合计 (``paid``: :func:`_paid_query`) to ``dest``.
+    The results are kept as a table (the allocation needs every claim before any row is written);
+    the rows a quota or pool cut are updated in place, so the table keeps the input's order and
+    is written without a sort."""
     _long(con, f'CREATE TEMP TABLE results AS {query}', progress)
-    names = cols + ['实发合计']
+    con.execute('ALTER TABLE results ADD COLUMN "__polc_paid" DECIMAL(38, 2)')
+    con.execute(f'CREATE TEMP TABLE cuts AS {paid}')
+    con.execute('UPDATE results SET "__polc_paid" = cuts.paid FROM cuts WHERE results."行号" = cuts."行号"')
+    names = [quote(c) for c in cols] + ['COALESCE("__polc_paid", "合计")']
     if out_fmt == 'parquet':
-        select = ', '.join(f'{quote(c)} AS {quote(o)}' for c, o in zip(names, out_cols))
-        _copy(con, duckdb, f'SELECT {select} FROM ({paid}) p ORDER BY p."行号"', out_path, dest, 'parquet')
+        select = ', '.join(f'{c} AS {quote(o)}' for c, o in zip(names, out_cols))
+        _copy(con, duckdb, f'SELECT {select} FROM results', out_path, dest, 'parquet')
         return
     blank = "''" if out_fmt == 'jsonl' else 'NULL'
-    select = ', '.join(f'COALESCE(CAST({quote(c)} AS VARCHAR), {blank}) AS {quote(o)}' for c, o in zip(names, out_cols))
-    ordered = f'SELECT {select} FROM ({paid}) p ORDER BY p."行号"'
+    select = ', '.join(f'COALESCE(CAST({c} AS VARCHAR), {blank}) AS {quote(o)}' for c, o in zip(names, out_cols))
+    ordered = f'SELECT {select} FROM results'
     if out_fmt == 'xlsx':
         _write_excel(con, ordered, out_path, out_cols, dest)
     else:

@@ -131,55 +131,53 @@ def allocation_sql(results_query: str, columns: list[str], limited: list[tuple],
     (:func:`paid_total`) — followed by the ``项.分配金额`` columns."""
     money = 'DECIMAL(38, 2)'
     fen = 'DECIMAL(38, 0)'
-    first, second, third, final = [], [], [], []
+    if not limited:
+        return ([], results_query) if split else results_query
+    res = prefix + 'res'
+    steps = [f'{res} AS ({results_query})']
+    joins, out = [], []
     for i, (name, quota, pool, rule) in enumerate(limited):
+        # each item's windows run over its claims only (the rows with an amount > 0), and the
+        # grants are joined back to the results by 行号: no window over the whole table
         rule = rule or '按申请顺序'
         amount = quote(name + '.金额')
-        claim = f'{amount} > 0'
         order = f'{amount} DESC, "行号"' if rule == '按金额' else '"行号"'
-        first.append(f'CASE WHEN {claim} THEN {amount} END AS c{i}')
-        first.append(f'CASE WHEN {claim} THEN row_number() OVER (PARTITION BY CASE WHEN {claim} THEN 1 ELSE 0 END '
-                     f'ORDER BY {order}) END AS r{i}')
-        kept = (f'CASE WHEN r{i} <= {quota} THEN c{i} WHEN c{i} IS NOT NULL THEN CAST(0 AS {money}) END'
-                if quota is not None else f'c{i}')
-        second.append(f'CAST({kept} AS {money}) AS k{i}')
+        a, b, g = (f'{prefix}{n}{i}' for n in ('a', 'b', 'g'))
+        steps.append(f'{a} AS (SELECT "行号", {amount} AS c, row_number() OVER (ORDER BY {order}) AS r '
+                     f'FROM {res} WHERE {amount} > 0)')
+        kept = f'CASE WHEN r <= {quota} THEN c ELSE CAST(0 AS {money}) END' if quota is not None else 'c'
+        steps.append(f'{b} AS (SELECT "行号", r, CAST({kept} AS {money}) AS k FROM {a})')
         if pool is None:
-            third.append(f'k{i} AS g{i}')
+            granted, source = 'k', b
         else:
             p = Decimal(pool)
             if p >= Decimal(10) ** 13:
                 raise ValueError(f'资金池 {p} 元过大，无法在 SQL 中精确按比例分配')
             pool_sql = f'CAST({p} AS {money})'
-            total = f'SUM(k{i}) OVER ()'
-            before = (f'COALESCE(SUM(k{i}) OVER (ORDER BY r{i} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), '
-                      f'CAST(0 AS {money}))')
-            third.append(f'{total} AS t{i}')
-            third.append(f'{before} AS q{i}')
+            source = f'{prefix}t{i}'
+            steps.append(f'{source} AS (SELECT "行号", k, SUM(k) OVER () AS t, COALESCE(SUM(k) OVER (ORDER BY r '
+                         f'ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), CAST(0 AS {money})) AS q FROM {b})')
             if rule == '按比例':
-                num = f'(CAST(k{i} * 100 AS {fen}) * CAST({int(p * 100)} AS {fen}))'
-                den = f'CAST(t{i} * 100 AS {fen})'
+                num = f'(CAST(k * 100 AS {fen}) * CAST({int(p * 100)} AS {fen}))'
+                den = f'CAST(t * 100 AS {fen})'
                 est = f'CAST(FLOOR(CAST({num} AS DOUBLE) / CAST({den} AS DOUBLE)) AS {fen})'
                 exact = (f'({est} - CASE WHEN {est} * {den} > {num} THEN 1 ELSE 0 END '
                          f'+ CASE WHEN ({est} + 1) * {den} <= {num} THEN 1 ELSE 0 END)')
                 share = f'CAST(CAST({exact} AS {fen}) * CAST(0.01 AS DECIMAL(2, 2)) AS {money})'
             else:
-                share = f'LEAST(k{i}, GREATEST({pool_sql} - q{i}, CAST(0 AS {money})))'
-            final.append((i, f'CASE WHEN k{i} IS NULL THEN NULL WHEN t{i} > {pool_sql} THEN {share} ELSE k{i} END'))
-            continue
-        final.append((i, f'g{i}'))
-    if not limited:
-        return ([], results_query) if split else results_query
-    res, a, b, c = (prefix + n for n in ('res', 'a', 'b', 'c'))
-    steps = [f'{res} AS ({results_query})', f'{a} AS (SELECT {res}.*, {", ".join(first)} FROM {res})',
-             f'{b} AS (SELECT {a}.*, {", ".join(second)} FROM {a})', f'{c} AS (SELECT {b}.*, {", ".join(third)} FROM {b})']
-    cols = [quote(col) for col in columns]
-    out = [f'CAST({expr} AS {money}) AS {quote(limited[i][0] + ".分配金额")}' for i, expr in final]
-    body = f'SELECT {", ".join(cols + out)} FROM {c}'
+                share = f'LEAST(k, GREATEST({pool_sql} - q, CAST(0 AS {money})))'
+            granted = f'CASE WHEN t > {pool_sql} THEN {share} ELSE k END'
+        steps.append(f'{g} AS (SELECT "行号" AS n{i}, CAST({granted} AS {money}) AS g{i} FROM {source})')
+        joins.append(f' LEFT JOIN {g} ON {g}.n{i} = {res}."行号"')
+        out.append(f'{g}.g{i} AS {quote(name + ".分配金额")}')
+    cols = [f'{res}.{quote(col)}' for col in columns]
+    body = f'SELECT {", ".join(cols + out)} FROM {res}{"".join(joins)}'
     select = body + ' ORDER BY "行号"'
     if paid:        # the results' layout of `polc eval --out`: 应得合计（削减前）, 实发合计, then the grants
         d = prefix + 'd'
         steps.append(f'{d} AS ({body})')
-        select = (f'SELECT {", ".join(c for c in cols if c != quote(TOTAL))}, {quote(TOTAL)} AS {quote(BEFORE_CUTS)}, '
+        names = [quote(c) for c in columns]
+        select = (f'SELECT {", ".join(c for c in names if c != quote(TOTAL))}, {quote(TOTAL)} AS {quote(BEFORE_CUTS)}, '
                   f'{paid_total(limited, quote)} AS {quote(PAID)}, '
                   f'{", ".join(quote(n + ".分配金额") for n, *_r in limited)} FROM {d} ORDER BY "行号"')
     if split:
