@@ -11,7 +11,8 @@ alternating, medians, for each policy:
    engine — rows/s of each and the ratio;
 2. the same applicants as typed Parquet (DECIMAL, BIGINT, BOOLEAN … columns, as `polc prepare`
    writes them) into Parquet: applicants/s of
-   each engine and the ratio;
+   each engine and the ratio, in the ordinary layout and with `--compact` (outcome codes, 64-bit
+   amounts where the policy's caps allow);
 and for the first policy 3. the first rows as an Excel workbook (.xlsx), and 4. `polc report` on
 the text CSV with each engine.  Both engines' results are checked byte-identical on every CSV table.
 """
@@ -107,9 +108,9 @@ kind, src, out, policy = {args!r}
 t = time.perf_counter()
 import polc
 compiled = polc.load(policy)
-if kind in ('python', 'duckdb'):
+if kind.split('+')[0] in ('python', 'duckdb'):
     from polc.compiler.engines import evaluate_table
-    s = evaluate_table(compiled, src, out, '2025-06-01', engine=kind)
+    s = evaluate_table(compiled, src, out, '2025-06-01', engine=kind.split('+')[0], compact=kind.endswith('+compact'))
     rows = s.written
 else:
     from click.testing import CliRunner
@@ -163,6 +164,10 @@ def bench_tables(n: int, excel_rows: int, runs: int, policies=('xiamen', 'zhangz
             r['identical'] = (tmp / 'row.csv').read_bytes() == (tmp / 'sql.csv').read_bytes()
             r['parquet'] = _pair('python', 'duckdb', typed, (tmp / 'row.parquet', tmp / 'sql.parquet'), runs,
                                  pol, n)
+            r['compact'] = _pair('python+compact', 'duckdb+compact', typed,
+                                 (tmp / 'row-c.parquet', tmp / 'sql-c.parquet'), runs, pol, n)
+            r['compact']['python'], r['compact']['duckdb'] = r['compact']['python+compact'], r['compact']['duckdb+compact']
+            r['compact']['per_second'] = {'python': n / r['compact']['python'], 'duckdb': n / r['compact']['duckdb']}
             if book is not None:
                 r['xlsx'] = _pair('python', 'duckdb', book, (tmp / 'row-x.csv', tmp / 'sql-x.csv'), runs, pol,
                                   excel_rows)
@@ -183,6 +188,7 @@ def table(b: dict) -> str:
              '|---|---|---|---|---|---|---|']
     for name, r in b['policies'].items():
         for key, label in (('csv', '文字 CSV → CSV'), ('parquet', '类型化 Parquet → Parquet'),
+                           ('compact', '类型化 Parquet → Parquet，`--compact`'),
                            ('xlsx', f'Excel（前 {b["excel_rows"]:,} 行）→ CSV')):
             if key in r:
                 e = r[key]

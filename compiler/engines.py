@@ -51,7 +51,7 @@ def choose_engine(compiled, engine: Optional[str] = None, date=None,
 def evaluate_table(policy, facts: str, out: str, date=None, engine: Optional[str] = None,
                    id_column: Optional[str] = None, skip_bad: bool = False, rejects: Optional[str] = None,
                    allocation: Optional[str] = None, sheet: Optional[str] = None, records: Optional[dict] = None,
-                   records_out: Optional[str] = None) -> BatchSummary:
+                   records_out: Optional[str] = None, compact: bool = False) -> BatchSummary:
     """Evaluate a whole table of applicants (``facts``: .csv/.jsonl/.parquet/.xlsx;
     ``sheet`` chooses an Excel sheet) into ``out``.
 
@@ -62,22 +62,39 @@ def evaluate_table(policy, facts: str, out: str, date=None, engine: Optional[str
     ``policy`` is a :class:`~polc.compiler.python.loader.CompiledPolicy` or a path to a .pol file;
     ``engine`` is ``'duckdb'`` (the policy as one SQL query), ``'python'`` (row by row, constant
     memory) or ``None``: DuckDB for CSV and Parquet, the per-row engine for JSONL and Excel, or
-    where DuckDB is not installed or the policy cannot be expressed in SQL (:func:`choose_engine`).  Both give the same rows.  Raises
-    :class:`BatchError` (message in Chinese)."""
+    where DuckDB is not installed or the policy cannot be expressed in SQL (:func:`choose_engine`).  Both give the same rows.
+    ``compact``: the compact layout (outcomes as codes; in Parquet amounts in 64-bit DECIMAL(18, 2)
+    where the policy bounds them below 10^16 元; :func:`compact_layout`).  Raises :class:`BatchError`
+    (message in Chinese)."""
     if not hasattr(policy, 'evaluate_typed'):
         from polc.compiler.python.loader import load
         policy = load(policy)
     if records or records_out:
+        if compact:
+            raise BatchError(COMPACT_RECORDS, 'E-USAGE')
         return run_records(policy, facts, out, date, engine, id_column, skip_bad, rejects, allocation, sheet,
                            records or {}, records_out)
     engine, _notice = choose_engine(policy, engine, date, facts)
     if engine == 'duckdb':
         from polc.compiler.sql.engine import run_duckdb
-        return run_duckdb(policy, facts, out, date, id_column, skip_bad, rejects, allocation, sheet)
+        return run_duckdb(policy, facts, out, date, id_column, skip_bad, rejects, allocation, sheet, compact=compact)
     if engine != 'python':
         raise BatchError(f'未知的引擎「{engine}」（可用 python、duckdb）')
     return run_batch(policy, facts, out, date, id_column, skip_bad, rejects, allocation_path=allocation,
-                     sheet=sheet)
+                     sheet=sheet, compact=compact_layout(policy, date) if compact else None)
+
+
+COMPACT_RECORDS = '--compact 只用于每行一个申请人的表格（带 --records 记录表时不支持）'
+
+
+def compact_layout(compiled, date=None) -> dict:
+    """{item or 合计: SQL type of its amounts} of the compact layout on ``date`` (default today), the
+    same for both engines: DECIMAL(18, 2) where the policy's caps and constants bound the amounts
+    below 10^16 元, else DECIMAL(38, 2) (:func:`polc.compiler.sql.generate.compact_types`)."""
+    from polc.compiler.python import runtime as R
+    from polc.compiler.sql.generate import compact_types
+    day = (R.parse_date(date) if date is not None else None) or _dt.date.today()
+    return compact_types(compiled.analysis.checked, day)
 
 
 def run_records(policy, facts, out, date, engine, id_column, skip_bad, rejects, allocation, sheet, records,

@@ -175,8 +175,8 @@ def test_a_full_disk_while_writing_rows_leaves_no_partial_file(tmp_path, monkeyp
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             return self.f.write(text)
 
-    def init(self, path, columns, dest=None):
-        real_init(self, path, columns, dest)
+    def init(self, path, columns, dest=None, types=None):
+        real_init(self, path, columns, dest, types)
         import csv
         self.csv = csv.writer(FullDisk(self.f), lineterminator='\n')
         self.csv.writerow(columns)

@@ -36,6 +36,10 @@ CASE_BY_CASE = 'case_by_case'
 NON_CASH = 'non_cash'
 NO_AMOUNT = 'no_amount'
 MISSING_FACTS = 'missing_facts'     # strict mode: the conditions rest on facts not given
+# each outcome's number: inside the SQL query, and in the compact layout of a results table
+# (`polc eval --compact`; docs/commands/eval.md lists them)
+OUTCOME_CODES = {NOT_APPLICABLE: 0, AMOUNT: 1, CEILING: 2, DEFERRED: 3, CASE_BY_CASE: 4, NON_CASH: 5,
+                 NO_AMOUNT: 6}
 
 OUTCOME_LABELS = {
     AMOUNT: '金额', CEILING: '最高可获', NOT_APPLICABLE: '不适用', DEFERRED: '按规定享受其他政策',

@@ -6,8 +6,7 @@ from polc.compiler.python import runtime as R
 
 MONEY = 'DECIMAL(38, 2)'        # the type of every amount in the output
 # outcomes are small integers inside the query and named only in the final SELECT
-CODES = {R.NOT_APPLICABLE: 0, R.AMOUNT: 1, R.CEILING: 2, R.DEFERRED: 3, R.CASE_BY_CASE: 4,
-         R.NON_CASH: 5, R.NO_AMOUNT: 6}
+CODES = R.OUTCOME_CODES
 TRUE, FALSE = 'TRUE', 'FALSE'
 
 

@@ -2,6 +2,7 @@
 computes carries its exact type, so that no engine's own DECIMAL rules ever round it."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Optional
 
 MAX_DIGITS = 38                 # the widest DECIMAL of DuckDB, Spark, Trino, BigQuery …
@@ -25,10 +26,17 @@ class N(str):
     d: int
     s: int
 
-    def __new__(cls, text: str, d: int, s: int, literal: Optional[str] = None):
+    def __new__(cls, text: str, d: int, s: int, literal: Optional[str] = None, hi: Optional[Decimal] = None):
         self = super().__new__(cls, text)
         self.d, self.s, self.literal = max(d, 0), s, literal
+        self.hi = hi            # an upper bound of the value where one is known (a cap, a constant)
         return self
+
+    @property
+    def upper(self) -> Decimal:
+        """A number the value never exceeds: ``hi``, or the type's own limit 10^d."""
+        limit = Decimal(10) ** self.d
+        return limit if self.hi is None else min(self.hi, limit)
 
     @property
     def p(self) -> int:
@@ -44,8 +52,14 @@ def cast(x: 'N', d: int, s: int) -> 'N':
     d, s = max(d, x.d), max(s, x.s)
     if (x.d, x.s) == (d, s):
         return x
-    return N(f'CAST({x.literal or x} AS {decimal_type(d, s)})', d, s, x.literal)
+    return N(f'CAST({x.literal or x} AS {decimal_type(d, s)})', d, s, x.literal, x.hi)
 
 
 def common(*xs: 'N') -> tuple[int, int]:
     return max(x.d for x in xs), max(x.s for x in xs)
+
+
+def highest(xs) -> Optional[Decimal]:
+    """The largest upper bound of ``xs`` when every one has a known bound, else None."""
+    his = [x.hi for x in xs]
+    return None if not his or any(h is None for h in his) else max(his)

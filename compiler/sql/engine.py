@@ -18,7 +18,9 @@ from polc.compiler.python import runtime as R
 from polc.compiler.tables.allocation import Shared, allocate, allocation_sql, paid_total, shared_sql
 from polc.compiler.tables.io import (ALLOCATION_COLUMNS, FORMAT_NAMES, BatchError, BatchSummary, Writer,
                                      check_id_column, check_outputs, outputs, table_format, total_columns)
-from polc.compiler.sql.generate import SqlUnsupported, item_names, output_columns, policy_sql, quote, string
+from polc.compiler.sql.basics import CODES, MONEY
+from polc.compiler.sql.generate import (SqlUnsupported, compact_types, item_names, output_columns, policy_sql,
+                                        quote, string)
 from polc.compiler.sql.loader import _checked_view, _long, _open_input, _reject_bad, load_typed
 
 __all__ = ['run_duckdb', 'load_typed', 'duckdb_errors']
@@ -48,14 +50,19 @@ def _copy(con, duckdb, query: str, path: str, dest: str, fmt: str) -> None:
                          'E-IO') from None
 
 
-def _read_back(path: str, fmt: str, cols: list, items: list) -> str:
-    """A query over the results file just written, with the result's types (amounts DECIMAL(38, 2))."""
+def _read_back(path: str, fmt: str, cols: list, items: list, compact=None) -> str:
+    """A query over the results file just written, with the result's types (amounts DECIMAL(38, 2);
+    the outcomes' codes TINYINT in the ``compact`` layout)."""
     if fmt == 'parquet':
         return f'SELECT * FROM read_parquet({string(path)})'
     money = {n + '.金额' for n in items} | {'合计'}
+    codes = {n + '.结果' for n in items} if compact else set()
     types = ', '.join(f'{string(c)}: \'VARCHAR\'' for c in cols)
-    select = ', '.join(f'CAST({quote(c)} AS {"DECIMAL(38, 2)" if c in money else "BIGINT"}) AS {quote(c)}'
-                       if c in money or c == '行号' else quote(c) for c in cols)
+
+    def typed(c):
+        t = MONEY if c in money else 'BIGINT' if c == '行号' else 'TINYINT' if c in codes else None
+        return f'CAST({quote(c)} AS {t}) AS {quote(c)}' if t else quote(c)
+    select = ', '.join(typed(c) for c in cols)
     return (f"SELECT {select} FROM read_csv({string(path)}, header = true, delim = ',', quote = '\"', "
             f"escape = '\"', columns = {{{types}}})")
 
@@ -63,10 +70,11 @@ def _read_back(path: str, fmt: str, cols: list, items: list) -> str:
 def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
                skip_bad: bool = False, rejects_path: Optional[str] = None,
                allocation_path: Optional[str] = None, sheet: Optional[str] = None,
-               progress=None) -> BatchSummary:
+               progress=None, compact: bool = False) -> BatchSummary:
     """The same job as :func:`polc.compiler.tables.rowwise.run_batch`, as SQL on DuckDB.
     ``progress``, when given, is called as ``progress(fraction)`` while the long queries run
-    (DuckDB's own query progress)."""
+    (DuckDB's own query progress).  ``compact``: outcomes as their codes and amounts in the
+    narrowest exact type their bounds allow (`polc eval --compact`)."""
     day = R.parse_date(date) if date is not None else _dt.date.today()
     if day is None:
         raise BatchError(f'--date：无法读作日期：「{date}」（应为 "2025-03-01"）', 'E-USAGE')
@@ -83,7 +91,8 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
     checked = compiled.analysis.checked
     try:
         # DuckDB keeps the table's order (preserve_insertion_order), so no sort is needed
-        query = policy_sql(checked, day, 'facts', id_column, ordered=False)
+        query = policy_sql(checked, day, 'facts', id_column, ordered=False, compact=compact)
+        types = compact_types(checked, day) if compact else None
     except SqlUnsupported as exc:
         raise BatchError(f'{compiled.analysis.file}：{exc}') from None
     check_id_column(id_column, result_columns(compiled, checked, None)
@@ -93,7 +102,7 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
         with duckdb_errors(duckdb, in_path, out_path), outputs(*places, inputs=inputs) as outs:
             dests = {p: outs.temp(p) for p in (out_path, rejects_path, allocation_path) if p}
             return _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column,
-                        skip_bad, rejects_path, allocation_path, dests, duckdb, sheet, progress)
+                        skip_bad, rejects_path, allocation_path, dests, duckdb, sheet, progress, types)
     finally:
         con.close()
 
@@ -122,7 +131,7 @@ def _first_line(exc) -> str:
 
 
 def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column, skip_bad,
-         rejects_path, allocation_path, dests, duckdb, sheet=None, progress=None) -> BatchSummary:
+         rejects_path, allocation_path, dests, duckdb, sheet=None, progress=None, types=None) -> BatchSummary:
     summary = BatchSummary(totals={n: Decimal(0) for n in item_names(checked)})
     kinds = _open_input(con, compiled, in_path, fmt, id_column, sheet)
     _checked_view(con, compiled, id_column, kinds)
@@ -131,11 +140,11 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
     con.execute('CREATE TEMP VIEW facts AS SELECT * EXCLUDE ("__polc_bad") FROM checked_input '
                 'WHERE NOT "__polc_bad"')
     cols = output_columns(checked, id_column)
-    paid = _paid_query(compiled, cols)
+    paid = _paid_query(compiled, cols, _amount(types))
     dest = dests[out_path]
     if paid is not None:            # quotas or pools: 应得合计（削减前） and 实发合计 instead of 合计
         _write_paid(con, duckdb, query, paid, cols, result_columns(compiled, checked, id_column), out_path,
-                    out_fmt, dest, progress)
+                    out_fmt, dest, progress, types['合计'] if types else MONEY)
         count = con.execute('SELECT count(*) FROM results').fetchone()[0]
     elif out_fmt in ('parquet', 'csv'):
         # written straight from the query (DuckDB keeps the table's order), and the totals and
@@ -151,7 +160,7 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
         except duckdb.IOException as exc:
             raise BatchError(f'{out_path}：无法写入（{_first_line(exc)}）；没有写出任何结果，原有文件保持不变',
                              'E-IO') from None
-        con.execute(f'CREATE TEMP VIEW results AS {_read_back(dest, out_fmt, cols, item_names(checked))}')
+        con.execute(f'CREATE TEMP VIEW results AS {_read_back(dest, out_fmt, cols, item_names(checked), types)}')
     else:
         _long(con, f'CREATE TEMP TABLE results AS {query}', progress)
         count = con.execute('SELECT count(*) FROM results').fetchone()[0]
@@ -164,14 +173,19 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
             _copy(con, duckdb, ordered, out_path, dest, out_fmt)
     if count < con.execute('SELECT count(*) FROM raw_input').fetchone()[0]:
         _reject_bad(con, compiled, in_path, kinds, skip_bad, rejects_path, dests.get(rejects_path), summary)
-    return _summary(con, compiled, checked, summary, id_column, allocation_path, dests)
+    return _summary(con, compiled, checked, summary, id_column, allocation_path, dests, _amount(types))
 
 
-def _summary(con, compiled, checked, summary, id_column, allocation_path, dests) -> BatchSummary:
+def _amount(types) -> str:
+    """The SQL of the outcome 'amount' in the results: its name, or its code in the compact layout."""
+    return str(CODES[R.AMOUNT]) if types else f"'{R.AMOUNT}'"
+
+
+def _summary(con, compiled, checked, summary, id_column, allocation_path, dests, amount=f"'{R.AMOUNT}'") -> BatchSummary:
     """The totals and allocations of the temporary table or view ``results`` (the policy query's
     columns, 合计 before cuts), and the allocation file when asked for."""
     names = item_names(checked)
-    sums = ', '.join(f"COALESCE(SUM(CASE WHEN {quote(n + '.结果')} = '{R.AMOUNT}' THEN {quote(n + '.金额')} END), 0)"
+    sums = ', '.join(f"COALESCE(SUM(CASE WHEN {quote(n + '.结果')} = {amount} THEN {quote(n + '.金额')} END), 0)"
                      for n in names)
     row = con.execute(f'SELECT count(*), COALESCE(SUM("合计"), 0){", " + sums if sums else ""} FROM results').fetchone()
     summary.written, summary.total = row[0], Decimal(row[1])
@@ -181,9 +195,9 @@ def _summary(con, compiled, checked, summary, id_column, allocation_path, dests)
                if info.get('quota') is not None or info.get('pool') is not None}
     grants, idents = {}, {}
     for name, info in limited.items():
-        amount = quote(name + '.金额')
-        claims = (f'SELECT "行号", {amount} AS claimed, {quote(name + ".结果")} = \'{R.AMOUNT}\' AS is_amount '
-                  f'FROM results WHERE {amount} > 0')
+        value = quote(name + '.金额')
+        claims = (f'SELECT "行号", {value} AS claimed, {quote(name + ".结果")} = {amount} AS is_amount '
+                  f'FROM results WHERE {value} > 0')
         pool = Decimal(info['pool']) if info.get('pool') else None
         row = con.execute(shared_sql(claims, info.get('quota'), pool, info.get('allocation', ''),
                                      flagged=True)).fetchone()
@@ -191,7 +205,7 @@ def _summary(con, compiled, checked, summary, id_column, allocation_path, dests)
         summary.cuts[name] = Decimal(row[5])
         if allocation_path:             # who, how much and why: one row per claim, in Python
             ident = f', {quote(id_column)}' if id_column else ''
-            rows = con.execute(f'SELECT "行号", {amount}{ident} FROM results WHERE {amount} > 0 '
+            rows = con.execute(f'SELECT "行号", {value}{ident} FROM results WHERE {value} > 0 '
                                f'ORDER BY "行号"').fetchall()
             if id_column:
                 idents.update({r[0]: r[2] for r in rows})
@@ -215,7 +229,7 @@ def _limited(compiled) -> list[tuple]:
             if info.get('quota') is not None or info.get('pool') is not None]
 
 
-def _paid_query(compiled, cols) -> Optional[str]:
+def _paid_query(compiled, cols, amount: str = f"'{R.AMOUNT}'") -> Optional[str]:
     """The rows of the results table whose 实发合计 differs from 合计, as (行号, 实发合计): 合计 less
     what each quota and pool took off the row's amounts (claims that are a ceiling are not in 合计),
     by the portable allocation SQL (the same grants as :func:`allocate`; its windows run over the
@@ -228,20 +242,20 @@ def _paid_query(compiled, cols) -> Optional[str]:
         shared = allocation_sql(f'SELECT {", ".join(quote(c) for c in claims)} FROM results', claims, limited, quote)
     except ValueError as exc:
         raise BatchError(f'{compiled.analysis.file}：{exc}；请用 --engine python') from None
-    return (f'SELECT "行号", paid FROM (SELECT "行号", "合计", {paid_total(limited, quote)} AS paid '
+    return (f'SELECT "行号", paid FROM (SELECT "行号", "合计", {paid_total(limited, quote, amount)} AS paid '
             f'FROM ({shared}) shared) cut WHERE paid <> "合计"')
 
 
-def _write_paid(con, duckdb, query, paid, cols, out_cols, out_path, out_fmt, dest, progress) -> None:
+def _write_paid(con, duckdb, query, paid, cols, out_cols, out_path, out_fmt, dest, progress, total=MONEY) -> None:
     """Write the results with 应得合计（削减前） and 实发合计 (``paid``: :func:`_paid_query`) to ``dest``.
     The results are kept as a table (the allocation needs every claim before any row is written);
     the rows a quota or pool cut are updated in place, so the table keeps the input's order and
     is written without a sort."""
     _long(con, f'CREATE TEMP TABLE results AS {query}', progress)
-    con.execute('ALTER TABLE results ADD COLUMN "__polc_paid" DECIMAL(38, 2)')
+    con.execute(f'ALTER TABLE results ADD COLUMN "__polc_paid" {total}')
     con.execute(f'CREATE TEMP TABLE cuts AS {paid}')
     con.execute('UPDATE results SET "__polc_paid" = cuts.paid FROM cuts WHERE results."行号" = cuts."行号"')
-    names = [quote(c) for c in cols] + ['COALESCE("__polc_paid", "合计")']
+    names = [quote(c) for c in cols] + ['COALESCE("__polc_paid", "合计")']     # 实发合计 ≤ 合计: its type fits
     if out_fmt == 'parquet':
         select = ', '.join(f'{c} AS {quote(o)}' for c, o in zip(names, out_cols))
         _copy(con, duckdb, f'SELECT {select} FROM results', out_path, dest, 'parquet')

@@ -34,7 +34,7 @@ from polc.dsl.checks import Checked
 
 from polc.compiler.python import runtime as R
 from polc.compiler.tables.allocation import allocation_sql
-from polc.compiler.sql.decimals import INPUT_TYPES, MAX_DIGITS, N, cast, common, decimal_type
+from polc.compiler.sql.decimals import INPUT_TYPES, MAX_DIGITS, N, cast, common, decimal_type, highest
 from polc.compiler.sql.groups import groups_and_result
 
 from polc.compiler.sql.basics import CODES, FALSE, MONEY, TRUE, SqlUnsupported, quote, string  # noqa: F401
@@ -83,6 +83,7 @@ class _Gen:
         self.inputs = {d.name.text: d for d in self.p.inputs}
         self.defines = {d.name.text: d for d in self.p.defines}
         self.maxima = bool(self.p.header_value('rates_are_maxima', False))
+        self.bounds: dict[str, Decimal] = {}      # item -> its amounts never exceed this
 
     def t(self, node) -> str:
         return self.c.type_of(node) or 'number'
@@ -120,7 +121,7 @@ class _Gen:
         s = max(0, -v.normalize().as_tuple().exponent) if v != 0 else 0
         whole = abs(int(v))
         d = len(str(whole)) if whole else 0
-        return N(f'CAST({text} AS {decimal_type(d, s)})', d, s, text)
+        return N(f'CAST({text} AS {decimal_type(d, s)})', d, s, text, v)
 
     def fits(self, d: int, s: int, e, what: str) -> None:
         if d + s > MAX_DIGITS:
@@ -142,14 +143,18 @@ class _Gen:
     def add(self, a: N, b: N, op: str, e) -> N:
         d, s = max(a.d, b.d) + 1, max(a.s, b.s)
         self.fits(d, s, e, '和或差')
-        return N(f'({a} {op} {b})', d, s)
+        hi = a.hi + b.hi if op == '+' and a.hi is not None and b.hi is not None else None
+        return N(f'({a} {op} {b})', d, s, hi=hi)
 
     def pick(self, fn: str, xs: list, e) -> N:
         """LEAST / GREATEST of numbers cast to one type."""
         xs = [self.number(x, e) for x in xs]
         d, s = common(*xs)
         self.fits(d, s, e, '取值')
-        return N(f'{fn}({", ".join(cast(x, d, s) for x in xs)})', d, s)
+        # LEAST is at most any one bound; GREATEST at most the largest when all are bounded
+        known = [x.hi for x in xs if x.hi is not None]
+        hi = (min(known) if known else None) if fn == 'LEAST' else highest(xs)
+        return N(f'{fn}({", ".join(cast(x, d, s) for x in xs)})', d, s, hi=hi)
 
     def cmp(self, a, op: str, b, e) -> str:
         """a op b, both sides cast to one DECIMAL type when they are numbers."""
@@ -170,7 +175,7 @@ class _Gen:
             other = cast(other, d, s) if other is not None else None
         text = 'CASE ' + ' '.join(f'WHEN {c} THEN {v}' for c, v in whens) + \
             (f' ELSE {other}' if other is not None else '') + ' END'
-        return N(text, d, s) if typed else text
+        return N(text, d, s, hi=highest(values)) if typed else text
 
     # ------------------------------------------------------------ expressions
     def value(self, e) -> tuple[object, Optional[str]]:
@@ -191,7 +196,7 @@ class _Gen:
             if e.name in self.defines:
                 v, ok = self.value(self.defines[e.name].expr)
                 if isinstance(v, N):
-                    return N(f'({v})', v.d, v.s), ok
+                    return N(f'({v})', v.d, v.s, hi=v.hi), ok
                 return (f'({v})' if isinstance(v, str) else v), ok
             return string(e.name), None
         if isinstance(e, A.Neg):
@@ -383,8 +388,12 @@ class _Gen:
         return ([(f'NOT ({ok})', R.NOT_APPLICABLE, None)] if ok else []) + [(None, kind, v)]
 
     def fen(self, v, e) -> str:
-        """v rounded half up (away from zero) to the fen, as DECIMAL(38, 2)."""
+        """v rounded half up (away from zero) to the fen, as DECIMAL(38, 2); the item's upper
+        bound (:attr:`bounds`) raised to v's."""
         v = self.number(v, e)
+        name = getattr(getattr(e, 'name', None), 'text', None)
+        if name is not None:
+            self.bounds[name] = max(self.bounds.get(name, Decimal(0)), v.upper)
         if v.s > 2:
             self.fits(v.d + 1, v.s, e, '金额')
             return f'CAST(ROUND({v}, 2) AS {MONEY})'
@@ -432,6 +441,34 @@ class _Gen:
         return ''.join(outcome) + ' END', ''.join(amount) + ' END'
 
 
+COMPACT_MONEY = 'DECIMAL(18, 2)'      # 64-bit: amounts below 10^16 元
+
+
+def _compact_types(g: _Gen, names: list[str]) -> dict[str, str]:
+    """{item: type of its 金额, '合计': type of the total}: DECIMAL(18, 2) where the item's amounts
+    are bounded below 10^16 元 (its caps and constants, :attr:`_Gen.bounds`; an item without
+    amounts is bounded by 0), else DECIMAL(38, 2); 合计 by the sum of the bounds."""
+    limit = Decimal(10) ** 16
+    bounds = {n: g.bounds.get(n, Decimal(0)) for n in names}
+    types = {n: COMPACT_MONEY if b < limit else MONEY for n, b in bounds.items()}
+    types['合计'] = COMPACT_MONEY if sum(bounds.values(), Decimal(0)) < limit else MONEY
+    return types
+
+
+def compact_types(checked: Checked, date: _dt.date) -> dict[str, str]:
+    """The compact layout's amount types (:func:`_compact_types`) of the policy on ``date``."""
+    g = _Gen(checked)
+    meta = {k: checked.policy.header_value(k) for k in ('issued', 'effective', 'expiry', 'duration')}
+    valid = R._validity(meta, date)[0]
+    names = item_names(checked)
+    for _c, it in checked.policy.items():
+        try:
+            g.item(it, valid)
+        except SqlUnsupported:      # (the per-row engine's layout) no bound known: the full width
+            g.bounds[it.name.text] = Decimal(10) ** MAX_DIGITS
+    return _compact_types(g, names)
+
+
 def item_names(checked: Checked) -> list[str]:
     return [it.name.text for _c, it in checked.policy.items()]
 
@@ -444,12 +481,15 @@ def output_columns(checked: Checked, id_column: Optional[str] = None) -> list[st
 
 
 def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
-               id_column: Optional[str] = None, ordered: bool = True, allocation: bool = False) -> str:
+               id_column: Optional[str] = None, ordered: bool = True, allocation: bool = False,
+               compact: bool = False) -> str:
     """The query: from ``facts_table`` (typed columns, NULL where not given) to one result row per
     applicant, ordered by 行号 (``ordered=False``: in the table's order, where the engine keeps it).
     ``allocation``: the columns of `polc eval --out` for a policy with quotas or pools (合计 as
     应得合计（削减前）, then 实发合计), plus a column ``项.分配金额`` per item with a quota or pool
-    (window functions over the whole table; compiler/tables/allocation.py), ordered by 行号."""
+    (window functions over the whole table; compiler/tables/allocation.py), ordered by 行号.
+    ``compact``: the outcomes as their codes and the amounts in the narrowest type their bounds
+    allow (:func:`compact_types`; `polc eval --compact`)."""
     if allocation:
         limited = [(it.name.text, it.quota, it.pool.value if it.pool is not None else None, it.allocation)
                    for _c, it in checked.policy.items() if it.quota is not None or it.pool is not None]
@@ -495,4 +535,5 @@ def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
                    f"ELSE CAST(0 AS {MONEY}) END AS {pcol[n]}")
     ctes.append(f'v0 AS (SELECT {", ".join(sel)} FROM i)')
     # 3. groups, one step each, in the runtime's order; 4. the result (compiler/sql/groups.py)
-    return groups_and_result(g, checked.policy, valid, ctes, keep, names, pcol, ocol, capped, ordered)
+    return groups_and_result(g, checked.policy, valid, ctes, keep, names, pcol, ocol, capped, ordered,
+                             types=_compact_types(g, names) if compact else None)

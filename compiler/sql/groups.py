@@ -10,13 +10,14 @@ from polc.compiler.sql.basics import CODES, MONEY, SqlUnsupported, quote, string
 
 
 def groups_and_result(g, policy, valid, ctes, keep, names, pcol, ocol, capped, ordered, records=False,
-                      finish=None, split=False):
+                      finish=None, split=False, types=None):
     """The rest of the query after the layer ``v0`` (keep, o*, p*, and c_p* for the ``capped`` items).
     ``records``: the per-record items were summed per applicant from record tables (their 就高 per record
     and caps already applied): a 就高 per record group is then the sum of what is left of its members.
     ``finish``, when given, is called with the last layer's name and returns (SQL joined after it,
     {item: [columns written after the item's 金额]}).  ``split``: (the ``WITH`` steps, the final SELECT)
-    instead of the query's text."""
+    instead of the query's text.  ``types`` (the compact layout, :func:`compact_types`): the outcomes as
+    their codes (TINYINT) and each amount and 合计 in the type given there."""
     layer = 'v0'
     # 3. groups, one step each, in the runtime's order (inner groups first)
     groups = group_order(policy) if valid else []
@@ -100,12 +101,16 @@ def groups_and_result(g, policy, valid, ctes, keep, names, pcol, ocol, capped, o
     out = [f'{layer}.{k}' for k in keep] if joins else list(keep)
     for n in names:
         named = ' '.join(f'WHEN {code} THEN {string(o)}' for o, code in CODES.items())
-        out.append(f'CASE {ocol[n]} {named} END AS {quote(n + ".结果")}')
-        out.append(f"CASE WHEN {ocol[n]} IN ({CODES[R.AMOUNT]}, {CODES[R.CEILING]}) THEN {pcol[n]} END "
-                   f'AS {quote(n + ".金额")}')
+        paid = f"CASE WHEN {ocol[n]} IN ({CODES[R.AMOUNT]}, {CODES[R.CEILING]}) THEN {pcol[n]} END"
+        if types:
+            out.append(f'CAST({ocol[n]} AS TINYINT) AS {quote(n + ".结果")}')
+            out.append(f'CAST({paid} AS {types[n]}) AS {quote(n + ".金额")}')
+        else:
+            out.append(f'CASE {ocol[n]} {named} END AS {quote(n + ".结果")}')
+            out.append(f'{paid} AS {quote(n + ".金额")}')
         out += extra.get(n, [])
     total = ' + '.join(f"CASE WHEN {ocol[n]} = {CODES[R.AMOUNT]} THEN {pcol[n]} ELSE 0 END" for n in names) or '0'
-    out.append(f'CAST({total} AS {MONEY}) AS "合计"')
+    out.append(f'CAST({total} AS {types["合计"] if types else MONEY}) AS "合计"')
     select = (f'SELECT {", ".join(out)} FROM {layer}{joins}'
               + (f' ORDER BY {layer}."行号"' if ordered and joins else ' ORDER BY "行号"' if ordered else ''))
     if split:

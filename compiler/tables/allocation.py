@@ -185,10 +185,11 @@ def allocation_sql(results_query: str, columns: list[str], limited: list[tuple],
     return 'WITH ' + ',\n'.join(steps) + '\n' + select
 
 
-def paid_total(limited: list[tuple], quote) -> str:
+def paid_total(limited: list[tuple], quote, amount: str = f"'{AMOUNT}'") -> str:
     """SQL for 实发合计 over a row with 合计 and each limited item's 项.结果, 项.金额 and 项.分配金额:
     合计 less what each quota and pool took off the row's amounts (a claim that is only a ceiling is
-    not in 合计, so nothing is taken off for it)."""
-    cut = ' + '.join(f"CASE WHEN {quote(n + '.结果')} = '{AMOUNT}' AND {quote(n + '.分配金额')} IS NOT NULL "
+    not in 合计, so nothing is taken off for it).  ``amount``: the SQL of the outcome 'amount' in the
+    results (its code in the compact layout)."""
+    cut = ' + '.join(f"CASE WHEN {quote(n + '.结果')} = {amount} AND {quote(n + '.分配金额')} IS NOT NULL "
                      f"THEN {quote(n + '.金额')} - {quote(n + '.分配金额')} ELSE 0 END" for n, *_r in limited)
     return f'CAST({quote(TOTAL)} - ({cut}) AS DECIMAL(38, 2))'

@@ -15,6 +15,7 @@ from typing import Iterator, Optional
 
 import attrs
 
+from polc.compiler.python import runtime as R
 from polc.dsl.files import FileProblem, Outputs, input_limit, open_regular
 
 
@@ -296,7 +297,10 @@ class Writer:
     """A table of text cells written to ``dest`` (a temporary file from :func:`outputs`) in the
     format ``path``'s suffix names.  Any failure to write is a :class:`BatchError` naming ``path``."""
 
-    def __init__(self, path: str, columns: list[str], dest: Optional[str] = None):
+    def __init__(self, path: str, columns: list[str], dest: Optional[str] = None, types: Optional[dict] = None):
+        """``types`` ({column: SQL type}, the compact layout): a Parquet output's column types, as
+        DuckDB writes them (BIGINT, TINYINT, DECIMAL(p, s); other columns text); other formats
+        are text whatever the types."""
         self.path = path
         dest = path if dest is None else dest
         self.fmt = table_format(path)
@@ -317,7 +321,8 @@ class Writer:
             except ImportError:
                 raise BatchError('读写 Parquet 需要 pyarrow：pip install pyarrow') from None
             self.pa, self.pq = pa, pq
-            self.schema = pa.schema([(c, pa.string()) for c in columns])
+            self.schema = pa.schema([(c, _arrow_type(pa, (types or {}).get(c))) for c in columns])
+            self.convert = [_from_text(t) for t in self.schema.types]
             try:
                 self.writer = pq.ParquetWriter(dest, self.schema)
             except OSError as exc:
@@ -345,7 +350,7 @@ class Writer:
                 self.f.write(json.dumps(dict(zip(self.columns, cells)), ensure_ascii=False,
                                         separators=(',', ':')) + '\n')
             else:
-                self.buffer.append(dict(zip(self.columns, cells)))
+                self.buffer.append({c: f(v) for c, f, v in zip(self.columns, self.convert, cells)})
                 if len(self.buffer) >= 65536:
                     self._flush()
         except OSError as exc:
@@ -353,7 +358,11 @@ class Writer:
 
     def _flush(self):
         if self.buffer:
-            self.writer.write_table(self.pa.Table.from_pylist(self.buffer, schema=self.schema))
+            try:
+                table = self.pa.Table.from_pylist(self.buffer, schema=self.schema)
+            except (self.pa.ArrowInvalid, OverflowError) as exc:     # a value beyond its column's type
+                raise BatchError(f'{self.path}：结果超出列的类型（{exc}）；请不用 --compact 重新计算') from None
+            self.writer.write_table(table)
             self.buffer = []
 
     def abort(self) -> None:
@@ -380,6 +389,42 @@ class Writer:
                 self.f.close()
         except OSError as exc:
             raise _unwritable(self.path, exc) from None
+
+
+# the compact layout (`polc eval --compact`): each outcome written as its code (the runtime's numbers)
+OUTCOME_CODES = {o: str(c) for o, c in R.OUTCOME_CODES.items()}
+
+
+def compact_columns(names: list[str], amounts: dict, id_column: Optional[str]) -> dict:
+    """{column: SQL type} of the compact layout's results: 行号 BIGINT, each 项.结果 TINYINT, each
+    项.金额 and the totals as ``amounts`` gives ({item or 合计: type}); the id column text."""
+    types = {'行号': 'BIGINT'}
+    for n in names:
+        types[f'{n}.结果'] = 'TINYINT'
+        types[f'{n}.金额'] = amounts[n]
+    for t in (TOTAL, BEFORE_CUTS, PAID):
+        types[t] = amounts[TOTAL]
+    if id_column:
+        types.pop(id_column, None)
+    return types
+
+
+def _arrow_type(pa, sql: Optional[str]):
+    """The Arrow type of a result column of SQL type ``sql`` (None: text)."""
+    if sql is None:
+        return pa.string()
+    if sql.startswith('DECIMAL('):
+        p, s = (int(x) for x in sql[8:-1].split(','))
+        return pa.decimal128(p, s)
+    return {'BIGINT': pa.int64(), 'TINYINT': pa.int8()}[sql]
+
+
+def _from_text(t):
+    """The converter of a text cell to a value of Arrow type ``t`` ('' is null)."""
+    if str(t) == 'string':
+        return lambda v: v
+    make = Decimal if str(t).startswith('decimal') else int
+    return lambda v: None if v == '' else make(v)
 
 
 def check_id_column(id_column: Optional[str], output_columns, inputs=()) -> None:

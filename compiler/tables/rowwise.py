@@ -12,12 +12,14 @@ from typing import Optional
 from polc.compiler.python import runtime as R
 from polc.compiler.tables.io import (ALLOCATION_COLUMNS, BatchError, BatchSummary, LineFile, Meter, Writer,
                                      cell_text, check_id_column, jsonable, outputs, read_rows,
-                                     missing_columns, record_list_problem, total_columns, write_allocations)
+                                     missing_columns, record_list_problem, total_columns, write_allocations,
+                                     OUTCOME_CODES, compact_columns)
 
 
 def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
               skip_bad: bool = False, rejects_path: Optional[str] = None, progress=None,
-              allocation_path: Optional[str] = None, sheet: Optional[str] = None) -> BatchSummary:
+              allocation_path: Optional[str] = None, sheet: Optional[str] = None,
+              compact: Optional[dict] = None) -> BatchSummary:
     """Evaluate every row of ``in_path`` and write one result row each to ``out_path``; then share
     each quota and pool among the rows (written to ``allocation_path`` when given).
 
@@ -25,7 +27,9 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
     every earlier file in place and no partial file (:func:`polc.compiler.tables.io.outputs`).
     ``rejects_path``, when given, is always written (empty when no row was skipped).  ``sheet``
     chooses the sheet of an Excel input.  ``progress``, when given, is called as
-    ``progress(rows, fraction)`` now and then."""
+    ``progress(rows, fraction)`` now and then.  ``compact`` ({item or 合计: SQL type of the amounts},
+    from :func:`polc.compiler.engines.compact_layout`): the compact layout — outcomes as their codes,
+    and in Parquet the columns typed as the DuckDB engine types them."""
     day = R.parse_date(date) if date is not None else None
     if day is None:
         import datetime as dt
@@ -49,11 +53,11 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
         # fast path does not set it per row, and the default context's 28 digits would round amounts
         with decimal.localcontext(R.CONTEXT):
             return _run(compiled, names, columns, day, in_path, out_path, dests, id_column, skip_bad,
-                        rejects_path, progress, allocation_path, sheet)
+                        rejects_path, progress, allocation_path, sheet, compact)
 
 
 def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, skip_bad, rejects_path,
-         progress, allocation_path, sheet=None) -> BatchSummary:
+         progress, allocation_path, sheet=None, compact=None) -> BatchSummary:
     inputs = compiled.inputs
     aliases, value_aliases = compiled.meta.get('input_aliases'), compiled.meta.get('value_aliases')
     records = compiled.records
@@ -67,7 +71,9 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
     totals, amount = summary.totals, R.AMOUNT
     # with quotas or pools, each row's 实发合计 is known only once the whole table is shared: the
     # rows go to a spool first and are written with it at the end (constant memory still)
-    writer = _Spool() if limited else Writer(out_path, columns, dests[out_path])
+    types = compact_columns(names, compact, id_column) if compact else None
+    codes = OUTCOME_CODES if compact else {}
+    writer = _Spool(types) if limited else Writer(out_path, columns, dests[out_path], types)
     rejects = LineFile(rejects_path, dests[rejects_path]) if rejects_path else None
     try:
         meter = Meter() if progress is not None else None
@@ -104,7 +110,7 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
             cells = [str(n), '' if ident is None else str(ident)] if id_column else [str(n)]
             for name in names:
                 o, v = outcomes[name]
-                cells.append(o)
+                cells.append(codes.get(o, o))
                 cells.append('' if v is None else cell_text(v))
                 if o == amount:
                     totals[name] += v
@@ -151,7 +157,8 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
 class _Spool:
     """Result rows (text cells) kept in an anonymous temporary file until they can be written."""
 
-    def __init__(self):
+    def __init__(self, types=None):
+        self.types = types
         import csv
         import tempfile
         self.f = tempfile.TemporaryFile('w+', newline='', encoding='utf-8')
@@ -175,7 +182,7 @@ class _Spool:
         """The spooled rows to ``out_path`` with 实发合计 after their last cell (应得合计（削减前）):
         that total less ``cut[row]``, what the quotas and pools took off the row's amounts (the
         total's text kept where nothing was taken).  The spool is discarded."""
-        out = Writer(out_path, columns, dest)
+        out = Writer(out_path, columns, dest, self.types)
         try:
             for cells in self.rows():
                 taken = cut.get(int(cells[0]))
