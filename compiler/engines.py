@@ -51,7 +51,7 @@ def choose_engine(compiled, engine: Optional[str] = None, date=None,
 def evaluate_table(policy, facts: str, out: str, date=None, engine: Optional[str] = None,
                    id_column: Optional[str] = None, skip_bad: bool = False, rejects: Optional[str] = None,
                    allocation: Optional[str] = None, sheet: Optional[str] = None, records: Optional[dict] = None,
-                   records_out: Optional[str] = None, compact: bool = False) -> BatchSummary:
+                   records_out: Optional[str] = None, compact: bool = False, explain: bool = False) -> BatchSummary:
     """Evaluate a whole table of applicants (``facts``: .csv/.jsonl/.parquet/.xlsx;
     ``sheet`` chooses an Excel sheet) into ``out``.
 
@@ -65,26 +65,40 @@ def evaluate_table(policy, facts: str, out: str, date=None, engine: Optional[str
     where DuckDB is not installed or the policy cannot be expressed in SQL (:func:`choose_engine`).  Both give the same rows.
     ``compact``: the compact layout (outcomes as codes; in Parquet amounts in 64-bit DECIMAL(18, 2)
     where the policy bounds them below 10^16 元; :func:`compact_layout`).  Raises :class:`BatchError`
-    (message in Chinese)."""
+    (message in Chinese).  ``explain``: a column ``项名.说明`` after each item's amount, its derivation —
+    made by the per-row engine (:func:`explain_engine`)."""
     if not hasattr(policy, 'evaluate_typed'):
         from polc.compiler.python.loader import load
         policy = load(policy)
     if records or records_out:
-        if compact:
-            raise BatchError(COMPACT_RECORDS, 'E-USAGE')
+        if compact or explain:
+            raise BatchError(COMPACT_RECORDS if compact else EXPLAIN_RECORDS, 'E-USAGE')
         return run_records(policy, facts, out, date, engine, id_column, skip_bad, rejects, allocation, sheet,
                            records or {}, records_out)
-    engine, _notice = choose_engine(policy, engine, date, facts)
+    engine, _notice = explain_engine(engine) if explain else choose_engine(policy, engine, date, facts)
     if engine == 'duckdb':
         from polc.compiler.sql.engine import run_duckdb
         return run_duckdb(policy, facts, out, date, id_column, skip_bad, rejects, allocation, sheet, compact=compact)
     if engine != 'python':
         raise BatchError(f'未知的引擎「{engine}」（可用 python、duckdb）')
     return run_batch(policy, facts, out, date, id_column, skip_bad, rejects, allocation_path=allocation,
-                     sheet=sheet, compact=compact_layout(policy, date) if compact else None)
+                     sheet=sheet, compact=compact_layout(policy, date) if compact else None, explain=explain)
 
 
 COMPACT_RECORDS = '--compact 只用于每行一个申请人的表格（带 --records 记录表时不支持）'
+EXPLAIN_RECORDS = ('--explain 只用于每行一个申请人的表格（带 --records 记录表时不支持）；'
+                   '某个申请人的计算过程可用 polc eval --facts 申请人.json 查看')
+
+
+def explain_engine(engine: Optional[str]) -> tuple[str, Optional[str]]:
+    """(engine, notice) for a table with explanation columns: the explanations are the Python
+    runtime's, so the per-row engine computes the table (asked for DuckDB: refused)."""
+    if engine == 'duckdb':
+        raise BatchError('--explain 的说明由逐行引擎生成，不能与 --engine duckdb 同用；请去掉 --engine duckdb '
+                         '（或用 --engine python）', 'E-USAGE')
+    if engine is None:
+        return 'python', '提示：--explain 的说明由逐行引擎逐个申请人生成（比表格引擎慢，结果相同）'
+    return engine, None
 
 
 def compact_layout(compiled, date=None) -> dict:

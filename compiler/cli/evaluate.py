@@ -38,12 +38,14 @@ from polc.compiler.engines import DEFAULT_ENGINE
 @click.option('--compact', is_flag=True,
               help='批量：紧凑的结果表——各项结果写成代码（0 不适用、1 金额、2 最高可获、3 按规定享受其他政策、4 一事一议、'
                    '5 非现金待遇、6 本措施未设金额）；Parquet 中金额在政策的上限保证不超过 10^16 元时用 64 位 DECIMAL(18, 2)')
+@click.option('--explain', 'explain_columns', is_flag=True,
+              help='批量：每项的金额之后加一列「项名.说明」，写出该申请人这一项的计算过程（由逐行引擎生成，较慢）')
 @click.option('--engine', type=click.Choice(['python', 'duckdb']), default=None,
               help=f'批量：duckdb 把政策编译为 SQL 在 DuckDB 上整表计算（DECIMAL 精确到分）；python 逐行计算；'
                    f'默认 {DEFAULT_ENGINE}（与 polc report 相同；JSONL 与 Excel 表格用逐行引擎；政策有 SQL '
                    f'不能表达的写法或未安装 DuckDB 时自动改用逐行引擎并提示）')
 def eval_(file, facts_path, date, fmt, brief, all_items, strict, out_path, sheet, id_column, skip_bad, rejects_path,
-          allocation_path, records, records_out, compact, engine):
+          allocation_path, records, records_out, compact, explain_columns, engine):
     """计算一个申请人可获得的奖补，并逐条说明理由；或批量计算一整张表。"""
     from polc.compiler.python.explain import render_text
     from polc.compiler.tables.io import table_format
@@ -61,14 +63,15 @@ def eval_(file, facts_path, date, fmt, brief, all_items, strict, out_path, sheet
     compiled = load_or_exit(file)
     if batch:
         batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                      allocation_path, engine, sheet, records, records_out, compact)
+                      allocation_path, engine, sheet, records, records_out, compact, explain_columns)
         return
     if records or records_out:
         echo_err('错误[E-USAGE]: --records 与 --records-out 只用于批量计算（--facts 为申请人表格，并给出 --out）；'
                  '单个申请人的多个项目写在 JSON 或 YAML 事实的列表里')
         sys.exit(EXIT_USAGE)
-    if compact:
-        echo_err('错误[E-USAGE]: --compact 只用于批量计算（--facts 为表格，并给出 --out）')
+    if compact or explain_columns:
+        echo_err(f'错误[E-USAGE]: {"--compact" if compact else "--explain"} 只用于批量计算（--facts 为表格，并给出 --out）'
+                 + ('；单个申请人的计算过程 polc eval 默认就会列出' if explain_columns else ''))
         sys.exit(EXIT_USAGE)
     if engine == 'duckdb':
         echo_err('错误[E-USAGE]: --engine duckdb 只用于批量计算（--facts 为 .csv/.jsonl/.parquet/.xlsx 表格，并给出 --out）')

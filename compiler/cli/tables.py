@@ -10,27 +10,28 @@ import click
 from polc.compiler.budget.numbers import money_text
 from polc.compiler.cli.common import (EXIT_DIAG, EXIT_USAGE, day_or_exit, distinct_or_exit, echo_err, exit_on,
                                       load_or_exit)
-from polc.compiler.engines import DEFAULT_ENGINE, choose_engine, compact_layout
+from polc.compiler.engines import DEFAULT_ENGINE, choose_engine, compact_layout, explain_engine
 
 
 def run_table(compiled, facts_path, out_path, date, id_column=None, skip_bad=False, rejects_path=None,
-              allocation_path=None, engine=None, sheet=None, records=(), records_out=None, compact=False):
+              allocation_path=None, engine=None, sheet=None, records=(), records_out=None, compact=False,
+              explain=False):
     """Evaluate a table on the chosen engine (``None``: the default, which may fall back to the
     per-row engine with a notice on stderr), with a progress bar on a terminal (rate and ETA).
     ``records``: the ``--records KIND=FILE`` options (record tables joined by ``id_column``)."""
     from polc.compiler.cli.progress import Progress
     if records or records_out:
-        from polc.compiler.engines import COMPACT_RECORDS, run_records
+        from polc.compiler.engines import COMPACT_RECORDS, EXPLAIN_RECORDS, run_records
         from polc.compiler.tables.io import BatchError
-        if compact:
-            raise BatchError(COMPACT_RECORDS, 'E-USAGE')
+        if compact or explain:
+            raise BatchError(COMPACT_RECORDS if compact else EXPLAIN_RECORDS, 'E-USAGE')
         from polc.compiler.tables.records import parse_record_options
         tables = parse_record_options(compiled, records)
         with Progress('计算') as bar:
             return run_records(compiled, facts_path, out_path, date, engine, id_column, skip_bad, rejects_path,
                                allocation_path, sheet, tables, records_out,
                                progress=bar.rows if bar.shown else None)
-    engine, notice = choose_engine(compiled, engine, date, facts_path)
+    engine, notice = explain_engine(engine) if explain else choose_engine(compiled, engine, date, facts_path)
     if notice:
         echo_err(notice)
     with Progress('计算' if engine == 'python' else '计算（DuckDB）') as bar:
@@ -42,18 +43,19 @@ def run_table(compiled, facts_path, out_path, date, id_column=None, skip_bad=Fal
         from polc.compiler.tables.rowwise import run_batch
         return run_batch(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
                          progress=bar.rows if bar.shown else None, allocation_path=allocation_path, sheet=sheet,
-                         compact=compact_layout(compiled, date) if compact else None)
+                         compact=compact_layout(compiled, date) if compact else None, explain=explain)
 
 
 def batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                  allocation_path=None, engine=None, sheet=None, records=(), records_out=None, compact=False):
+                  allocation_path=None, engine=None, sheet=None, records=(), records_out=None, compact=False,
+                  explain=False):
     from polc.compiler.tables.io import FORMAT_NAMES, BatchError
     if out_path is None:
         echo_err(f'错误[E-USAGE]: 批量计算需要 --out 结果文件（{FORMAT_NAMES}）')
         sys.exit(EXIT_USAGE)
     with exit_on((BatchError, lambda e: f'错误[{e.code}]: {e}')):
         summary = run_table(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                            allocation_path, engine, sheet, records, records_out, compact)
+                            allocation_path, engine, sheet, records, records_out, compact, explain)
     if summary.note:
         echo_err(f'注意：{summary.note}')
     line = (f'计算了 {summary.written:,} 行，写入 {out_path}'

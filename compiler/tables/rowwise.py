@@ -19,7 +19,7 @@ from polc.compiler.tables.io import (ALLOCATION_COLUMNS, BatchError, BatchSummar
 def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[str] = None,
               skip_bad: bool = False, rejects_path: Optional[str] = None, progress=None,
               allocation_path: Optional[str] = None, sheet: Optional[str] = None,
-              compact: Optional[dict] = None) -> BatchSummary:
+              compact: Optional[dict] = None, explain: bool = False) -> BatchSummary:
     """Evaluate every row of ``in_path`` and write one result row each to ``out_path``; then share
     each quota and pool among the rows (written to ``allocation_path`` when given).
 
@@ -29,7 +29,8 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
     chooses the sheet of an Excel input.  ``progress``, when given, is called as
     ``progress(rows, fraction)`` now and then.  ``compact`` ({item or 合计: SQL type of the amounts},
     from :func:`polc.compiler.engines.compact_layout`): the compact layout — outcomes as their codes,
-    and in Parquet the columns typed as the DuckDB engine types them."""
+    and in Parquet the columns typed as the DuckDB engine types them.  ``explain``: after each item's
+    金额 a column ``项名.说明``, the item's derivation (:func:`explanation`) from the full path."""
     day = R.parse_date(date) if date is not None else None
     if day is None:
         import datetime as dt
@@ -39,12 +40,13 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
     names = [info['name'] for info, _f in compiled.namespace['ITEMS']]
     totals = total_columns(any(info.get('quota') is not None or info.get('pool') is not None
                                for info, _f in compiled.namespace['ITEMS']))
-    result_columns = ['行号'] + [f'{n}.{part}' for n in names for part in ('结果', '金额')] + totals
+    parts = ('结果', '金额', '说明') if explain else ('结果', '金额')
+    result_columns = ['行号'] + [f'{n}.{part}' for n in names for part in parts] + totals
     check_id_column(id_column, result_columns + (ALLOCATION_COLUMNS if allocation_path else []),
                     compiled.inputs)
     columns = ['行号'] + ([id_column] if id_column else [])
     for n in names:
-        columns += [f'{n}.结果', f'{n}.金额']
+        columns += [f'{n}.{part}' for part in parts]
     columns += totals
     with outputs(('--out', out_path), ('--rejects', rejects_path), ('--allocation', allocation_path),
                  inputs=[('--facts', in_path), ('政策文件', compiled.analysis.file)]) as outs:
@@ -53,11 +55,11 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
         # fast path does not set it per row, and the default context's 28 digits would round amounts
         with decimal.localcontext(R.CONTEXT):
             return _run(compiled, names, columns, day, in_path, out_path, dests, id_column, skip_bad,
-                        rejects_path, progress, allocation_path, sheet, compact)
+                        rejects_path, progress, allocation_path, sheet, compact, explain)
 
 
 def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, skip_bad, rejects_path,
-         progress, allocation_path, sheet=None, compact=None) -> BatchSummary:
+         progress, allocation_path, sheet=None, compact=None, explain=False) -> BatchSummary:
     inputs = compiled.inputs
     aliases, value_aliases = compiled.meta.get('input_aliases'), compiled.meta.get('value_aliases')
     records = compiled.records
@@ -108,10 +110,13 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
                                              ensure_ascii=False) + '\n')
                 continue
             cells = [str(n), '' if ident is None else str(ident)] if id_column else [str(n)]
+            said = explanations(compiled, raw, day) if explain else None
             for name in names:
                 o, v = outcomes[name]
                 cells.append(codes.get(o, o))
                 cells.append('' if v is None else cell_text(v))
+                if said is not None:
+                    cells.append(said[name])
                 if o == amount:
                     totals[name] += v
                 if v is not None and name in limited and v > 0:
@@ -152,6 +157,14 @@ def _run(compiled, names, columns, day, in_path, out_path, dests, id_column, ski
     if allocation_path:
         write_allocations(allocation_path, grants, id_column, idents, dests[allocation_path])
     return summary
+
+
+def explanations(compiled, raw: dict, day) -> dict:
+    """{item: its derivation as one line}: the full path's steps for the row's facts (read by the
+    same rules as the typed path), then the reason or note, then what its groups did — the lines
+    `polc eval` prints under the item, joined by '；'."""
+    result = compiled.evaluate_full(raw, day, explain=True)
+    return {it.name: '；'.join(x for x in (*it.steps, it.detail, *it.notes) if x) for it in result.items}
 
 
 class _Spool:
