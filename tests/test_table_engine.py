@@ -198,3 +198,29 @@ def test_the_default_falls_back_to_the_per_row_engine_with_a_notice(tmp_path):
     # polc report: the same fallback
     r4 = runner.invoke(cli, ['report', str(pol), '--facts', str(src), '--out', str(tmp_path / 'r.html')])
     assert r4.exit_code == 0, r4.stderr and '逐行引擎' in r4.stderr
+
+
+def test_duckdb_memory_is_bounded_and_its_spill_directory_removed(tmp_path, monkeypatch):
+    """The table engine runs under a memory limit (POLC_DUCKDB_MEMORY, default 1GB) with a private
+    spill directory that is gone after the run; a limit too small is said in words, with no file
+    written; a value that is no size is refused."""
+    import tempfile
+    compiled = polc.load(ROOT / 'policies' / 'langfang.pol')
+    src = tmp_path / 'in.csv'
+    _text_table(src, compiled, 300, seed=4)
+    spill_root = tmp_path / 'tmp'
+    spill_root.mkdir()
+    monkeypatch.setattr(tempfile, 'tempdir', str(spill_root))
+    a, b = tmp_path / 'a.csv', tmp_path / 'b.csv'
+    run_duckdb(compiled, str(src), str(a), DATE)
+    monkeypatch.setenv('POLC_DUCKDB_MEMORY', '300MB')
+    run_duckdb(compiled, str(src), str(b), DATE)
+    assert a.read_bytes() == b.read_bytes()
+    assert list(spill_root.iterdir()) == []
+    for limit, words in (('1MB', 'POLC_DUCKDB_MEMORY 调高'), ('lots', '应为如 "4GB" 的大小')):
+        monkeypatch.setenv('POLC_DUCKDB_MEMORY', limit)
+        out = tmp_path / f'{limit}.csv'
+        r = CliRunner().invoke(cli, ['eval', str(ROOT / 'policies' / 'langfang.pol'), '--facts', str(src),
+                                     '--out', str(out), '--engine', 'duckdb', '--date', DATE])
+        assert r.exit_code == 2 and words in r.output and 'Traceback' not in r.output, r.output
+        assert not out.exists() and list(spill_root.iterdir()) == []

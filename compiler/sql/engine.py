@@ -26,17 +26,40 @@ from polc.compiler.sql.loader import _checked_view, _long, _open_input, _reject_
 __all__ = ['run_duckdb', 'load_typed', 'duckdb_errors']
 
 
+# DuckDB's memory for one run: beyond it, tables kept for quotas and pools, sorts and joins spill
+# to a private temporary directory (removed after the run), so memory stays bounded whatever the
+# table's size; POLC_DUCKDB_MEMORY (e.g. "4GB") changes it
+MEMORY_LIMIT = '1GB'
+
+
+@contextlib.contextmanager
 def _connect():
+    """(connection, duckdb module) for one run, closed and its spill directory removed after."""
     try:
         import duckdb
     except ImportError:
         raise BatchError("--engine duckdb 需要 duckdb：pip install 'polc[batch]'") from None
-    con = duckdb.connect()
-    con.execute('SET preserve_insertion_order = true')
-    # progress is tracked (read by query_progress() when a meter is shown) but never printed
-    con.execute('SET enable_progress_bar = true')
-    con.execute('SET enable_progress_bar_print = false')
-    return con, duckdb
+    import os
+    import shutil
+    import tempfile
+    spill = tempfile.mkdtemp(prefix='polc-duckdb-')
+    limit = os.environ.get('POLC_DUCKDB_MEMORY') or MEMORY_LIMIT
+    try:
+        try:
+            con = duckdb.connect(config={'memory_limit': limit, 'temp_directory': spill})
+        except duckdb.Error as exc:
+            raise BatchError(f'POLC_DUCKDB_MEMORY：无法用作 DuckDB 的内存上限（{_first_line(exc)}）；'
+                             f'应为如 "4GB" 的大小', 'E-USAGE') from None
+        try:
+            con.execute('SET preserve_insertion_order = true')
+            # progress is tracked (read by query_progress() when a meter is shown) but never printed
+            con.execute('SET enable_progress_bar = true')
+            con.execute('SET enable_progress_bar_print = false')
+            yield con, duckdb
+        finally:
+            con.close()
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _copy(con, duckdb, query: str, path: str, dest: str, fmt: str) -> None:
@@ -97,14 +120,11 @@ def run_duckdb(compiled, in_path: str, out_path: str, date, id_column: Optional[
         raise BatchError(f'{compiled.analysis.file}：{exc}') from None
     check_id_column(id_column, result_columns(compiled, checked, None)
                     + (ALLOCATION_COLUMNS if allocation_path else []), compiled.inputs)
-    con, duckdb = _connect()
-    try:
-        with duckdb_errors(duckdb, in_path, out_path), outputs(*places, inputs=inputs) as outs:
-            dests = {p: outs.temp(p) for p in (out_path, rejects_path, allocation_path) if p}
-            return _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column,
-                        skip_bad, rejects_path, allocation_path, dests, duckdb, sheet, progress, types)
-    finally:
-        con.close()
+    with _connect() as (con, duckdb), duckdb_errors(duckdb, in_path, out_path), \
+            outputs(*places, inputs=inputs) as outs:
+        dests = {p: outs.temp(p) for p in (out_path, rejects_path, allocation_path) if p}
+        return _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_column,
+                    skip_bad, rejects_path, allocation_path, dests, duckdb, sheet, progress, types)
 
 
 @contextlib.contextmanager
@@ -116,6 +136,11 @@ def duckdb_errors(duckdb, in_path: str, out_path: str):
         raise BatchError(f'{in_path}：无法读取（{_first_line(exc)}）') from None
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
         raise BatchError(f'{in_path}：表格格式错误（{_first_line(exc)}）') from None
+    except duckdb.OutOfMemoryException as exc:
+        import os
+        raise BatchError(f'{in_path}：SQL 引擎内存不足（{_first_line(exc)}；上限 '
+                         f'{os.environ.get("POLC_DUCKDB_MEMORY") or MEMORY_LIMIT}）；可用环境变量 POLC_DUCKDB_MEMORY '
+                         f'调高（如 4GB），或用 --engine python（逐行，内存不随行数增长）', 'E-IO') from None
     except duckdb.OutOfRangeException as exc:
         raise BatchError(f'{in_path}：数值超出 SQL 引擎 DECIMAL(38) 的范围（{_first_line(exc)}）；'
                          f'请用 --engine python') from None

@@ -37,22 +37,19 @@ def prepare_facts(compiled, in_path: str, out_path: str, id_column: Optional[str
     places = (('--out', out_path), ('--rejects', rejects_path))
     inputs = [('--facts', in_path), ('政策文件', compiled.analysis.file)]
     check_outputs(*places, inputs=inputs)
-    con, duckdb = _connect()
     summary = BatchSummary()
-    try:
-        with duckdb_errors(duckdb, in_path, out_path), outputs(*places, inputs=inputs) as outs:
-            dests = {p: outs.temp(p) for p, _ in ((out_path, 0), (rejects_path, 0)) if p}
-            load_typed(con, compiled, in_path, fmt, id_column, skip_bad, rejects_path, summary,
-                       dests.get(rejects_path))
-            cols = ['"行号"'] + ([quote(id_column)] if id_column else [])
-            for name, (kind, *_rest) in compiled.inputs.items():
-                cols.append(f'CAST({quote(name)} AS {FACT_TYPES[kind]}) AS {quote(name)}')
-            tmp = dests[out_path]
-            con.execute(f'COPY (SELECT {", ".join(cols)} FROM facts ORDER BY "行号") TO {string(tmp)} '
-                        f'(FORMAT PARQUET)')
-            summary.written = con.execute(f'SELECT count(*) FROM read_parquet({string(tmp)})').fetchone()[0]
-    finally:
-        con.close()
+    with _connect() as (con, duckdb), duckdb_errors(duckdb, in_path, out_path), \
+            outputs(*places, inputs=inputs) as outs:
+        dests = {p: outs.temp(p) for p, _ in ((out_path, 0), (rejects_path, 0)) if p}
+        load_typed(con, compiled, in_path, fmt, id_column, skip_bad, rejects_path, summary,
+                   dests.get(rejects_path))
+        cols = ['"行号"'] + ([quote(id_column)] if id_column else [])
+        for name, (kind, *_rest) in compiled.inputs.items():
+            cols.append(f'CAST({quote(name)} AS {FACT_TYPES[kind]}) AS {quote(name)}')
+        tmp = dests[out_path]
+        con.execute(f'COPY (SELECT {", ".join(cols)} FROM facts ORDER BY "行号") TO {string(tmp)} '
+                    f'(FORMAT PARQUET)')
+        summary.written = con.execute(f'SELECT count(*) FROM read_parquet({string(tmp)})').fetchone()[0]
     summary.rows = summary.written + summary.rejected
     summary.total = Decimal(0)
     return summary
