@@ -165,7 +165,7 @@ def _run(con, compiled, checked, query, in_path, fmt, out_path, out_fmt, id_colu
     con.execute('CREATE TEMP VIEW facts AS SELECT * EXCLUDE ("__polc_bad") FROM checked_input '
                 'WHERE NOT "__polc_bad"')
     cols = output_columns(checked, id_column)
-    paid = _paid_query(compiled, cols, _amount(types))
+    paid = _paid_query(compiled, _amount(types))
     dest = dests[out_path]
     if paid is not None:            # quotas or pools: 应得合计（削减前） and 实发合计 instead of 合计
         _write_paid(con, duckdb, query, paid, cols, result_columns(compiled, checked, id_column), out_path,
@@ -254,7 +254,7 @@ def _limited(compiled) -> list[tuple]:
             if info.get('quota') is not None or info.get('pool') is not None]
 
 
-def _paid_query(compiled, cols, amount: str = f"'{R.AMOUNT}'") -> Optional[str]:
+def _paid_query(compiled, amount: str = f"'{R.AMOUNT}'") -> Optional[str]:
     """The rows of the results table whose 实发合计 differs from 合计, as (行号, 实发合计): 合计 less
     what each quota and pool took off the row's amounts (claims that are a ceiling are not in 合计),
     by the portable allocation SQL (the same grants as :func:`allocate`; its windows run over the

@@ -30,7 +30,7 @@ def run_batch(compiled, in_path: str, out_path: str, date, id_column: Optional[s
     ``progress(rows, fraction)`` now and then.  ``compact`` ({item or 合计: SQL type of the amounts},
     from :func:`polc.compiler.engines.compact_layout`): the compact layout — outcomes as their codes,
     and in Parquet the columns typed as the DuckDB engine types them.  ``explain``: after each item's
-    金额 a column ``项名.说明``, the item's derivation (:func:`explanation`) from the full path."""
+    金额 a column ``项名.说明``, the item's derivation (:func:`explanations`) from the full path."""
     day = R.parse_date(date) if date is not None else None
     if day is None:
         import datetime as dt
