@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from polc.dsl import ast as A
 from polc.compiler.python.emitter import Emitter
-from polc.compiler.python.codegen_exprs import ExprGen
+from polc.compiler.python.codegen_exprs import EXACT_TERMS, ExprGen
 from polc.compiler.python.runtime import validity_bounds
 
 
@@ -130,13 +130,25 @@ class ItemGen(ExprGen):
         out.line('from decimal import ROUND_HALF_UP as _HUP')
         out.line()
         if json:
-            from polc.compiler.python.fast import coerce_lines
+            from polc.compiler.python.fast import coerce_lines, date_lines, switching_lines
             out.lines.extend(coerce_lines([(self.input_var[d.name.text], d.name.text, d.type.kind)
                                            for d in self.p.inputs]))
+            head = len(out.lines) - 1
+            while not out.lines[head].startswith('def evaluate_json('):
+                head -= 1
             if self.p.defines:                  # definitions are functions of the facts' dict
                 out.line('    F = {' + ', '.join(f'{d.name.text!r}: {self.input_var[d.name.text]}'
                                                 for d in self.p.inputs) + '}')
-            self._typed_body(out, items, None)
+            out.lines.extend(date_lines())
+            self.exact, self.context_free = True, True
+            try:
+                self._typed_body(out, items, None)
+            finally:
+                self.exact = False
+            if not self.context_free:           # the body as _evaluate_json, called in the exact context
+                out.lines[head] = '_' + out.lines[head]
+                out.line()
+                out.lines.extend(switching_lines())
             return
         out.line('def evaluate_typed(F, date):')
         with out.indent():
@@ -154,7 +166,10 @@ class ItemGen(ExprGen):
             if test:                       # only the ends the policy states are compared
                 out.line(f'if {test}:')
                 with out.indent():
-                    out.line('return {n: (_NA, None) for n in _NAMES}, _Z')
+                    if facts:
+                        out.line('return {n: (_NA, None) for n in _NAMES}, _Z')
+                    else:
+                        out.line('return _light(compiled, facts, date, explain, {n: (_NA, None) for n in _NAMES}, _Z)')
             used = []
             for _c, it in items:
                 for n in self.used_inputs(it):
@@ -182,18 +197,23 @@ class ItemGen(ExprGen):
                     out.line(f'o{i} = _NA; a{i} = None')
                 out.line(f'if a{i} is not None:')          # round_fen, inline: half up, no -0.00, never < 0
                 with out.indent():
-                    out.line(f'a{i} = a{i}.quantize(_FENQ, _HUP)')
-                    out.line(f'if a{i} <= 0: a{i} = _Z if a{i} < 0 else _ZF')
+                    out.line(f'a{i} = a{i}.quantize(_FENQ, _HUP{", _CX" if self.exact else ""})')
+                    out.line(f'if a{i} <= _Z: a{i} = _Z if a{i} < _Z else _ZF')
             self.typed_groups(out, items)
             for i in range(len(items)):     # as the runtime: an amount of 0 kept as computed is paid as 0
                 out.line(f'if v{i} is a{i} and not v{i}: v{i} = _Z')
             out.line('_t = _Z')
             for i in range(len(items)):
-                out.line(f'if o{i} is _AMT: _t += v{i}')
+                out.line(f'if o{i} is _AMT: _t = _cadd(_t, v{i})' if self.exact else f'if o{i} is _AMT: _t += v{i}')
             entries = ', '.join(
                 f'{it.name.text!r}: (o{i}, None if a{i} is None else v{i})'
                 for i, (_c, it) in enumerate(items))
-            out.line(f'return {{{entries}}}, _t')
+            if facts:
+                out.line(f'return {{{entries}}}, _t')
+            else:
+                from polc.compiler.python.fast import result_lines
+                for line in result_lines(entries):
+                    out.line(line[4:])
 
     def typed_groups(self, out: Emitter, items) -> None:
         """Straight-line code for 就高 and 合计…最高 (the runtime's _apply_groups, unrolled).
@@ -234,7 +254,7 @@ class ItemGen(ExprGen):
                 out.line(f'if {k} != {v}:')
                 with out.indent():
                     reduce(mm.text, k)
-                out.line(f'{remaining} -= {k}')
+                out.line(f'{remaining} = _csub({remaining}, {k})' if self.exact else f'{remaining} -= {k}')
 
         def firm_caps():
             # flat facts are one record: the applicant's cap bounds the item (after 就高 per record)
@@ -247,10 +267,10 @@ class ItemGen(ExprGen):
                     out.line(f'ac{i} = None')
                 out.line(f'if ac{i} is not None and (oc{i} is _R.AMOUNT or oc{i} is _R.CEILING):')
                 with out.indent():
-                    out.line(f'ac{i} = _R.round_fen(ac{i})')
+                    out.line(f'ac{i} = {"_xround_fen" if self.exact else "_R.round_fen"}(ac{i})')
                     out.line(f'if v{i} > ac{i}: v{i} = ac{i}')
             for g in per:      # a 就高 per record keeps what is left of its members
-                out.line(f'g{gindex[g.name.text]} = ' + ' + '.join(val(m.text) for m in g.members))
+                out.line(f'g{gindex[g.name.text]} = ' + self.sum_code([val(m.text) for m in g.members]))
 
         ordered = group_order(self.p)
         per = [g for g in ordered if g.per_record]
@@ -272,7 +292,7 @@ class ItemGen(ExprGen):
             else:
                 cap = self.pure(g.cap)
                 t = self.new_tmp()
-                out.line(f'{t} = ' + ' + '.join(val(m) for m in members))
+                out.line(f'{t} = ' + self.sum_code([val(m) for m in members]))
                 out.line(f'if {t} > {cap}:')
                 with out.indent():
                     r = self.new_tmp()
@@ -282,6 +302,18 @@ class ItemGen(ExprGen):
                 out.line('else:')
                 with out.indent():
                     out.line(f'g{j} = {t}')
+
+    def sum_code(self, terms: list[str]) -> str:
+        """Code of the sum of amounts (in exact mode with the exact context named)."""
+        if not self.exact or len(terms) < 2:
+            return ' + '.join(terms)
+        if len(terms) > EXACT_TERMS:
+            self.context_free = False
+            return ' + '.join(terms)
+        text = terms[0]
+        for t in terms[1:]:
+            text = f'_cadd({text}, {t})'
+        return text
 
     # ---------------------------------------------------------------- functions
     def used_inputs(self, node) -> list[str]:
