@@ -38,6 +38,7 @@ class ExprGen:
         # context_free: nothing written so far needs the exact context to be the current one
         self.exact = False
         self.context_free = True
+        self.typed = False          # writing the typed path (min of two without a call)
 
     # ---------------------------------------------------------------- helpers
     def t(self, node) -> str:
@@ -183,6 +184,13 @@ class ExprGen:
         if isinstance(e, A.Not):
             return f'(not {self.pure(e.operand)})'
         if isinstance(e, A.Cap):
+            if self.typed:          # min(a, b), inline: b only when b < a
+                a, value = self.new_tmp(), self.pure(e.value)
+                limit = self.pure(e.limit)
+                if _SIMPLE(limit):
+                    return f'({limit} if ({a} := {value}) > {limit} else {a})'
+                b = self.new_tmp()
+                return f'({b} if ({a} := {value}) > ({b} := {limit}) else {a})'
             return f'min({self.pure(e.value)}, {self.pure(e.limit)})'
         if isinstance(e, A.PerStep):
             if self.exact_operands(e.base, e.step, e.award):

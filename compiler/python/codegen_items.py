@@ -91,6 +91,7 @@ class ItemGen(ExprGen):
             out.line(f'{o} = _CEIL; {a} = {self.pure(am)}')
         else:
             out.line(f'{o} = _AMT; {a} = {self.pure(am)}')
+            self.paying.add(i)
 
     def tier_condition(self, cond, known: set) -> str:
         """A tier's condition without the comparisons that earlier tiers already decided: after
@@ -118,7 +119,11 @@ class ItemGen(ExprGen):
         """``evaluate_typed(F, date)``; with ``json``, ``evaluate_json(facts, date)`` instead: the
         same body after generated coercion of JSON-style facts (polc.compiler.python.fast)."""
         before = len(self.const_lines)
-        self._typed_function(out, items, json)
+        self.typed = True
+        try:
+            self._typed_function(out, items, json)
+        finally:
+            self.typed = False
         self.typed_new_consts = len(self.const_lines) - before
 
     def _typed_function(self, out: Emitter, items, json: bool = False) -> None:
@@ -130,7 +135,7 @@ class ItemGen(ExprGen):
         out.line('from decimal import ROUND_HALF_UP as _HUP')
         out.line()
         if json:
-            from polc.compiler.python.fast import coerce_lines, date_lines, switching_lines
+            from polc.compiler.python.fast import coerce_lines, switching_lines
             out.lines.extend(coerce_lines([(self.input_var[d.name.text], d.name.text, d.type.kind)
                                            for d in self.p.inputs]))
             head = len(out.lines) - 1
@@ -139,7 +144,6 @@ class ItemGen(ExprGen):
             if self.p.defines:                  # definitions are functions of the facts' dict
                 out.line('    F = {' + ', '.join(f'{d.name.text!r}: {self.input_var[d.name.text]}'
                                                 for d in self.p.inputs) + '}')
-            out.lines.extend(date_lines())
             self.exact, self.context_free = True, True
             try:
                 self._typed_body(out, items, None)
@@ -163,13 +167,17 @@ class ItemGen(ExprGen):
             start, end = validity_bounds({k: self.p.header_value(k) for k in ('issued', 'effective', 'expiry',
                                                                                'duration')})
             test = ' or '.join(t for t, bound in (('date < _START', start), ('date > _END', end)) if bound)
-            if test:                       # only the ends the policy states are compared
+            if not facts:                  # the fast path of evaluate: the date read here
+                from polc.compiler.python.fast import date_lines
+                for line in date_lines(test):
+                    out.line(line[4:])
+            elif test:                     # only the ends the policy states are compared
                 out.line(f'if {test}:')
                 with out.indent():
-                    if facts:
-                        out.line('return {n: (_NA, None) for n in _NAMES}, _Z')
-                    else:
-                        out.line('return _light(compiled, facts, date, explain, {n: (_NA, None) for n in _NAMES}, _Z)')
+                    out.line('return {n: (_NA, None) for n in _NAMES}, _Z')
+            # no groups and no cap per firm: each item is paid as it is computed
+            plain = not self.p.groups and not any(it.firm_cap is not None for _c, it in items)
+            self.paying = set()             # the items whose outcome can be an amount
             used = []
             for _c, it in items:
                 for n in self.used_inputs(it):
@@ -198,19 +206,39 @@ class ItemGen(ExprGen):
                 out.line(f'if a{i} is not None:')          # round_fen, inline: half up, no -0.00, never < 0
                 with out.indent():
                     out.line(f'a{i} = a{i}.quantize(_FENQ, _HUP{", _CX" if self.exact else ""})')
-                    out.line(f'if a{i} <= _Z: a{i} = _Z if a{i} < _Z else _ZF')
-            self.typed_groups(out, items)
-            for i in range(len(items)):     # as the runtime: an amount of 0 kept as computed is paid as 0
-                out.line(f'if v{i} is a{i} and not v{i}: v{i} = _Z')
-            out.line('_t = _Z')
-            for i in range(len(items)):
-                out.line(f'if o{i} is _AMT: _t = _cadd(_t, v{i})' if self.exact else f'if o{i} is _AMT: _t += v{i}')
-            entries = ', '.join(
-                f'{it.name.text!r}: (o{i}, None if a{i} is None else v{i})'
-                for i, (_c, it) in enumerate(items))
+                    if plain:       # paid as computed; an amount of 0 is paid as 0 (as the runtime)
+                        out.line(f'if a{i} <= _Z: a{i} = _Z')
+                    else:
+                        out.line(f'if a{i} <= _Z: a{i} = _Z if a{i} < _Z else _ZF')
+            if plain:
+                value = 'a'
+            else:
+                value = 'v'
+                self.typed_groups(out, items)
+                for i in range(len(items)):     # as the runtime: an amount of 0 kept as computed is paid as 0
+                    out.line(f'if v{i} is a{i} and not v{i}: v{i} = _Z')
+            if plain:
+                # each amount is rounded to the fen (or is 0): 0 + a is a, digit for digit, so the
+                # first amount is the total as it stands, and only further amounts are added
+                paying = sorted(self.paying)
+                out.line('_t = _Z' if len(paying) != 1 else
+                         f'_t = a{paying[0]} if o{paying[0]} is _AMT and a{paying[0]} is not None else _Z')
+                for k, i in enumerate(paying if len(paying) > 1 else ()):
+                    add = f'_cadd(_t, a{i})' if self.exact else f'_t + a{i}'
+                    out.line(f'if o{i} is _AMT and a{i} is not None: _t = {add if k else f"a{i}"}')
+            else:
+                out.line('_t = _Z')
+                for i in range(len(items)):
+                    out.line(f'if o{i} is _AMT and a{i} is not None: _t = _cadd(_t, v{i})' if self.exact
+                             else f'if o{i} is _AMT and a{i} is not None: _t += v{i}')
             if facts:
+                entries = ', '.join(f'{it.name.text!r}: (o{i}, {value}{i})' if plain else
+                                    f'{it.name.text!r}: (o{i}, None if a{i} is None else v{i})'
+                                    for i, (_c, it) in enumerate(items))
                 out.line(f'return {{{entries}}}, _t')
             else:
+                entries = ', '.join(f'o{i}, {value}{i}' if plain else f'o{i}, None if a{i} is None else v{i}'
+                                    for i in range(len(items)))
                 from polc.compiler.python.fast import result_lines
                 for line in result_lines(entries):
                     out.line(line[4:])

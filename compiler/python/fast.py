@@ -107,80 +107,116 @@ def coerce_lines(inputs) -> list[str]:
              '_xround_fen, _DAYS, day_of as _day, LightResult as _LR, light as _light, '
              '_CURRENT, _SWAP, _DATE',
              '_FAST_NAMES = frozenset(INPUTS)',
+             '_NIN = len(INPUTS)',
              '_DEF = tuple(v[2] for v in INPUTS.values())',
              '_ENUM = tuple(frozenset(v[1]) for v in INPUTS.values())',
              '_WAN = 10000',
+             '_VD = {}                 # date text -> that date, within the validity',
              '',
              'def evaluate_json(facts, date, compiled=None, explain=False):',
              '    """JSON-style facts (checked here), a date and the policy -> a LightResult, or None:'
              ' the fast path of CompiledPolicy.evaluate."""',
-             '    if not _FAST_NAMES.issuperset(facts):',
-             '        return None',
-             '    g = facts.get']
-    money = [(v, name) for v, name, kind in inputs if kind == 'money']
-    if money:       # the usual case: every amount a plain string ("1234.56"), one match for them all
+             '    _chk = False             # whether some declared input was not given (or given as null)']
+    money = [(i, v, name) for i, (v, name, kind) in enumerate(inputs) if kind == 'money']
+    others = [(i, v, name, kind) for i, (v, name, kind) in enumerate(inputs) if kind != 'money']
+    for i, _v, _n, kind in others:
+        if kind == 'enum':
+            lines.insert(lines.index(''), f'_E{i} = _ENUM[{i}]')     # before the function
+    # the usual case: every input given, every amount a plain string ("1234.56"): one match for
+    # all the amounts, each value read from the dict by subscription
+    texts = [f'_m{j}' for j in range(len(money))]
+    lines += ['    try:',
+              *(f'        {t} = facts[{n!r}]' for t, (_i, _v, n) in zip(texts, money)),
+              *(f'        _x{i} = facts[{n!r}]' for i, _v, n, _k in others)]
+    if money:
         lines[2:2] = [f'_PM_ALL = _re_fast.compile({_plain_money_all(len(money))!r}).match']
-        lines += ['    try:',
-                  '        _mt = (' + ''.join(f'facts[{n!r}], ' for _v, n in money) + ')',
-                  '        _ms = ' + ''.join(f'type(_mt[{j}]) is ' for j in range(len(money)))
-                  + "str and _PM_ALL('\\x00'.join(_mt))",
-                  '    except KeyError:',
-                  '        _ms = None',
-                  '    if _ms:']
-        lines += [f'        {v} = _D(_mt[{j}])' for j, (v, _n) in enumerate(money)]
-    for i, (v, name, kind) in enumerate(inputs):
-        n = repr(name)
-        missing = ['    elif x is None:', f'        {v} = _DEF[{i}]', f'        if {v} is None: return None']
-        if kind == 'money':               # one at a time, as the runtime reads it
-            lines += ['    if not _ms:', *('    ' + line for line in _money_lines(v, n, missing))]
-            continue
-        lines.append(f'    x = g({n})')
-        if kind == 'percent':
-            lines += ['    if type(x) is str and (m := _PP(x)):',
-                      '        x = _D(m.group(1))',
-                      f'        {v} = (x if x else x.copy_abs()).scaleb(-2, _CX)',
-                      *missing,
-                      '    else:',
-                      f'        {v} = _percent(x)']
-        elif kind == 'int':
-            lines += ['    if type(x) is int and -1000000000000 <= x <= 1000000000000:',
-                      f'        {v} = x',
-                      *missing,
-                      '    else:',
-                      f'        {v} = _int(x)']
-        elif kind == 'bool':
-            lines += ['    if x is True or x is False:',
-                      f'        {v} = x',
-                      *missing,
-                      '    else:',
-                      f'        {v} = _bool(x)']
-        elif kind == 'enum':
-            lines += [f'    if type(x) is str and x in _ENUM[{i}]:',
-                      f'        {v} = x',
-                      *missing,
-                      '    else:',
-                      '        return None']
-        elif kind == 'date':
-            lines += ['    if False:', '        pass', *missing, '    else:', f'        {v} = _date(x)']
-        else:
-            lines += ['    if False:', '        pass', *missing, '    else:', '        return None']
+        joined = 'f"' + '\\x00'.join('{' + t + '}' for t in texts) + '"' if len(texts) > 1 else texts[0]
+        lines.append('        _ms = ' + ''.join(f'type({t}) is ' for t in texts) + f'str and _PM_ALL({joined})')
+    else:
+        lines.append('        _ms = True')
+    lines += ['    except KeyError:',
+              '        _ms = None',
+              '    if _ms:',
+              *(f'        {v} = _D({t}, _CX)' for t, (_i, v, _n) in zip(texts, money))]
+    for i, v, name, kind in others:
+        lines += [f'        x = _x{i}', *('    ' + line for line in _other_lines(i, v, kind))]
+    lines += ['    else:                   # one at a time, as the runtime reads them',
+              '        g = facts.get']
+    for i, v, name in money:
+        lines += ['    ' + line for line in _money_lines(v, repr(name), _missing(i, v))]
+    for i, v, name, kind in others:
+        lines += [f'        x = g({name!r})', *('    ' + line for line in _other_lines(i, v, kind))]
+    # no name other than the declared ones: when every one was given, counting the facts suffices
+    lines += ['    if (_chk or len(facts) != _NIN) and not _FAST_NAMES.issuperset(facts):',
+              '        return None']
     return lines
 
 
-def date_lines() -> list[str]:
-    """After the coercion: the evaluation date as ``evaluation_date`` reads it (a date given as
-    text read once per text; none given: today)."""
-    return ['    if type(date) is str:',
-            '        date = _DAYS.get(date) or _day(date)',
-            '    elif type(date) is not _DATE:',
-            '        date = _day(date)']
+def _other_lines(i, v, kind) -> list[str]:
+    """Input ``i`` (not an amount), its value in ``x``, read into ``v``."""
+    missing = _missing(i, v)
+    if kind == 'percent':
+        return ['    if type(x) is str and (m := _PP(x)):',
+                '        x = _D(m.group(1), _CX)',
+                f'        {v} = (x if x else x.copy_abs()).scaleb(-2, _CX)',
+                *missing,
+                '    else:',
+                f'        {v} = _percent(x)']
+    if kind == 'int':
+        return ['    if type(x) is int and -1000000000000 <= x <= 1000000000000:',
+                f'        {v} = x',
+                *missing,
+                '    else:',
+                f'        {v} = _int(x)']
+    if kind == 'bool':
+        return ['    if x is True or x is False:',
+                f'        {v} = x',
+                *missing,
+                '    else:',
+                f'        {v} = _bool(x)']
+    if kind == 'enum':
+        return [f'    if type(x) is str and x in _E{i}:',
+                f'        {v} = x',
+                *missing,
+                '    else:',
+                '        return None']
+    if kind == 'date':
+        return ['    if False:', '        pass', *missing, '    else:', f'        {v} = _date(x)']
+    return ['    if False:', '        pass', *missing, '    else:', '        return None']
+
+
+def _missing(i, v) -> list[str]:
+    """Lines reading the default of input ``i`` when it is not given (or given as null); None
+    (the full path) when it has none."""
+    return ['    elif x is None:', '        _chk = True', f'        {v} = _DEF[{i}]',
+            f'        if {v} is None: return None']
+
+
+def date_lines(outside: str) -> list[str]:
+    """After the coercion: the evaluation date as ``evaluation_date`` reads it (none given: today),
+    and the light result of no item when it is ``outside`` the validity (a test of ``date``, or
+    ''); a date given as text and within the validity is remembered, and needs no test again."""
+    lines = ['    if type(date) is str and (_d := _VD.get(date)) is not None:',
+             '        date = _d',
+             '    else:',
+             '        _s = date',
+             '        if type(date) is not _DATE:',
+             '            date = _day(date)']
+    if outside:
+        lines += [f'        if {outside}:',
+                  '            return _light(compiled, facts, date, explain, _NAMES, (_NA, None) * len(_NAMES), _Z)']
+    return lines + ['        if type(_s) is str:',
+                    '            if len(_VD) > 1024:',
+                    '                _VD.clear()',
+                    '            _VD[_s] = date']
 
 
 def result_lines(entries: str) -> list[str]:
-    """The end of ``evaluate_json``: the light result, built without a call to ``__init__``."""
+    """The end of ``evaluate_json``: the light result (``entries``: outcome, value, outcome, value …
+    in the order of ``_NAMES``), built without a call to ``__init__``."""
     return ['    r = _LR()',
             '    r._compiled = compiled; r._facts = facts.copy(); r.date = date; r._explain = explain',
-            f'    r._out = {{{entries}}}; r.total = _t; r._full = None',
+            f'    r._names = _NAMES; r._out = ({entries},); r.total = _t; r._full = None',
             '    return r']
 
 
@@ -211,10 +247,10 @@ def _money_lines(v, n, missing) -> list[str]:
     return [f'    x = g({n})',
             '    if type(x) is str:',
             '        if _PM(x):',
-            f'            {v} = _D(x)',
+            f'            {v} = _D(x, _CX)',
             '        else:',
             '            m = _PW(x)',
-            f'            {v} = _cmul(_D(m.group(1)), _WAN) if m else _money(x)',
+            f'            {v} = _cmul(_D(m.group(1), _CX), _WAN) if m else _money(x)',
             *missing,
             '    else:',
             f'        {v} = _money(x)']
@@ -252,13 +288,15 @@ def day_of(date) -> _dt.date:
     return day
 
 
-def light(compiled, facts, day, explain, out, total):
-    """A :class:`LightResult` (the generated code builds its own inline)."""
+def light(compiled, facts, day, explain, names, out, total):
+    """A :class:`LightResult` (the generated code builds its own inline): ``out`` holds outcome,
+    value, outcome, value … of the items ``names``."""
     r = LightResult()
     r._compiled = compiled
     r._facts = facts.copy()
     r.date = day
     r._explain = explain
+    r._names = names
     r._out = out
     r.total = total
     r._full = None
@@ -301,7 +339,7 @@ class LightResult:
     :class:`~polc.compiler.python.results.EvalResult` (explanations, groups, totals per kind,
     ``to_dict()`` …) comes from the full evaluation, run once on first use on (a copy of) the same
     facts: the very document the full path gives."""
-    __slots__ = ('_compiled', '_facts', 'date', '_explain', '_out', 'total', '_full', '_items')
+    __slots__ = ('_compiled', '_facts', 'date', '_explain', '_names', '_out', 'total', '_full', '_items')
     # made by :func:`light` or by the generated code (no ``__init__``: the slots are set one by one);
     # ``_full`` (the full result) is None until first needed, ``_items`` unset until first read
 
@@ -318,8 +356,9 @@ class LightResult:
         try:
             return self._items
         except AttributeError:
-            items = self._items = tuple(LightItem(self, i, n, o, v)
-                                         for i, (n, (o, v)) in enumerate(self._out.items()))
+            out = self._out
+            items = self._items = tuple(LightItem(self, i, n, out[2 * i], out[2 * i + 1])
+                                         for i, n in enumerate(self._names))
         return items
 
     def full(self):

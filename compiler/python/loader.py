@@ -40,7 +40,7 @@ class CompiledPolicy:
     python_source: str
     namespace: dict
     _calls: int = attrs.field(default=0, init=False, repr=False)
-    _fast: object = attrs.field(default=None, init=False, repr=False)   # (evaluate_json,) once built
+    _fast: object = attrs.field(default=None, init=False, repr=False)   # evaluate_json once built, () if none
 
     @property
     def policy(self):
@@ -94,7 +94,7 @@ class CompiledPolicy:
         if fast:
             if not strict and type(facts) is dict:
                 try:            # a LightResult, or None when these facts need the full path
-                    result = fast[0](facts, date, self, explain)
+                    result = fast(facts, date, self, explain)
                 except (ValueError, ArithmeticError):   # the full path reports it, in its own words
                     result = None
                 if result is not None:
@@ -118,7 +118,7 @@ class CompiledPolicy:
             try:
                 src = with_deep_stack(generate_typed, self.analysis.checked, self.analysis.source, True)
                 exec(compile(src, f'<polc-json:{self.analysis.file}>', 'exec'), ns)
-                self._fast = (ns['evaluate_json'],)
+                self._fast = ns['evaluate_json']
             except (RecursionError, MemoryError, SyntaxError):    # nested too deeply: the full path
                 self._fast = ()
         return self._fast
