@@ -150,7 +150,7 @@ class ItemGen(ExprGen):
             finally:
                 self.exact = False
             if not self.context_free:           # the body as _evaluate_json, called in the exact context
-                out.lines[head] = '_' + out.lines[head]
+                out.lines[head] = out.lines[head].replace('def evaluate_json(', 'def _evaluate_json(', 1)
                 out.line()
                 out.lines.extend(switching_lines())
             return
