@@ -39,6 +39,7 @@ class ExprGen:
         self.exact = False
         self.context_free = True
         self.typed = False          # writing the typed path (min of two without a call)
+        self.lazy: dict = {}        # input variable -> code reading it on first use (the fast path)
 
     # ---------------------------------------------------------------- helpers
     def t(self, node) -> str:
@@ -95,6 +96,11 @@ class ExprGen:
             return True
         self.context_free = False
         return False
+
+    def simple(self, code: str) -> bool:
+        """Whether code is a variable or a constant (an input read on first use included): cheap
+        to repeat, no side effect."""
+        return bool(_SIMPLE(code)) or code in self.lazy.values()
 
     def fmt(self, code: str, type_: str) -> str:
         return f'_R.fmt({code}, {type_!r})'
@@ -204,7 +210,7 @@ class ExprGen:
                                [en.value for en in e.entries])
             labels = '、'.join(f'{en.label}' for en in e.entries)
             index = self.pure(e.index)
-            if _SIMPLE(index):            # the common case inline: one dict lookup, no call
+            if self.simple(index):            # the common case inline: one dict lookup, no call
                 return f'({table}[{index}] if {index} in {table} else _R.pick_year({index}, {table}, {labels!r}))'
             return f'_R.pick_year({index}, {table}, {labels!r})'
         if isinstance(e, A.ByCategory):
@@ -217,7 +223,7 @@ class ExprGen:
             rec = self.pure(e.received) if e.received is not None else '_D(0)'
             base = self.pure(e.base)
             x = '_x' if self.exact else '_R.'      # award − received, in the exact context
-            if _SIMPLE(base):
+            if self.simple(base):
                 # the award of the last threshold reached (as _R.progressive), unrolled: no loop
                 chain = ' else '.join(f'{self.pure(s.award)} if {base} >= {self.pure(s.threshold)}'
                                       for s in reversed(e.steps)) + ' else None'
@@ -231,7 +237,8 @@ class ExprGen:
 
     def ref_pure(self, e: A.Ref) -> str:
         if e.name in self.input_var:
-            return self.input_var[e.name]
+            v = self.input_var[e.name]
+            return self.lazy.get(v, v)
         if e.name in self.define_fn:
             if self.exact:               # the full path's function: operators, the current context
                 self.context_free = False

@@ -135,9 +135,11 @@ class ItemGen(ExprGen):
         out.line('from decimal import ROUND_HALF_UP as _HUP')
         out.line()
         if json:
-            from polc.compiler.python.fast import coerce_lines, switching_lines
-            out.lines.extend(coerce_lines([(self.input_var[d.name.text], d.name.text, d.type.kind)
-                                           for d in self.p.inputs]))
+            from polc.compiler.python.fast import coerce_lines, lazy_money, switching_lines
+            inputs = [(self.input_var[d.name.text], d.name.text, d.type.kind) for d in self.p.inputs]
+            lazy = not self.p.defines           # (definitions read the facts' dict, every value in it)
+            out.lines.extend(coerce_lines(inputs, lazy))
+            self.lazy = lazy_money(inputs) if lazy else {}
             head = len(out.lines) - 1
             while not out.lines[head].startswith('def evaluate_json('):
                 head -= 1
@@ -148,7 +150,7 @@ class ItemGen(ExprGen):
             try:
                 self._typed_body(out, items, None)
             finally:
-                self.exact = False
+                self.exact, self.lazy = False, {}
             if not self.context_free:           # the body as _evaluate_json, called in the exact context
                 out.lines[head] = out.lines[head].replace('def evaluate_json(', 'def _evaluate_json(', 1)
                 out.line()
@@ -205,7 +207,7 @@ class ItemGen(ExprGen):
                     out.line(f'o{i} = _NA; a{i} = None')
                 out.line(f'if a{i} is not None:')          # round_fen, inline: half up, no -0.00, never < 0
                 with out.indent():
-                    out.line(f'a{i} = a{i}.quantize(_FENQ, _HUP{", _CX" if self.exact else ""})')
+                    out.line(f'a{i} = _qfen(a{i}, _FENQ)' if self.exact else f'a{i} = a{i}.quantize(_FENQ, _HUP)')
                     if plain:       # paid as computed; an amount of 0 is paid as 0 (as the runtime)
                         out.line(f'if a{i} <= _Z: a{i} = _Z')
                     else:

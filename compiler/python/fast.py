@@ -38,6 +38,9 @@ _FAST_CONTEXT = _R.CONTEXT.copy()        # the runtime's exact context, for this
 _CX = _FAST_CONTEXT
 # the operations of the generated code that depend on a context, in the exact one
 _cmul, _cadd, _csub, _cneg = _CX.multiply, _CX.add, _CX.subtract, _CX.minus
+_CXU = _CX.copy()
+_CXU.rounding = _decimal.ROUND_HALF_UP
+_qfen = _CXU.quantize         # _qfen(a, FEN) is a.quantize(FEN, ROUND_HALF_UP, CONTEXT)
 
 
 def _xdiv(a, b):
@@ -92,18 +95,20 @@ _money, _percent, _int, _bool, _date = (_exactly(f) for f in (
     _RF._coerce_money, _RF._coerce_percent, _RF._coerce_int, _RF._coerce_bool, _RF._coerce_date))
 
 
-def coerce_lines(inputs) -> list[str]:
+def coerce_lines(inputs, lazy: bool = False) -> list[str]:
     """Module lines and the head of ``evaluate_json(facts, date, compiled=None, explain=False)``
     (the typed path's body follows): every declared input (``inputs``: (variable, name, kind) in
     INPUTS order) checked and read into its variable, without depending on the current decimal
     context.  The head returns None when the facts need the full path (other spellings, unknown
     names, a missing required input, an enumeration value not as declared) and lets the runtime
     readers' ValueError/ArithmeticError out for bad values (the caller then takes the full path,
-    which reports them in its own words)."""
+    which reports them in its own words).  With ``lazy``, amounts read in the usual case are
+    left as text (their variable None, the text in ``_m0``, ``_m1`` …) for the body to read where
+    it first needs them (:func:`lazy_money`)."""
     lines = ['from polc.compiler.python.runtime_facts import _PLAIN_MONEY as _PM, _WAN_MONEY as _PW, '
              '_PLAIN_PERCENT as _PP',
              'from polc.compiler.python.fast import _re_fast, _money, _percent, _int, _bool, _date, '
-             '_CX, _cmul, _cadd, _csub, _cneg, _xdiv, _xfloor_div, _xprogressive_award, _xprogressive, '
+             '_CX, _qfen, _cmul, _cadd, _csub, _cneg, _xdiv, _xfloor_div, _xprogressive_award, _xprogressive, '
              '_xround_fen, _DAYS, day_of as _day, LightResult as _LR, light as _light, '
              '_CURRENT, _SWAP, _DATE',
              '_FAST_NAMES = frozenset(INPUTS)',
@@ -137,7 +142,8 @@ def coerce_lines(inputs) -> list[str]:
     lines += ['    except KeyError:',
               '        _ms = None',
               '    if _ms:',
-              *(f'        {v} = _D({t}, _CX)' for t, (_i, v, _n) in zip(texts, money))]
+              *(f'        {v} = None' if lazy else f'        {v} = _D({t}, _CX)'
+                for t, (_i, v, _n) in zip(texts, money))]
     for i, v, name, kind in others:
         lines += [f'        x = _x{i}', *('    ' + line for line in _other_lines(i, v, kind))]
     lines += ['    else:                   # one at a time, as the runtime reads them',
@@ -150,6 +156,13 @@ def coerce_lines(inputs) -> list[str]:
     lines += ['    if (_chk or len(facts) != _NIN) and not _FAST_NAMES.issuperset(facts):',
               '        return None']
     return lines
+
+
+def lazy_money(inputs) -> dict:
+    """For ``coerce_lines(inputs, lazy=True)``: variable of each amount -> the code that reads it
+    (the text checked plain, read on first use, once)."""
+    money = [v for v, _name, kind in inputs if kind == 'money']
+    return {v: f'({v} if {v} is not None else ({v} := _D(_m{j}, _CX)))' for j, v in enumerate(money)}
 
 
 def _other_lines(i, v, kind) -> list[str]:
