@@ -91,7 +91,8 @@ class ItemGen(ExprGen):
             out.line(f'{o} = _CEIL; {a} = {self.pure(am)}')
         else:
             out.line(f'{o} = _AMT; {a} = {self.pure(am)}')
-            self.paying.add(i)
+            if isinstance(i, int):          # (not a firm cap: c{i})
+                self.paying.add(i)
 
     def tier_condition(self, cond, known: set) -> str:
         """A tier's condition without the comparisons that earlier tiers already decided: after
@@ -230,7 +231,7 @@ class ItemGen(ExprGen):
                     out.line(f'if o{i} is _AMT and a{i} is not None: _t = {add if k else f"a{i}"}')
             else:
                 out.line('_t = _Z')
-                for i in range(len(items)):
+                for i in sorted(self.paying):      # (an item that is never an amount adds nothing)
                     out.line(f'if o{i} is _AMT and a{i} is not None: _t = _cadd(_t, v{i})' if self.exact
                              else f'if o{i} is _AMT and a{i} is not None: _t += v{i}')
             if facts:
