@@ -81,8 +81,8 @@ class ItemGen(ExprGen):
                 else:
                     out.line(f'{o} = _NA; {a} = None')
             return
-        simple = {A.CaseByCase: '_R.CASE_BY_CASE', A.Deferred: '_R.DEFERRED', A.NonCash: '_R.NON_CASH',
-                  A.NoAmount: '_R.NO_AMOUNT', A.ExplicitNA: '_NA'}
+        simple = {A.CaseByCase: '_CBC', A.Deferred: '_DEFR', A.NonCash: '_NONC', A.NoAmount: '_NOAM',
+                  A.ExplicitNA: '_NA'}
         if type(am) in simple:
             out.line(f'{o} = {simple[type(am)]}; {a} = None')
         elif isinstance(am, A.Ceiling):
@@ -132,6 +132,7 @@ class ItemGen(ExprGen):
         out.line(f'_NAMES = {names!r}')
         out.line('_START, _END = _R.validity_bounds(META)')
         out.line('_AMT, _CEIL, _NA = _R.AMOUNT, _R.CEILING, _R.NOT_APPLICABLE')
+        out.line('_CBC, _DEFR, _NONC, _NOAM = _R.CASE_BY_CASE, _R.DEFERRED, _R.NON_CASH, _R.NO_AMOUNT')
         out.line("_Z, _ZF, _FENQ = _D(0), _D('0.00'), _D('0.01')")
         out.line('from decimal import ROUND_HALF_UP as _HUP')
         out.line()
@@ -200,7 +201,7 @@ class ItemGen(ExprGen):
                         with out.indent():
                             self.fast_amount(out, it.amount, i)
                     elif it.amount is None:
-                        out.line(f'o{i} = _R.NO_AMOUNT; a{i} = None')
+                        out.line(f'o{i} = _NOAM; a{i} = None')
                     else:
                         self.fast_amount(out, it.amount, i)
                 out.line('except _R.Inapplicable:')
