@@ -2,6 +2,7 @@
 exactly what the full path gives: the same values read from every spelling of a fact, the same
 error messages for bad facts, the same amounts with and without explanations, the same document."""
 import datetime as dt
+import decimal
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -12,15 +13,20 @@ from hypothesis import strategies as st
 
 import polc
 import polc.testing
+from polc.compiler.python import fast as fast_module
 from polc.compiler.python.fast import LightResult, coerce_lines
 from polc.compiler.python.runtime import CONTEXT
-from polc.compiler.python.runtime_facts import FactsError, coerce_facts
+from polc.compiler.python.runtime_facts import _PLAIN_MONEY, FactsError, coerce_facts
 from polc.dsl.money import parse_money, parse_percent
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = sorted((ROOT / 'policies').glob('*.pol')) + [ROOT / 'bench' / 'clauses.pol',
                                                         ROOT / 'bench' / 'clauses2.pol',
-                                                        ROOT / 'tests' / 'data' / 'sample.pol']
+                                                        ROOT / 'tests' / 'data' / 'sample.pol',
+                                                        ROOT / 'tests' / 'data' / 'xiamen_one_project.pol']
+# the policies that have the fast path (the seed policies declare records: the full path)
+FAST = [ROOT / 'bench' / 'clauses.pol', ROOT / 'bench' / 'clauses2.pol', ROOT / 'tests' / 'data' / 'sample.pol',
+        ROOT / 'tests' / 'data' / 'xiamen_one_project.pol']
 SETTINGS = dict(deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -272,3 +278,119 @@ def test_amounts_read_together_as_the_full_path_reads_them(amounts):
         assert [(i.outcome, i.paid, i.ceiling) for i in fast.items] == [
             ('ceiling', 0, Decimal('300000.15')), ('not_applicable', 0, None), ('amount', Decimal(100000), None)]
         assert fast.total == Decimal(100000)
+
+
+SIGNALS = [decimal.Clamped, decimal.DivisionByZero, decimal.Inexact, decimal.Overflow, decimal.Rounded,
+           decimal.Subnormal, decimal.Underflow, decimal.InvalidOperation, decimal.FloatOperation]
+ROUNDINGS = [decimal.ROUND_DOWN, decimal.ROUND_HALF_UP, decimal.ROUND_HALF_EVEN, decimal.ROUND_CEILING,
+             decimal.ROUND_FLOOR, decimal.ROUND_UP, decimal.ROUND_HALF_DOWN, decimal.ROUND_05UP]
+CALLER_CONTEXTS = st.builds(
+    lambda prec, rounding, emax, traps, clamp: decimal.Context(prec=prec, rounding=rounding, Emin=-emax, Emax=emax,
+                                                               traps=traps, flags=[], clamp=clamp),
+    st.integers(1, 30), st.sampled_from(ROUNDINGS), st.integers(1, 40), st.lists(st.sampled_from(SIGNALS)),
+    st.integers(0, 1))
+
+
+@pytest.mark.parametrize('path', FAST, ids=lambda p: p.stem)
+def test_the_callers_decimal_context_changes_nothing(path):
+    """Whatever decimal context the caller has made current (a precision of 1, any rounding, a tiny
+    exponent range, Inexact or Rounded trapped), the fast path gives what it gives in the default
+    context, takes the fast path just as often, sets no flag of the caller's context and leaves it
+    current."""
+    compiled = _warm(polc.load(path))
+
+    @settings(max_examples=120, **SETTINGS)
+    @given(facts=polc.testing.facts(compiled), date=polc.testing.dates(compiled), spelling=st.integers(0, 2),
+           as_text=st.booleans(), caller=CALLER_CONTEXTS)
+    def check(facts, date, spelling, as_text, caller):
+        facts = _json_style(compiled, facts, spelling)
+        when = date.isoformat() if as_text else date
+        expected = compiled.evaluate(facts, date=when, explain=False)
+        with decimal.localcontext(caller) as current:
+            got = compiled.evaluate(facts, date=when, explain=False)
+            assert decimal.getcontext() is current
+            assert not [s for s in SIGNALS if current.flags[s]], current.flags
+            assert isinstance(got, LightResult) == isinstance(expected, LightResult)
+            assert _view(got) == _view(expected)
+        assert _view(expected) == _view(compiled.evaluate_full(facts, date=date, explain=False))
+
+    check()
+
+
+def test_the_fast_path_is_taken_and_context_free_for_the_benchmark_clauses():
+    """Both clause sets are written without a switch of the decimal context (the one place that
+    does switch, a policy with definitions, still gives the full path's amounts: the test above)."""
+    for name in ('clauses.pol', 'clauses2.pol'):
+        compiled = _warm(polc.load(ROOT / 'bench' / name))
+        assert compiled._fast.__code__.co_name == 'evaluate_json'
+        assert '_evaluate_json' not in compiled.namespace
+    sample = _warm(polc.load(ROOT / 'tests' / 'data' / 'sample.pol'))
+    assert '_evaluate_json' in sample.namespace          # 定义 (definitions): in the exact context
+
+
+MONEY_FIELDS = st.lists(
+    st.one_of(st.text('0123456789', min_size=1, max_size=23),
+              st.builds(lambda a, b: a + '.' + b, st.text('0123456789', max_size=22), st.text('0123456789', max_size=3)),
+              st.text('0123456789.\x00 _eE+-１٣', max_size=8)),
+    min_size=1, max_size=5)
+
+
+@settings(max_examples=3000, **SETTINGS)
+@given(fields=MONEY_FIELDS)
+def test_all_amounts_in_one_match_is_each_amount_plain(fields):
+    """The one match over every amount (joined by NUL) holds exactly when each amount is a plain
+    spelling as runtime_facts._PLAIN_MONEY reads it."""
+    import re
+    match = re.compile(fast_module._plain_money_all(len(fields))).match
+    assert bool(match('\x00'.join(fields))) == all(_PLAIN_MONEY(f) for f in fields), fields
+
+
+NAMES = ['年度营业收入', '算力服务费用', '首版次软件首年度销售收入', '年度算力服务费', '主体类型',
+         '首版次软件国内领先', '享受年度']
+OTHER_NAMES = ['年度營業收入', '未知事实', '享受年度 ', '']
+
+
+@settings(max_examples=400, **SETTINGS)
+@given(given_names=st.lists(st.sampled_from(NAMES), unique=True), nulls=st.sets(st.sampled_from(NAMES)),
+       others=st.lists(st.sampled_from(OTHER_NAMES), unique=True, max_size=2))
+def test_a_name_not_declared_always_takes_the_full_path(given_names, nulls, others):
+    """Every declared input given, some left out, some null, with or without names that are not
+    declared (another script, a typo, as many as were left out): the fast path answers only when
+    every name is declared, and then exactly as the full path."""
+    compiled = _warm(polc.load(ROOT / 'bench' / 'clauses2.pol'))
+    values = {'年度营业收入': '500000000', '算力服务费用': '1000000.5', '首版次软件首年度销售收入': '2000000',
+              '年度算力服务费': '200000', '主体类型': '企业', '首版次软件国内领先': True, '享受年度': 2}
+    facts = {n: (None if n in nulls else values[n]) for n in given_names}
+    facts.update({n: '1' for n in others})
+    try:
+        full = compiled.evaluate_full(facts, '2025-06-01', explain=False)
+    except FactsError as exc:
+        with pytest.raises(FactsError) as fast_exc:
+            compiled.evaluate(facts, '2025-06-01', explain=False)
+        assert fast_exc.value.problems == exc.problems
+        return
+    fast = compiled.evaluate(facts, '2025-06-01', explain=False)
+    if others:
+        assert not isinstance(fast, LightResult)
+    else:
+        assert isinstance(fast, LightResult)
+    assert _view(fast) == _view(full)
+    assert fast.to_dict() == full.to_dict()
+
+
+def test_date_texts_are_remembered_only_within_the_validity():
+    compiled = _warm(polc.load(ROOT / 'bench' / 'clauses2.pol'))      # 2025-04-21 to 2027-12-31
+    facts = {'年度算力服务费': '200000', '享受年度': 1}
+    # 漳州（二）: 200000 in 10万–30万, first year 50% = 100000.00
+    for _ in range(2):
+        before = compiled.evaluate(facts, '2025-04-20', explain=False)
+        inside = compiled.evaluate(facts, '2025-04-21', explain=False)
+        after = compiled.evaluate(facts, '2028-01-01', explain=False)
+        assert (before.valid, before.total, before.date) == (False, 0, dt.date(2025, 4, 20))
+        assert [i.outcome for i in before.items] == ['not_applicable'] * 3
+        assert (inside.valid, inside.total, inside.date) == (True, Decimal('100000.00'), dt.date(2025, 4, 21))
+        assert (after.valid, after.total) == (False, 0)
+        assert before.to_dict() == compiled.evaluate_full(facts, '2025-04-20', explain=False).to_dict()
+    assert set(compiled.namespace['_VD']) == {'2025-04-21'}
+    with pytest.raises(FactsError):
+        compiled.evaluate(facts, '2025-13-01', explain=False)

@@ -16,6 +16,9 @@ _OP_TEXT = {'+': ' + ', '-': ' − ', '*': ' × ', '/': ' ÷ '}
 
 
 _SIMPLE = re.compile(r'_[vK][0-9]+').fullmatch     # a variable or a constant
+_EXACT_OP = {'+': '_cadd', '-': '_csub', '*': '_cmul'}   # polc.compiler.python.fast
+_NUMERIC = ('money', 'percent', 'number', 'int')
+EXACT_TERMS = 40            # a longer sum or product is written with operators (flat), in a switched context
 
 
 class ExprGen:
@@ -31,6 +34,12 @@ class ExprGen:
         self.define_fn = {d.name.text: f'_def{i}' for i, d in enumerate(self.p.defines)}
         self.tmp = 0
         self.rates_are_maxima = bool(self.p.header_value('rates_are_maxima', False))
+        # exact: arithmetic written with the exact context named (the fast path of evaluate);
+        # context_free: nothing written so far needs the exact context to be the current one
+        self.exact = False
+        self.context_free = True
+        self.typed = False          # writing the typed path (min of two without a call)
+        self.lazy: dict = {}        # input variable -> code reading it on first use (the fast path)
 
     # ---------------------------------------------------------------- helpers
     def t(self, node) -> str:
@@ -73,6 +82,26 @@ class ExprGen:
             return ''
         return ' '.join(self.source[s.start:s.end].split())
 
+    def is_int(self, node) -> bool:
+        """Whether a value is a Python int when the policy runs (an integer input, a whole
+        number literal, arithmetic of those): exact with operators, in any context."""
+        return self.c.type_of(node) == 'int' or (isinstance(node, A.Number) and node.is_int)
+
+    def exact_operands(self, *nodes) -> bool:
+        """In exact mode: whether an operation on ``nodes`` is written with the exact context
+        named (else, in exact mode, the code is marked as needing it current)."""
+        if not self.exact:
+            return False
+        if all(self.c.type_of(n) in _NUMERIC or isinstance(n, A.Number) for n in nodes):
+            return True
+        self.context_free = False
+        return False
+
+    def simple(self, code: str) -> bool:
+        """Whether code is a variable or a constant (an input read on first use included): cheap
+        to repeat, no side effect."""
+        return bool(_SIMPLE(code)) or code in self.lazy.values()
+
     def fmt(self, code: str, type_: str) -> str:
         return f'_R.fmt({code}, {type_!r})'
 
@@ -103,6 +132,8 @@ class ExprGen:
         if isinstance(e, A.Ref):
             return self.ref_pure(e)
         if isinstance(e, A.Neg):
+            if not self.is_int(e.operand) and self.exact_operands(e.operand):
+                return f'_cneg({self.pure(e.operand)})'
             return f'(-{self.pure(e.operand)})'
         if isinstance(e, A.BinOp) and e.op != '/':
             # a left-nested chain a + b - c … is written flat, so long sums stay within
@@ -112,12 +143,25 @@ class ExprGen:
             while isinstance(node, A.BinOp) and node.op in ops:
                 terms.append((node.op, node.right))
                 node = node.left
+            if self.exact and len(terms) <= EXACT_TERMS and self.exact_operands(node, *(r for _o, r in terms)):
+                text, whole = self.pure(node), self.is_int(node)
+                for op, right in reversed(terms):      # _cadd(_cmul(a, b), c): exact, any context
+                    if whole and self.is_int(right):
+                        text = f'({text} {op} {self.pure(right)})'
+                    else:
+                        text, whole = f'{_EXACT_OP[op]}({text}, {self.pure(right)})', False
+                return text
+            if self.exact and not all(self.is_int(n) for n in (node, *(r for _o, r in terms))):
+                self.context_free = False
             text = self.pure(node)
             for op, right in reversed(terms):
                 text += f' {op} {self.pure(right)}'
             return f'({text})'
         if isinstance(e, A.BinOp):
-            return f'_R.div({self.pure(e.left)}, {self.pure(e.right)})'
+            if self.is_int(e.left) and self.is_int(e.right):     # int / int: no context involved
+                return f'_R.div({self.pure(e.left)}, {self.pure(e.right)})'
+            div = '_xdiv' if self.exact_operands(e.left, e.right) else '_R.div'
+            return f'{div}({self.pure(e.left)}, {self.pure(e.right)})'
         if isinstance(e, A.Compare):
             return f'({self.pure(e.left)}{_CMP[e.op]}{self.pure(e.right)})'
         if isinstance(e, A.Range):
@@ -146,8 +190,18 @@ class ExprGen:
         if isinstance(e, A.Not):
             return f'(not {self.pure(e.operand)})'
         if isinstance(e, A.Cap):
+            if self.typed:          # min(a, b), inline: b only when b < a
+                a, value = self.new_tmp(), self.pure(e.value)
+                limit = self.pure(e.limit)
+                if _SIMPLE(limit):
+                    return f'({limit} if ({a} := {value}) > {limit} else {a})'
+                b = self.new_tmp()
+                return f'({b} if ({a} := {value}) > ({b} := {limit}) else {a})'
             return f'min({self.pure(e.value)}, {self.pure(e.limit)})'
         if isinstance(e, A.PerStep):
+            if self.exact_operands(e.base, e.step, e.award):
+                steps = '_xfloor_div' if e.full_steps else '_xdiv'
+                return f'_cmul({steps}({self.pure(e.base)}, {self.pure(e.step)}), {self.pure(e.award)})'
             if e.full_steps:
                 return f'(_R.floor_div({self.pure(e.base)}, {self.pure(e.step)}) * {self.pure(e.award)})'
             return f'(_R.div({self.pure(e.base)}, {self.pure(e.step)}) * {self.pure(e.award)})'
@@ -156,7 +210,7 @@ class ExprGen:
                                [en.value for en in e.entries])
             labels = '、'.join(f'{en.label}' for en in e.entries)
             index = self.pure(e.index)
-            if _SIMPLE(index):            # the common case inline: one dict lookup, no call
+            if self.simple(index):            # the common case inline: one dict lookup, no call
                 return f'({table}[{index}] if {index} in {table} else _R.pick_year({index}, {table}, {labels!r}))'
             return f'_R.pick_year({index}, {table}, {labels!r})'
         if isinstance(e, A.ByCategory):
@@ -168,12 +222,13 @@ class ExprGen:
             aw = ', '.join(self.pure(s.award) for s in e.steps)
             rec = self.pure(e.received) if e.received is not None else '_D(0)'
             base = self.pure(e.base)
-            if _SIMPLE(base):
+            x = '_x' if self.exact else '_R.'      # award − received, in the exact context
+            if self.simple(base):
                 # the award of the last threshold reached (as _R.progressive), unrolled: no loop
                 chain = ' else '.join(f'{self.pure(s.award)} if {base} >= {self.pure(s.threshold)}'
                                       for s in reversed(e.steps)) + ' else None'
-                return f'_R.progressive_award(({chain}), {rec}, {self.pure(e.steps[0].threshold)})'
-            return f'_R.progressive({base}, ({th},), ({aw},), {rec})'
+                return f'{x}progressive_award(({chain}), {rec}, {self.pure(e.steps[0].threshold)})'
+            return f'{x}progressive({base}, ({th},), ({aw},), {rec})'
         if isinstance(e, A.MaxOf):
             return 'max(' + ', '.join(self.pure(v) for v in e.values) + ')'
         if isinstance(e, A.MinOf):
@@ -182,8 +237,11 @@ class ExprGen:
 
     def ref_pure(self, e: A.Ref) -> str:
         if e.name in self.input_var:
-            return self.input_var[e.name]
+            v = self.input_var[e.name]
+            return self.lazy.get(v, v)
         if e.name in self.define_fn:
+            if self.exact:               # the full path's function: operators, the current context
+                self.context_free = False
             return f'{self.define_fn[e.name]}(F, False, None)'
         return repr(e.name)          # an enumeration value
 

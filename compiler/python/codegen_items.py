@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from polc.dsl import ast as A
 from polc.compiler.python.emitter import Emitter
-from polc.compiler.python.codegen_exprs import ExprGen
+from polc.compiler.python.codegen_exprs import EXACT_TERMS, ExprGen
 from polc.compiler.python.runtime import validity_bounds
 
 
@@ -81,8 +81,8 @@ class ItemGen(ExprGen):
                 else:
                     out.line(f'{o} = _NA; {a} = None')
             return
-        simple = {A.CaseByCase: '_R.CASE_BY_CASE', A.Deferred: '_R.DEFERRED', A.NonCash: '_R.NON_CASH',
-                  A.NoAmount: '_R.NO_AMOUNT', A.ExplicitNA: '_NA'}
+        simple = {A.CaseByCase: '_CBC', A.Deferred: '_DEFR', A.NonCash: '_NONC', A.NoAmount: '_NOAM',
+                  A.ExplicitNA: '_NA'}
         if type(am) in simple:
             out.line(f'{o} = {simple[type(am)]}; {a} = None')
         elif isinstance(am, A.Ceiling):
@@ -91,6 +91,8 @@ class ItemGen(ExprGen):
             out.line(f'{o} = _CEIL; {a} = {self.pure(am)}')
         else:
             out.line(f'{o} = _AMT; {a} = {self.pure(am)}')
+            if isinstance(i, int):          # (not a firm cap: c{i})
+                self.paying.add(i)
 
     def tier_condition(self, cond, known: set) -> str:
         """A tier's condition without the comparisons that earlier tiers already decided: after
@@ -118,7 +120,11 @@ class ItemGen(ExprGen):
         """``evaluate_typed(F, date)``; with ``json``, ``evaluate_json(facts, date)`` instead: the
         same body after generated coercion of JSON-style facts (polc.compiler.python.fast)."""
         before = len(self.const_lines)
-        self._typed_function(out, items, json)
+        self.typed = True
+        try:
+            self._typed_function(out, items, json)
+        finally:
+            self.typed = False
         self.typed_new_consts = len(self.const_lines) - before
 
     def _typed_function(self, out: Emitter, items, json: bool = False) -> None:
@@ -126,17 +132,31 @@ class ItemGen(ExprGen):
         out.line(f'_NAMES = {names!r}')
         out.line('_START, _END = _R.validity_bounds(META)')
         out.line('_AMT, _CEIL, _NA = _R.AMOUNT, _R.CEILING, _R.NOT_APPLICABLE')
+        out.line('_CBC, _DEFR, _NONC, _NOAM = _R.CASE_BY_CASE, _R.DEFERRED, _R.NON_CASH, _R.NO_AMOUNT')
         out.line("_Z, _ZF, _FENQ = _D(0), _D('0.00'), _D('0.01')")
         out.line('from decimal import ROUND_HALF_UP as _HUP')
         out.line()
         if json:
-            from polc.compiler.python.fast import coerce_lines
-            out.lines.extend(coerce_lines([(self.input_var[d.name.text], d.name.text, d.type.kind)
-                                           for d in self.p.inputs]))
+            from polc.compiler.python.fast import coerce_lines, lazy_money, switching_lines
+            inputs = [(self.input_var[d.name.text], d.name.text, d.type.kind) for d in self.p.inputs]
+            lazy = not self.p.defines           # (definitions read the facts' dict, every value in it)
+            out.lines.extend(coerce_lines(inputs, lazy))
+            self.lazy = lazy_money(inputs) if lazy else {}
+            head = len(out.lines) - 1
+            while not out.lines[head].startswith('def evaluate_json('):
+                head -= 1
             if self.p.defines:                  # definitions are functions of the facts' dict
                 out.line('    F = {' + ', '.join(f'{d.name.text!r}: {self.input_var[d.name.text]}'
                                                 for d in self.p.inputs) + '}')
-            self._typed_body(out, items, None)
+            self.exact, self.context_free = True, True
+            try:
+                self._typed_body(out, items, None)
+            finally:
+                self.exact, self.lazy = False, {}
+            if not self.context_free:           # the body as _evaluate_json, called in the exact context
+                out.lines[head] = out.lines[head].replace('def evaluate_json(', 'def _evaluate_json(', 1)
+                out.line()
+                out.lines.extend(switching_lines())
             return
         out.line('def evaluate_typed(F, date):')
         with out.indent():
@@ -151,10 +171,17 @@ class ItemGen(ExprGen):
             start, end = validity_bounds({k: self.p.header_value(k) for k in ('issued', 'effective', 'expiry',
                                                                                'duration')})
             test = ' or '.join(t for t, bound in (('date < _START', start), ('date > _END', end)) if bound)
-            if test:                       # only the ends the policy states are compared
+            if not facts:                  # the fast path of evaluate: the date read here
+                from polc.compiler.python.fast import date_lines
+                for line in date_lines(test):
+                    out.line(line[4:])
+            elif test:                     # only the ends the policy states are compared
                 out.line(f'if {test}:')
                 with out.indent():
                     out.line('return {n: (_NA, None) for n in _NAMES}, _Z')
+            # no groups and no cap per firm: each item is paid as it is computed
+            plain = not self.p.groups and not any(it.firm_cap is not None for _c, it in items)
+            self.paying = set()             # the items whose outcome can be an amount
             used = []
             for _c, it in items:
                 for n in self.used_inputs(it):
@@ -174,7 +201,7 @@ class ItemGen(ExprGen):
                         with out.indent():
                             self.fast_amount(out, it.amount, i)
                     elif it.amount is None:
-                        out.line(f'o{i} = _R.NO_AMOUNT; a{i} = None')
+                        out.line(f'o{i} = _NOAM; a{i} = None')
                     else:
                         self.fast_amount(out, it.amount, i)
                 out.line('except _R.Inapplicable:')
@@ -182,18 +209,43 @@ class ItemGen(ExprGen):
                     out.line(f'o{i} = _NA; a{i} = None')
                 out.line(f'if a{i} is not None:')          # round_fen, inline: half up, no -0.00, never < 0
                 with out.indent():
-                    out.line(f'a{i} = a{i}.quantize(_FENQ, _HUP)')
-                    out.line(f'if a{i} <= 0: a{i} = _Z if a{i} < 0 else _ZF')
-            self.typed_groups(out, items)
-            for i in range(len(items)):     # as the runtime: an amount of 0 kept as computed is paid as 0
-                out.line(f'if v{i} is a{i} and not v{i}: v{i} = _Z')
-            out.line('_t = _Z')
-            for i in range(len(items)):
-                out.line(f'if o{i} is _AMT: _t += v{i}')
-            entries = ', '.join(
-                f'{it.name.text!r}: (o{i}, None if a{i} is None else v{i})'
-                for i, (_c, it) in enumerate(items))
-            out.line(f'return {{{entries}}}, _t')
+                    out.line(f'a{i} = _qfen(a{i}, _FENQ)' if self.exact else f'a{i} = a{i}.quantize(_FENQ, _HUP)')
+                    if plain:       # paid as computed; an amount of 0 is paid as 0 (as the runtime)
+                        out.line(f'if a{i} <= _Z: a{i} = _Z')
+                    else:
+                        out.line(f'if a{i} <= _Z: a{i} = _Z if a{i} < _Z else _ZF')
+            if plain:
+                value = 'a'
+            else:
+                value = 'v'
+                self.typed_groups(out, items)
+                for i in range(len(items)):     # as the runtime: an amount of 0 kept as computed is paid as 0
+                    out.line(f'if v{i} is a{i} and not v{i}: v{i} = _Z')
+            if plain:
+                # each amount is rounded to the fen (or is 0): 0 + a is a, digit for digit, so the
+                # first amount is the total as it stands, and only further amounts are added
+                paying = sorted(self.paying)
+                out.line('_t = _Z' if len(paying) != 1 else
+                         f'_t = a{paying[0]} if o{paying[0]} is _AMT and a{paying[0]} is not None else _Z')
+                for k, i in enumerate(paying if len(paying) > 1 else ()):
+                    add = f'_cadd(_t, a{i})' if self.exact else f'_t + a{i}'
+                    out.line(f'if o{i} is _AMT and a{i} is not None: _t = {add if k else f"a{i}"}')
+            else:
+                out.line('_t = _Z')
+                for i in sorted(self.paying):      # (an item that is never an amount adds nothing)
+                    out.line(f'if o{i} is _AMT and a{i} is not None: _t = _cadd(_t, v{i})' if self.exact
+                             else f'if o{i} is _AMT and a{i} is not None: _t += v{i}')
+            if facts:
+                entries = ', '.join(f'{it.name.text!r}: (o{i}, {value}{i})' if plain else
+                                    f'{it.name.text!r}: (o{i}, None if a{i} is None else v{i})'
+                                    for i, (_c, it) in enumerate(items))
+                out.line(f'return {{{entries}}}, _t')
+            else:
+                entries = ', '.join(f'o{i}, {value}{i}' if plain else f'o{i}, None if a{i} is None else v{i}'
+                                    for i in range(len(items)))
+                from polc.compiler.python.fast import result_lines
+                for line in result_lines(entries):
+                    out.line(line[4:])
 
     def typed_groups(self, out: Emitter, items) -> None:
         """Straight-line code for 就高 and 合计…最高 (the runtime's _apply_groups, unrolled).
@@ -234,7 +286,7 @@ class ItemGen(ExprGen):
                 out.line(f'if {k} != {v}:')
                 with out.indent():
                     reduce(mm.text, k)
-                out.line(f'{remaining} -= {k}')
+                out.line(f'{remaining} = _csub({remaining}, {k})' if self.exact else f'{remaining} -= {k}')
 
         def firm_caps():
             # flat facts are one record: the applicant's cap bounds the item (after 就高 per record)
@@ -247,10 +299,10 @@ class ItemGen(ExprGen):
                     out.line(f'ac{i} = None')
                 out.line(f'if ac{i} is not None and (oc{i} is _R.AMOUNT or oc{i} is _R.CEILING):')
                 with out.indent():
-                    out.line(f'ac{i} = _R.round_fen(ac{i})')
+                    out.line(f'ac{i} = {"_xround_fen" if self.exact else "_R.round_fen"}(ac{i})')
                     out.line(f'if v{i} > ac{i}: v{i} = ac{i}')
             for g in per:      # a 就高 per record keeps what is left of its members
-                out.line(f'g{gindex[g.name.text]} = ' + ' + '.join(val(m.text) for m in g.members))
+                out.line(f'g{gindex[g.name.text]} = ' + self.sum_code([val(m.text) for m in g.members]))
 
         ordered = group_order(self.p)
         per = [g for g in ordered if g.per_record]
@@ -272,7 +324,7 @@ class ItemGen(ExprGen):
             else:
                 cap = self.pure(g.cap)
                 t = self.new_tmp()
-                out.line(f'{t} = ' + ' + '.join(val(m) for m in members))
+                out.line(f'{t} = ' + self.sum_code([val(m) for m in members]))
                 out.line(f'if {t} > {cap}:')
                 with out.indent():
                     r = self.new_tmp()
@@ -282,6 +334,18 @@ class ItemGen(ExprGen):
                 out.line('else:')
                 with out.indent():
                     out.line(f'g{j} = {t}')
+
+    def sum_code(self, terms: list[str]) -> str:
+        """Code of the sum of amounts (in exact mode with the exact context named)."""
+        if not self.exact or len(terms) < 2:
+            return ' + '.join(terms)
+        if len(terms) > EXACT_TERMS:
+            self.context_free = False
+            return ' + '.join(terms)
+        text = terms[0]
+        for t in terms[1:]:
+            text = f'_cadd({text}, {t})'
+        return text
 
     # ---------------------------------------------------------------- functions
     def used_inputs(self, node) -> list[str]:

@@ -17,7 +17,6 @@ from polc.dsl.script import fold as _fold
 
 runtime.set_fold(_fold)     # polc's runtime folds any mix of simplified and traditional spellings
 from polc.compiler.python.results import EvalResult, document_of, from_runtime
-from polc.compiler.python.fast import evaluate_fast
 
 _FAST_AFTER = 2         # the fast path is compiled on a policy's second evaluation
 
@@ -41,7 +40,7 @@ class CompiledPolicy:
     python_source: str
     namespace: dict
     _calls: int = attrs.field(default=0, init=False, repr=False)
-    _fast: object = attrs.field(default=None, init=False, repr=False)   # (evaluate_json,) once built
+    _fast: object = attrs.field(default=None, init=False, repr=False)   # evaluate_json once built, () if none
 
     @property
     def policy(self):
@@ -94,7 +93,10 @@ class CompiledPolicy:
         fast = self._fast
         if fast:
             if not strict and type(facts) is dict:
-                result = evaluate_fast(self, fast[0], facts, date, explain)
+                try:            # a LightResult, or None when these facts need the full path
+                    result = fast(facts, date, self, explain)
+                except (ValueError, ArithmeticError):   # the full path reports it, in its own words
+                    result = None
                 if result is not None:
                     return result
         elif fast is None and self._calls < _FAST_AFTER:
@@ -116,7 +118,7 @@ class CompiledPolicy:
             try:
                 src = with_deep_stack(generate_typed, self.analysis.checked, self.analysis.source, True)
                 exec(compile(src, f'<polc-json:{self.analysis.file}>', 'exec'), ns)
-                self._fast = (ns['evaluate_json'],)
+                self._fast = ns['evaluate_json']
             except (RecursionError, MemoryError, SyntaxError):    # nested too deeply: the full path
                 self._fast = ()
         return self._fast
