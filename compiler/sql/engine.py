@@ -28,8 +28,20 @@ __all__ = ['run_duckdb', 'load_typed', 'duckdb_errors']
 
 # DuckDB's memory for one run: beyond it, tables kept for quotas and pools, sorts and joins spill
 # to a private temporary directory (removed after the run), so memory stays bounded whatever the
-# table's size; POLC_DUCKDB_MEMORY (e.g. "4GB") changes it
-MEMORY_LIMIT = '1GB'
+# table's size: a quarter of the machine's memory, at least 1 GiB (DuckDB's own default is 80%);
+# POLC_DUCKDB_MEMORY (e.g. "4GB") changes it
+
+
+def _memory_limit() -> str:
+    import os
+    given = os.environ.get('POLC_DUCKDB_MEMORY')
+    if given:
+        return given
+    try:
+        total = os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+    except (ValueError, OSError, AttributeError):
+        total = 0
+    return f'{max(total // 4 // 2 ** 20, 1024)}MiB'
 
 
 @contextlib.contextmanager
@@ -43,7 +55,7 @@ def _connect():
     import shutil
     import tempfile
     spill = tempfile.mkdtemp(prefix='polc-duckdb-')
-    limit = os.environ.get('POLC_DUCKDB_MEMORY') or MEMORY_LIMIT
+    limit = _memory_limit()
     try:
         try:
             con = duckdb.connect(config={'memory_limit': limit, 'temp_directory': spill})
@@ -137,9 +149,8 @@ def duckdb_errors(duckdb, in_path: str, out_path: str):
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
         raise BatchError(f'{in_path}：表格格式错误（{_first_line(exc)}）') from None
     except duckdb.OutOfMemoryException as exc:
-        import os
         raise BatchError(f'{in_path}：SQL 引擎内存不足（{_first_line(exc)}；上限 '
-                         f'{os.environ.get("POLC_DUCKDB_MEMORY") or MEMORY_LIMIT}）；可用环境变量 POLC_DUCKDB_MEMORY '
+                         f'{_memory_limit()}）；可用环境变量 POLC_DUCKDB_MEMORY '
                          f'调高（如 4GB），或用 --engine python（逐行，内存不随行数增长）', 'E-IO') from None
     except duckdb.OutOfRangeException as exc:
         raise BatchError(f'{in_path}：数值超出 SQL 引擎 DECIMAL(38) 的范围（{_first_line(exc)}）；'
