@@ -231,7 +231,7 @@ def test_tables_take_flat_rows(policy, tmp_path, engine):
         csv.writer(f).writerows(ROWS)
     out = tmp_path / f'out_{engine}.csv'
     polc.evaluate_table(policy, str(src), str(out), date=DATE, engine=engine)
-    rows = list(csv.DictReader(open(out, encoding='utf-8')))
+    rows = list(csv.DictReader(Path(out).read_text(encoding='utf-8').splitlines()))
     assert [r['应得合计（削减前）'] for r in rows] == ['800000.00', '1300000.00', '600000.00']   # has a quota
     assert rows[1]['算力补助.金额'] == '0.00'            # set aside by 就高 in the (one) project
 

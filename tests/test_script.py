@@ -125,7 +125,7 @@ def test_table_headers_and_values_in_the_other_script(tmp_path, engine):
                                  '--date', '2025-06-01', '--engine', engine])
     assert r.exit_code == 0, r.output
     import csv
-    rows = {x['编号']: x for x in csv.DictReader(open(out, encoding='utf-8'))}
+    rows = {x['编号']: x for x in csv.DictReader(Path(out).read_text(encoding='utf-8').splitlines())}
     # A: 5亿 → 40% of 100万 = 40万; B: 20亿 (≥10亿) → 30% of 100万 = 30万
     assert rows['A']['企業算力券.金额'] == '400000.00' and rows['B']['企業算力券.金额'] == '300000.00'
 

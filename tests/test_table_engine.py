@@ -190,7 +190,7 @@ def test_the_default_falls_back_to_the_per_row_engine_with_a_notice(tmp_path):
                              '--engine', 'python'])
     assert r2.exit_code == 0 and r2.stderr == ''
     assert (tmp_path / 'a.csv').read_bytes() == (tmp_path / 'b.csv').read_bytes()
-    rows = list(csv.DictReader(open(tmp_path / 'a.csv', encoding='utf-8')))
+    rows = list(csv.DictReader((tmp_path / 'a.csv').read_text(encoding='utf-8').splitlines()))
     assert [r['人均补助.金额'] for r in rows] == ['25000.00', '1.00']     # 1000万 ÷ 4 × 1%; 300 ÷ 3 × 1%
     r3 = runner.invoke(cli, ['eval', str(pol), '--facts', str(src), '--out', str(tmp_path / 'c.csv'),
                              '--engine', 'duckdb'])
