@@ -23,11 +23,19 @@ _SQL_FORMATS = ('csv', 'parquet')
 
 
 def choose_engine(compiled, engine: Optional[str] = None, date=None,
-                  facts: Optional[str] = None) -> tuple[str, Optional[str]]:
+                  facts: Optional[str] = None, explain: bool = False) -> tuple[str, Optional[str]]:
     """(the engine to run, a notice for stderr or None).  An engine asked for is used as it is
     (its own errors say what is wrong); ``None`` means the default: DuckDB for a CSV or Parquet
     table ``facts``, the per-row engine for JSONL and Excel; and the per-row engine, with a notice
-    saying why, where DuckDB is not installed or the policy has a construct SQL cannot express."""
+    saying why, where DuckDB is not installed or the policy has a construct SQL cannot express.
+    ``explain`` (explanation columns): the explanations are the Python runtime's, so the per-row
+    engine, with a notice when none was asked for; DuckDB asked for is refused."""
+    if explain:
+        if engine == 'duckdb':
+            raise BatchError('--explain 的说明由逐行引擎生成，不能与 --engine duckdb 同用；请去掉 --engine duckdb '
+                             '（或用 --engine python）', 'E-USAGE')
+        if engine is None:
+            return 'python', '提示：--explain 的说明由逐行引擎逐个申请人生成（比表格引擎慢，结果相同）'
     if engine is not None:
         return engine, None
     from polc.compiler.tables.io import table_format
@@ -66,39 +74,41 @@ def evaluate_table(policy, facts: str, out: str, date=None, engine: Optional[str
     ``compact``: the compact layout (outcomes as codes; in Parquet amounts in 64-bit DECIMAL(18, 2)
     where the policy bounds them below 10^16 元; :func:`compact_layout`).  Raises :class:`BatchError`
     (message in Chinese).  ``explain``: a column ``项名.说明`` after each item's amount, its derivation —
-    made by the per-row engine (:func:`explain_engine`)."""
+    made by the per-row engine (:func:`choose_engine`)."""
     if not hasattr(policy, 'evaluate_typed'):
         from polc.compiler.python.loader import load
         policy = load(policy)
     if records or records_out:
-        if compact or explain:
-            raise BatchError(COMPACT_RECORDS if compact else EXPLAIN_RECORDS, 'E-USAGE')
+        refuse_with_records(compact, explain)
         return run_records(policy, facts, out, date, engine, id_column, skip_bad, rejects, allocation, sheet,
                            records or {}, records_out)
-    engine, _notice = explain_engine(engine) if explain else choose_engine(policy, engine, date, facts)
+    engine, _notice = choose_engine(policy, engine, date, facts, explain)
+    return run_flat(policy, engine, facts, out, date, id_column, skip_bad, rejects, allocation, sheet, compact,
+                    explain)
+
+
+def run_flat(policy, engine, facts, out, date, id_column, skip_bad, rejects, allocation, sheet, compact=False,
+             explain=False, rows=None, fraction=None) -> BatchSummary:
+    """A table of one applicant per row on ``engine`` (chosen by :func:`choose_engine`); ``rows`` and
+    ``fraction`` are the per-row and the DuckDB engine's progress callbacks."""
     if engine == 'duckdb':
         from polc.compiler.sql.engine import run_duckdb
-        return run_duckdb(policy, facts, out, date, id_column, skip_bad, rejects, allocation, sheet, compact=compact)
+        return run_duckdb(policy, facts, out, date, id_column, skip_bad, rejects, allocation, sheet,
+                          progress=fraction, compact=compact)
     if engine != 'python':
         raise BatchError(f'未知的引擎「{engine}」（可用 python、duckdb）')
-    return run_batch(policy, facts, out, date, id_column, skip_bad, rejects, allocation_path=allocation,
-                     sheet=sheet, compact=compact_layout(policy, date) if compact else None, explain=explain)
+    return run_batch(policy, facts, out, date, id_column, skip_bad, rejects, progress=rows,
+                     allocation_path=allocation, sheet=sheet,
+                     compact=compact_layout(policy, date) if compact else None, explain=explain)
 
 
-COMPACT_RECORDS = '--compact 只用于每行一个申请人的表格（带 --records 记录表时不支持）'
-EXPLAIN_RECORDS = ('--explain 只用于每行一个申请人的表格（带 --records 记录表时不支持）；'
-                   '某个申请人的计算过程可用 polc eval --facts 申请人.json 查看')
-
-
-def explain_engine(engine: Optional[str]) -> tuple[str, Optional[str]]:
-    """(engine, notice) for a table with explanation columns: the explanations are the Python
-    runtime's, so the per-row engine computes the table (asked for DuckDB: refused)."""
-    if engine == 'duckdb':
-        raise BatchError('--explain 的说明由逐行引擎生成，不能与 --engine duckdb 同用；请去掉 --engine duckdb '
-                         '（或用 --engine python）', 'E-USAGE')
-    if engine is None:
-        return 'python', '提示：--explain 的说明由逐行引擎逐个申请人生成（比表格引擎慢，结果相同）'
-    return engine, None
+def refuse_with_records(compact: bool, explain: bool) -> None:
+    """--compact and --explain are not written for tables with record tables (BatchError)."""
+    if compact:
+        raise BatchError('--compact 只用于每行一个申请人的表格（带 --records 记录表时不支持）', 'E-USAGE')
+    if explain:
+        raise BatchError('--explain 只用于每行一个申请人的表格（带 --records 记录表时不支持）；'
+                         '某个申请人的计算过程可用 polc eval --facts 申请人.json 查看', 'E-USAGE')
 
 
 def compact_layout(compiled, date=None) -> dict:

@@ -10,7 +10,7 @@ import click
 from polc.compiler.budget.numbers import money_text
 from polc.compiler.cli.common import (EXIT_DIAG, EXIT_USAGE, day_or_exit, distinct_or_exit, echo_err, exit_on,
                                       load_or_exit)
-from polc.compiler.engines import DEFAULT_ENGINE, choose_engine, compact_layout, explain_engine
+from polc.compiler.engines import DEFAULT_ENGINE, choose_engine, run_flat
 
 
 def run_table(compiled, facts_path, out_path, date, id_column=None, skip_bad=False, rejects_path=None,
@@ -21,29 +21,21 @@ def run_table(compiled, facts_path, out_path, date, id_column=None, skip_bad=Fal
     ``records``: the ``--records KIND=FILE`` options (record tables joined by ``id_column``)."""
     from polc.compiler.cli.progress import Progress
     if records or records_out:
-        from polc.compiler.engines import COMPACT_RECORDS, EXPLAIN_RECORDS, run_records
-        from polc.compiler.tables.io import BatchError
-        if compact or explain:
-            raise BatchError(COMPACT_RECORDS if compact else EXPLAIN_RECORDS, 'E-USAGE')
+        from polc.compiler.engines import refuse_with_records, run_records
         from polc.compiler.tables.records import parse_record_options
+        refuse_with_records(compact, explain)
         tables = parse_record_options(compiled, records)
         with Progress('计算') as bar:
             return run_records(compiled, facts_path, out_path, date, engine, id_column, skip_bad, rejects_path,
                                allocation_path, sheet, tables, records_out,
                                progress=bar.rows if bar.shown else None)
-    engine, notice = explain_engine(engine) if explain else choose_engine(compiled, engine, date, facts_path)
+    engine, notice = choose_engine(compiled, engine, date, facts_path, explain)
     if notice:
         echo_err(notice)
     with Progress('计算' if engine == 'python' else '计算（DuckDB）') as bar:
-        if engine == 'duckdb':
-            from polc.compiler.sql.engine import run_duckdb
-            return run_duckdb(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                              allocation_path=allocation_path, sheet=sheet,
-                              progress=bar.update if bar.shown else None, compact=compact)
-        from polc.compiler.tables.rowwise import run_batch
-        return run_batch(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
-                         progress=bar.rows if bar.shown else None, allocation_path=allocation_path, sheet=sheet,
-                         compact=compact_layout(compiled, date) if compact else None, explain=explain)
+        return run_flat(compiled, engine, facts_path, out_path, date, id_column, skip_bad, rejects_path,
+                        allocation_path, sheet, compact, explain, rows=bar.rows if bar.shown else None,
+                        fraction=bar.update if bar.shown else None)
 
 
 def batch_or_exit(compiled, facts_path, out_path, date, id_column, skip_bad, rejects_path,
