@@ -217,9 +217,9 @@ def _amount(types) -> str:
     return str(CODES[R.AMOUNT]) if types else f"'{R.AMOUNT}'"
 
 
-def _summary(con, compiled, checked, summary, id_column, allocation_path, dests, amount=f"'{R.AMOUNT}'") -> BatchSummary:
+def _summary(con, compiled, checked, summary, id_column, allocation_path, dests, amount: str) -> BatchSummary:
     """The totals and allocations of the temporary table or view ``results`` (the policy query's
-    columns, 合计 before cuts), and the allocation file when asked for."""
+    columns, 合计 before cuts), and the allocation file when asked for; ``amount``: :func:`_amount`."""
     names = item_names(checked)
     sums = ', '.join(f"COALESCE(SUM(CASE WHEN {quote(n + '.结果')} = {amount} THEN {quote(n + '.金额')} END), 0)"
                      for n in names)
@@ -265,11 +265,11 @@ def _limited(compiled) -> list[tuple]:
             if info.get('quota') is not None or info.get('pool') is not None]
 
 
-def _paid_query(compiled, amount: str = f"'{R.AMOUNT}'") -> Optional[str]:
+def _paid_query(compiled, amount: str) -> Optional[str]:
     """The rows of the results table whose 实发合计 differs from 合计, as (行号, 实发合计): 合计 less
     what each quota and pool took off the row's amounts (claims that are a ceiling are not in 合计),
     by the portable allocation SQL (the same grants as :func:`allocate`; its windows run over the
-    claims only).  None without quotas and pools."""
+    claims only); ``amount``: :func:`_amount`.  None without quotas and pools."""
     limited = _limited(compiled)
     if not limited:
         return None

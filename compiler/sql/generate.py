@@ -441,6 +441,12 @@ class _Gen:
         return ''.join(outcome) + ' END', ''.join(amount) + ' END'
 
 
+def in_force(policy, date: _dt.date) -> bool:
+    """Whether the policy is in force on ``date`` (its header's dates; the runtime's rule)."""
+    meta = {k: policy.header_value(k) for k in ('issued', 'effective', 'expiry', 'duration')}
+    return R._validity(meta, date)[0]
+
+
 COMPACT_MONEY = 'DECIMAL(18, 2)'      # 64-bit: amounts below 10^16 元
 
 
@@ -458,8 +464,7 @@ def _compact_types(g: _Gen, names: list[str]) -> dict[str, str]:
 def compact_types(checked: Checked, date: _dt.date) -> dict[str, str]:
     """The compact layout's amount types (:func:`_compact_types`) of the policy on ``date``."""
     g = _Gen(checked)
-    meta = {k: checked.policy.header_value(k) for k in ('issued', 'effective', 'expiry', 'duration')}
-    valid = R._validity(meta, date)[0]
+    valid = in_force(checked.policy, date)
     names = item_names(checked)
     for _c, it in checked.policy.items():
         try:
@@ -499,8 +504,7 @@ def policy_sql(checked: Checked, date: _dt.date, facts_table: str = 'facts',
         except ValueError as exc:
             raise SqlUnsupported(str(exc) + '；请用 polc eval --allocation') from None
     g = _Gen(checked)
-    meta = {k: checked.policy.header_value(k) for k in ('issued', 'effective', 'expiry', 'duration')}
-    valid = R._validity(meta, date)[0]
+    valid = in_force(checked.policy, date)
     items = [it for _c, it in checked.policy.items()]
     names = [it.name.text for it in items]
     pcol = {n: f'p{i}' for i, n in enumerate(names)}          # the value an item contributes

@@ -31,7 +31,7 @@ from polc.dsl.checks import Checked
 from polc.compiler.python import runtime as R
 from polc.compiler.sql.basics import CODES, MONEY, SqlUnsupported, quote, string
 from polc.compiler.sql.decimals import INPUT_TYPES, decimal_type
-from polc.compiler.sql.generate import _Gen
+from polc.compiler.sql.generate import _Gen, in_force
 from polc.compiler.sql.groups import groups_and_result
 
 RECORD_ROW = '记录行号'
@@ -84,8 +84,7 @@ def records_parts(checked: Checked, date: _dt.date, facts_table: str, record_tab
         if kind not in kinds:
             raise SqlUnsupported(f'政策没有声明记录「{kind}」')
     g = _Gen(checked)
-    meta = {k: p.header_value(k) for k in ('issued', 'effective', 'expiry', 'duration')}
-    valid = R._validity(meta, date)[0]
+    valid = in_force(p, date)
     items = [it for _c, it in p.items()]
     names = [it.name.text for it in items]
     pcol = {n: f'p{i}' for i, n in enumerate(names)}
