@@ -156,6 +156,20 @@ def _json_style(compiled, facts, spelling):
     return out
 
 
+def same_answers(*calls):
+    """The results of ``calls`` (functions of no argument, evaluating the same facts), or None when
+    the first refuses the facts — each other call then refuses them with the same problems."""
+    try:
+        first = calls[0]()
+    except FactsError as exc:
+        for call in calls[1:]:
+            with pytest.raises(FactsError) as other:
+                call()
+            assert other.value.problems == exc.problems
+        return None
+    return (first, *(call() for call in calls[1:]))
+
+
 def _view(r):
     """What the light result computes itself, values with their representation (0 vs 0.00)."""
     return [(i.name, i.outcome, str(i.paid), str(i.ceiling)) for i in r.items], str(r.total), r.date, r.valid
@@ -193,14 +207,11 @@ def test_bad_facts_give_the_same_messages(path):
            date=st.sampled_from(['2025-06-01', None, '2025-13-01', 'tomorrow']))
     def check(values, date):
         facts = dict(zip(money, values))
-        try:
-            full = compiled.evaluate_full(facts, date=date, explain=False)
-        except FactsError as exc:
-            with pytest.raises(FactsError) as fast_exc:
-                compiled.evaluate(facts, date=date, explain=False)
-            assert fast_exc.value.problems == exc.problems
-            return
-        assert compiled.evaluate(facts, date=date, explain=False).to_dict() == full.to_dict()
+        answers = same_answers(lambda: compiled.evaluate_full(facts, date=date, explain=False),
+                               lambda: compiled.evaluate(facts, date=date, explain=False))
+        if answers is not None:
+            full, fast = answers
+            assert fast.to_dict() == full.to_dict()
 
     check()
 
@@ -260,14 +271,11 @@ def test_amounts_read_together_as_the_full_path_reads_them(amounts):
     names = ('年度营业收入', '算力服务费用', '首版次软件首年度销售收入', '年度算力服务费')
     facts = dict(zip(names, amounts), 主体类型='企业', 首版次软件国内领先=True, 享受年度=1)
     for _ in range(3):
-        try:
-            fast = compiled.evaluate(facts, '2025-06-01', explain=False)
-        except FactsError as exc:
-            with pytest.raises(FactsError) as full_exc:
-                compiled.evaluate_full(facts, '2025-06-01', explain=False)
-            assert full_exc.value.problems == exc.problems
+        answers = same_answers(lambda: compiled.evaluate(facts, '2025-06-01', explain=False),
+                               lambda: compiled.evaluate_full(facts, '2025-06-01', explain=False))
+        if answers is None:
             continue
-        full = compiled.evaluate_full(facts, '2025-06-01', explain=False)
+        fast, full = answers
         assert [(i.name, i.outcome, i.paid, i.ceiling) for i in fast.items] == \
             [(i.name, i.outcome, i.paid, i.ceiling) for i in full.items]
         assert fast.total == full.total
@@ -362,14 +370,11 @@ def test_a_name_not_declared_always_takes_the_full_path(given_names, nulls, othe
               '年度算力服务费': '200000', '主体类型': '企业', '首版次软件国内领先': True, '享受年度': 2}
     facts = {n: (None if n in nulls else values[n]) for n in given_names}
     facts.update({n: '1' for n in others})
-    try:
-        full = compiled.evaluate_full(facts, '2025-06-01', explain=False)
-    except FactsError as exc:
-        with pytest.raises(FactsError) as fast_exc:
-            compiled.evaluate(facts, '2025-06-01', explain=False)
-        assert fast_exc.value.problems == exc.problems
+    answers = same_answers(lambda: compiled.evaluate_full(facts, '2025-06-01', explain=False),
+                           lambda: compiled.evaluate(facts, '2025-06-01', explain=False))
+    if answers is None:
         return
-    fast = compiled.evaluate(facts, '2025-06-01', explain=False)
+    full, fast = answers
     if others:
         assert not isinstance(fast, LightResult)
     else:
